@@ -1,0 +1,122 @@
+//! `extenddo`: the native ExtendDO server and its log tools.
+
+mod actor;
+mod clock;
+mod host;
+mod logtool;
+mod server;
+mod sqlite;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use extenddo_engine::Config;
+
+use crate::host::{Host, Storage};
+use crate::sqlite::Durability;
+
+#[derive(Parser)]
+#[command(name = "extenddo", version, about = "ExtendDO: a DynamoDB-compatible database on an event-sourced storage engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the DynamoDB API over HTTP.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8000")]
+        listen: SocketAddr,
+        /// Directory holding the catalog and one SQLite file per table.
+        #[arg(long, default_value = "./extenddo-data", conflicts_with = "in_memory")]
+        data_dir: PathBuf,
+        /// Keep everything in memory; nothing survives a restart.
+        #[arg(long)]
+        in_memory: bool,
+        /// What a commit waits for before a write is acknowledged.
+        #[arg(long, value_enum, default_value_t = Durability::Full)]
+        durability: Durability,
+        /// Region reported in ARNs.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// Account id reported in ARNs.
+        #[arg(long, default_value = "000000000000")]
+        account_id: String,
+    },
+    /// Inspect a table's change log.
+    Log {
+        #[command(subcommand)]
+        command: logtool::LogCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { listen, data_dir, in_memory, durability, region, account_id } => {
+            let storage = if in_memory {
+                Storage::Memory
+            } else {
+                Storage::Dir { root: data_dir.clone(), durability }
+            };
+            let cfg = Config { region, account_id };
+            serve(listen, storage, cfg, if in_memory { None } else { Some(data_dir) })
+        }
+        Command::Log { command } => logtool::run(command),
+    }
+}
+
+fn serve(listen: SocketAddr, storage: Storage, cfg: Config, dir: Option<PathBuf>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("extenddo: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let host = match Host::open(cfg, storage) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("extenddo: cannot open storage: {}", e.message.unwrap_or_default());
+                return ExitCode::FAILURE;
+            }
+        };
+        let listener = match tokio::net::TcpListener::bind(listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("extenddo: cannot listen on {listen}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener.local_addr().unwrap_or(listen);
+        println!("ExtendDO listening on http://{addr}");
+        match &dir {
+            Some(d) => println!("  data directory: {}", d.display()),
+            None => println!("  in memory: nothing survives a restart"),
+        }
+        if server::is_loopback(&addr) {
+            println!("  bound to loopback: any SigV4 credentials are accepted (as DynamoDB Local does)");
+        } else {
+            println!("  WARNING: not bound to loopback, yet any SigV4 credentials are accepted");
+        }
+        println!("  try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws dynamodb list-tables --region us-east-1 --endpoint-url http://{addr}");
+        match server::serve(host, listener).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("extenddo: server failed: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

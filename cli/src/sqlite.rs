@@ -1,0 +1,112 @@
+//! The `Sql` port over rusqlite.
+
+use std::path::Path;
+
+use extenddo_engine::log::{Row, Sql, SqlError, SqlValue};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
+
+/// How hard a commit pushes data to disk (SQLite's `synchronous` in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Durability {
+    /// fsync the WAL on every commit: an acknowledged write survives power loss.
+    Full,
+    /// No fsync per commit: an acknowledged write survives a crash of the process,
+    /// but not necessarily of the machine.
+    Normal,
+}
+
+pub struct Sqlite {
+    conn: Connection,
+}
+
+fn backend(e: rusqlite::Error) -> SqlError {
+    SqlError::Backend(e.to_string())
+}
+
+struct Param<'a>(&'a SqlValue);
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            SqlValue::Null => ValueRef::Null,
+            SqlValue::Integer(i) => ValueRef::Integer(*i),
+            SqlValue::Real(f) => ValueRef::Real(*f),
+            SqlValue::Text(s) => ValueRef::Text(s.as_bytes()),
+            SqlValue::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+impl Sqlite {
+    pub fn open(path: &Path, durability: Durability) -> Result<Sqlite, SqlError> {
+        let conn = Connection::open(path).map_err(backend)?;
+        let sync = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=5000;"
+        ))
+        .map_err(backend)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Sqlite { conn })
+    }
+
+    pub fn open_read_only(path: &Path) -> Result<Sqlite, SqlError> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(backend)?;
+        conn.execute_batch("PRAGMA busy_timeout=5000;").map_err(backend)?;
+        Ok(Sqlite { conn })
+    }
+
+    pub fn in_memory() -> Result<Sqlite, SqlError> {
+        Ok(Sqlite { conn: Connection::open_in_memory().map_err(backend)? })
+    }
+}
+
+impl Sql for Sqlite {
+    fn exec(&self, sql: &str, params: &[SqlValue]) -> Result<(), SqlError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(backend)?;
+        stmt.execute(rusqlite::params_from_iter(params.iter().map(Param))).map_err(backend)?;
+        Ok(())
+    }
+
+    fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, SqlError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(backend)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param))).map_err(backend)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(backend)? {
+            let mut r = Vec::with_capacity(n);
+            for i in 0..n {
+                r.push(match row.get_ref(i).map_err(backend)? {
+                    ValueRef::Null => SqlValue::Null,
+                    ValueRef::Integer(v) => SqlValue::Integer(v),
+                    ValueRef::Real(v) => SqlValue::Real(v),
+                    ValueRef::Text(v) => SqlValue::Text(String::from_utf8_lossy(v).into_owned()),
+                    ValueRef::Blob(v) => SqlValue::Blob(v.to_vec()),
+                });
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    fn transaction(&self, body: &mut dyn FnMut() -> Result<(), SqlError>) -> Result<(), SqlError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+        match body() {
+            Ok(()) => match self.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    Err(backend(e))
+                }
+            },
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK").map_err(backend)?;
+                Err(e)
+            }
+        }
+    }
+}

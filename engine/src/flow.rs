@@ -1,0 +1,188 @@
+//! The request flow, sans I/O: a host feeds it the HTTP request and the results of the
+//! actions it asks for, and it says what to do next. This keeps table lifecycle choreography
+//! (catalog, then table object, and back) out of the hosts.
+//!
+//! ```ignore
+//! let (mut flow, mut action) = Flow::start(&cfg, HttpRequest { target, authorization, body }, now);
+//! loop {
+//!     action = match action {
+//!         Action::Catalog(req) => flow.step(host.catalog(req)),
+//!         Action::Table { table, request } => flow.step(host.table(&table, request)),
+//!         Action::Respond(response) => return response,
+//!     };
+//! }
+//! ```
+
+use serde_json::Value;
+
+use crate::catalog::CatalogRequest;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::op::{Op, TableRequest};
+use crate::table_def;
+use crate::wire::{Constraints, Params};
+
+#[derive(Debug)]
+pub enum Action {
+    Catalog(CatalogRequest),
+    Table { table: String, request: TableRequest },
+    Respond(Response),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+impl Response {
+    pub fn ok(v: &Value) -> Response {
+        Response { status: 200, body: serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec()) }
+    }
+
+    pub fn error(e: &ApiError) -> Response {
+        Response { status: e.status(), body: serde_json::to_vec(&e.body()).unwrap_or_default() }
+    }
+
+    pub fn from_result(r: Result<Value, ApiError>) -> Response {
+        match r {
+            Ok(v) => Response::ok(&v),
+            Err(e) => Response::error(&e),
+        }
+    }
+}
+
+enum Stage {
+    /// One action; its result is the response.
+    Single,
+    /// CreateTable: the name is reserved; now create the table object.
+    CreateRegistered { table: String, request: TableRequest },
+    /// CreateTable: the table object answered.
+    CreateDone { table: String },
+    /// CreateTable failed after the reservation; the reservation is being released.
+    CreateReleased { error: ApiError },
+    /// DeleteTable: the table object logged the deletion; now unregister.
+    DeleteDone { table: String },
+    DeleteUnregistered { description: Value },
+    Done,
+}
+
+pub struct Flow {
+    stage: Stage,
+}
+
+/// The parts of an HTTP request the engine reads.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpRequest<'a> {
+    /// The `X-Amz-Target` header.
+    pub target: Option<&'a str>,
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+impl Flow {
+    pub fn start(cfg: &Config, req: HttpRequest<'_>, now_ms: i64) -> (Flow, Action) {
+        let mut flow = Flow { stage: Stage::Single };
+        let action = match flow.begin(cfg, req, now_ms) {
+            Ok(a) => a,
+            Err(e) => flow.respond(Err(e)),
+        };
+        (flow, action)
+    }
+
+    fn begin(&mut self, _cfg: &Config, req: HttpRequest<'_>, now_ms: i64) -> Result<Action, ApiError> {
+        crate::auth::check_signature_shape(req.authorization)?;
+        let op = Op::from_target(req.target)?;
+        let body = req.body;
+        let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_slice(body).map_err(|_| ApiError::serialization("Start of structure or map found where not expected."))?
+        };
+        let p = Params::new(&body)?;
+        match op {
+            Op::ListTables => {
+                let start = p.str("ExclusiveStartTableName")?;
+                let limit = p.int("Limit")?;
+                let mut c = Constraints::default();
+                if let Some(s) = start {
+                    table_def::check_table_name(&mut c, Some(s), "exclusiveStartTableName");
+                }
+                if let Some(l) = limit {
+                    if l < 1 {
+                        c.fail(Some(&l.to_string()), "limit", "Member must have value greater than or equal to 1");
+                    } else if l > 100 {
+                        c.fail(Some(&l.to_string()), "limit", "Member must have value less than or equal to 100");
+                    }
+                }
+                c.check()?;
+                let start = start.map(str::to_owned);
+                Ok(Action::Catalog(CatalogRequest::List { start, limit: limit.unwrap_or(100) as usize }))
+            }
+            Op::CreateTable => {
+                let name = p.str("TableName")?.unwrap_or_default().to_owned();
+                let id = table_def::table_id(&name, now_ms);
+                // Validate before reserving the name, so a bad request leaves no trace.
+                table_def::parse_create_table(&p, id.clone(), now_ms)?;
+                let request = TableRequest { op, body: body.clone(), table_id: Some(id.clone()) };
+                self.stage = Stage::CreateRegistered { table: name.clone(), request };
+                Ok(Action::Catalog(CatalogRequest::Register { name, id }))
+            }
+            Op::DeleteTable => {
+                let table = table_def::table_name(&p)?;
+                self.stage = Stage::DeleteDone { table: table.clone() };
+                Ok(Action::Table { table, request: TableRequest { op, body, table_id: None } })
+            }
+            _ => {
+                let table = table_def::table_name(&p)?;
+                Ok(Action::Table { table, request: TableRequest { op, body, table_id: None } })
+            }
+        }
+    }
+
+    fn respond(&mut self, r: Result<Value, ApiError>) -> Action {
+        self.stage = Stage::Done;
+        Action::Respond(Response::from_result(r))
+    }
+
+    /// Feeds the result of the last action; returns the next one.
+    pub fn step(&mut self, result: Result<Value, ApiError>) -> Action {
+        match std::mem::replace(&mut self.stage, Stage::Done) {
+            Stage::Single | Stage::Done => self.respond(result),
+            Stage::CreateRegistered { table, request } => match result {
+                Ok(_) => {
+                    self.stage = Stage::CreateDone { table: table.clone() };
+                    Action::Table { table, request }
+                }
+                Err(e) => self.respond(Err(e)),
+            },
+            Stage::CreateDone { table } => match result {
+                Ok(v) => self.respond(Ok(v)),
+                Err(error) => {
+                    self.stage = Stage::CreateReleased { error };
+                    Action::Catalog(CatalogRequest::Unregister { name: table })
+                }
+            },
+            Stage::CreateReleased { error } => self.respond(Err(error)),
+            Stage::DeleteDone { table } => match result {
+                Ok(description) => {
+                    self.stage = Stage::DeleteUnregistered { description };
+                    Action::Catalog(CatalogRequest::Unregister { name: table })
+                }
+                Err(e) => self.respond(Err(e)),
+            },
+            Stage::DeleteUnregistered { description } => match result {
+                Ok(_) => self.respond(Ok(description)),
+                Err(e) => self.respond(Err(e)),
+            },
+        }
+    }
+
+    /// True once the flow has produced its response.
+    pub fn is_done(&self) -> bool {
+        matches!(self.stage, Stage::Done)
+    }
+}

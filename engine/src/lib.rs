@@ -1,0 +1,27 @@
+//! The DynamoDB protocol and semantics, host-agnostic and I/O-free.
+//!
+//! Hosts drive a [`flow::Flow`] per HTTP request: it decodes the request and asks the host
+//! to run [`catalog::CatalogRequest`]s on the catalog and [`op::TableRequest`]s on table
+//! objects ([`table::TableObject`]), then hands back the HTTP response.
+
+pub mod auth;
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod expr;
+pub mod flow;
+pub mod keys;
+pub mod op;
+mod ops;
+pub mod table;
+pub mod table_def;
+pub mod wire;
+
+pub use catalog::{Catalog, CatalogRequest};
+pub use config::Config;
+pub use error::{ApiError, ErrorKind};
+pub use extenddo_log as log;
+pub use extenddo_projections as projections;
+pub use flow::{Action, Flow, HttpRequest, Response, CONTENT_TYPE};
+pub use op::{Op, TableRequest};
+pub use table::{execute_absent, TableObject};

@@ -1,0 +1,54 @@
+//! Operation names and where each one runs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ErrorKind};
+
+pub const DYNAMODB_PREFIX: &str = "DynamoDB_20120810.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    CreateTable,
+    DescribeTable,
+    DeleteTable,
+    ListTables,
+    PutItem,
+    GetItem,
+    DeleteItem,
+    Query,
+    Scan,
+}
+
+impl Op {
+    pub fn from_target(target: Option<&str>) -> Result<Op, ApiError> {
+        let name = target.and_then(|t| t.strip_prefix(DYNAMODB_PREFIX));
+        Ok(match name {
+            Some("CreateTable") => Op::CreateTable,
+            Some("DescribeTable") => Op::DescribeTable,
+            Some("DeleteTable") => Op::DeleteTable,
+            Some("ListTables") => Op::ListTables,
+            Some("PutItem") => Op::PutItem,
+            Some("GetItem") => Op::GetItem,
+            Some("DeleteItem") => Op::DeleteItem,
+            Some("Query") => Op::Query,
+            Some("Scan") => Op::Scan,
+            _ => return Err(ApiError::bare(ErrorKind::UnknownOperation)),
+        })
+    }
+
+    /// Whether the operation changes the table (and so is logged).
+    pub fn is_write(self) -> bool {
+        matches!(self, Op::CreateTable | Op::DeleteTable | Op::PutItem | Op::DeleteItem)
+    }
+}
+
+/// A request for one table object. The body is the client's JSON, validated by the table
+/// object itself so that validation and schema checks happen in one place, in AWS's order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableRequest {
+    pub op: Op,
+    pub body: serde_json::Value,
+    /// Set by the flow for CreateTable: the new table's id.
+    #[serde(default)]
+    pub table_id: Option<String>,
+}

@@ -1,0 +1,59 @@
+//! Every table-object operation: parse and validate the request, read projections, decide,
+//! commit, respond.
+
+mod items;
+mod read;
+mod tables;
+
+use extenddo_log::Sql;
+use extenddo_projections::TableSchema;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::op::{Op, TableRequest};
+use crate::table::TableObject;
+use crate::wire::Params;
+
+pub(crate) fn run(
+    t: &mut TableObject,
+    sql: &dyn Sql,
+    req: TableRequest,
+    now_ms: i64,
+) -> Result<Value, ApiError> {
+    let p = Params::new(&req.body)?;
+    match req.op {
+        Op::CreateTable => tables::create(t, sql, &p, req.table_id, now_ms),
+        Op::DescribeTable => tables::describe(t, sql, &p),
+        Op::DeleteTable => tables::delete(t, sql, &p, now_ms),
+        Op::PutItem => items::put(t, sql, &p, now_ms),
+        Op::GetItem => items::get(t, sql, &p),
+        Op::DeleteItem => items::delete(t, sql, &p, now_ms),
+        Op::Query => read::query(t, sql, &p),
+        Op::Scan => read::scan(t, sql, &p),
+        Op::ListTables => Err(ApiError::internal("ListTables sent to a table object")),
+    }
+}
+
+/// The table's schema, or the not-found error data-plane operations give.
+pub(crate) fn schema(t: &TableObject) -> Result<&TableSchema, ApiError> {
+    t.schema.as_ref().ok_or_else(ApiError::not_found)
+}
+
+/// Checks a ReturnValues member against the values an operation allows.
+pub(crate) fn return_values(p: &Params, allowed: &[&str], err: &str) -> Result<String, ApiError> {
+    let rv = p.str("ReturnValues")?.unwrap_or("NONE");
+    const ALL: [&str; 5] = ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"];
+    if !ALL.contains(&rv) {
+        let mut c = crate::wire::Constraints::default();
+        c.fail(
+            Some(rv),
+            "returnValues",
+            "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+        );
+        c.check()?;
+    }
+    if !allowed.contains(&rv) {
+        return Err(ApiError::validation(err));
+    }
+    Ok(rv.to_owned())
+}

@@ -1,0 +1,147 @@
+//! The item projection: one row per item, keyed by encoded (partition, sort) key.
+//!
+//! Items are stored in the log's own bincode encoding so a projected row and the log
+//! image it came from are the same bytes.
+
+use std::ops::Bound;
+
+use extenddo_log::sql::RowExt;
+use extenddo_log::{Item, Sql, SqlError, SqlValue};
+
+pub(crate) fn init(sql: &dyn Sql) -> Result<(), SqlError> {
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS items (
+            pk BLOB NOT NULL,
+            sk BLOB NOT NULL,
+            item BLOB NOT NULL,
+            size INTEGER NOT NULL,
+            PRIMARY KEY (pk, sk)
+        ) WITHOUT ROWID",
+        &[],
+    )
+}
+
+pub(crate) fn drop(sql: &dyn Sql) -> Result<(), SqlError> {
+    sql.exec("DROP TABLE IF EXISTS items", &[])
+}
+
+pub(crate) fn clear(sql: &dyn Sql) -> Result<(), SqlError> {
+    sql.exec("DELETE FROM items", &[])
+}
+
+pub fn encode_item(item: &Item) -> Vec<u8> {
+    bincode::serde::encode_to_vec(item, bincode::config::standard()).expect("items always encode")
+}
+
+pub fn decode_item(bytes: &[u8]) -> Result<Item, SqlError> {
+    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .map(|(item, _)| item)
+        .map_err(|e| SqlError::Backend(format!("stored item: {e}")))
+}
+
+pub(crate) fn put(sql: &dyn Sql, pk: &[u8], sk: &[u8], item: &Item) -> Result<(), SqlError> {
+    let size = extenddo_log::value::item_size(item) as i64;
+    sql.exec(
+        "INSERT OR REPLACE INTO items (pk, sk, item, size) VALUES (?1, ?2, ?3, ?4)",
+        &[
+            SqlValue::Blob(pk.to_vec()),
+            SqlValue::Blob(sk.to_vec()),
+            SqlValue::Blob(encode_item(item)),
+            SqlValue::Integer(size),
+        ],
+    )
+}
+
+pub(crate) fn delete(sql: &dyn Sql, pk: &[u8], sk: &[u8]) -> Result<(), SqlError> {
+    sql.exec(
+        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+        &[SqlValue::Blob(pk.to_vec()), SqlValue::Blob(sk.to_vec())],
+    )
+}
+
+pub fn get(sql: &dyn Sql, pk: &[u8], sk: &[u8]) -> Result<Option<Item>, SqlError> {
+    let rows = sql.query(
+        "SELECT item FROM items WHERE pk = ?1 AND sk = ?2",
+        &[SqlValue::Blob(pk.to_vec()), SqlValue::Blob(sk.to_vec())],
+    )?;
+    rows.first().map(|r| decode_item(r.blob(0)?)).transpose()
+}
+
+/// A row read back from a range or scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+    pub item: Item,
+    pub size: i64,
+}
+
+fn rows(sql: &dyn Sql, q: &str, params: &[SqlValue]) -> Result<Vec<Row>, SqlError> {
+    sql.query(q, params)?
+        .iter()
+        .map(|r| {
+            Ok(Row {
+                pk: r.blob(0)?.to_vec(),
+                sk: r.blob(1)?.to_vec(),
+                item: decode_item(r.blob(2)?)?,
+                size: r.int(3)?,
+            })
+        })
+        .collect()
+}
+
+/// Items of one partition whose sort key lies within `(lo, hi)`, in sort-key order
+/// (descending when `forward` is false), at most `limit`.
+pub fn range(
+    sql: &dyn Sql,
+    pk: &[u8],
+    lo: Bound<&[u8]>,
+    hi: Bound<&[u8]>,
+    forward: bool,
+    limit: usize,
+) -> Result<Vec<Row>, SqlError> {
+    let mut q = String::from("SELECT pk, sk, item, size FROM items WHERE pk = ?1");
+    let mut params = vec![SqlValue::Blob(pk.to_vec())];
+    for (bound, incl, excl) in [(lo, ">=", ">"), (hi, "<=", "<")] {
+        match bound {
+            Bound::Included(b) | Bound::Excluded(b) => {
+                params.push(SqlValue::Blob(b.to_vec()));
+                let op = if matches!(bound, Bound::Included(_)) { incl } else { excl };
+                q.push_str(&format!(" AND sk {op} ?{}", params.len()));
+            }
+            Bound::Unbounded => {}
+        }
+    }
+    q.push_str(if forward { " ORDER BY sk ASC" } else { " ORDER BY sk DESC" });
+    params.push(SqlValue::Integer(limit.min(i64::MAX as usize) as i64));
+    q.push_str(&format!(" LIMIT ?{}", params.len()));
+    rows(sql, &q, &params)
+}
+
+/// All items in key order, starting strictly after `after`, at most `limit`.
+pub fn scan(sql: &dyn Sql, after: Option<(&[u8], &[u8])>, limit: usize) -> Result<Vec<Row>, SqlError> {
+    let limit = SqlValue::Integer(limit.min(i64::MAX as usize) as i64);
+    match after {
+        None => rows(sql, "SELECT pk, sk, item, size FROM items ORDER BY pk, sk LIMIT ?1", &[limit]),
+        Some((pk, sk)) => rows(
+            sql,
+            "SELECT pk, sk, item, size FROM items WHERE (pk, sk) > (?1, ?2) ORDER BY pk, sk LIMIT ?3",
+            &[SqlValue::Blob(pk.to_vec()), SqlValue::Blob(sk.to_vec()), limit],
+        ),
+    }
+}
+
+/// (item count, total item bytes) for DescribeTable.
+pub fn stats(sql: &dyn Sql) -> Result<(i64, i64), SqlError> {
+    let rows = sql.query("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM items", &[])?;
+    let row = rows.first().ok_or(SqlError::Backend("no stats row".into()))?;
+    Ok((row.int(0)?, row.int(1)?))
+}
+
+/// Every row in key order, for comparing a live projection with a rebuilt one.
+pub fn dump(sql: &dyn Sql) -> Result<Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>, SqlError> {
+    sql.query("SELECT pk, sk, item FROM items ORDER BY pk, sk", &[])?
+        .iter()
+        .map(|r| Ok((r.blob(0)?.to_vec(), r.blob(1)?.to_vec(), r.blob(2)?.to_vec())))
+        .collect()
+}
