@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::clock::now_ms;
-use crate::sqlite::Sqlite;
+use extenddo_log::sqlite::Sqlite;
 
 /// Upper bound on one group commit, so a flood cannot delay the first reply indefinitely.
 const MAX_BATCH: usize = 256;
@@ -66,7 +66,8 @@ impl TableActor {
         self.tx
             .send(Msg::Request(request, reply))
             .map_err(|_| ApiError::internal("table actor stopped"))?;
-        rx.await.map_err(|_| ApiError::internal("table actor stopped"))?
+        rx.await
+            .map_err(|_| ApiError::internal("table actor stopped"))?
     }
 }
 

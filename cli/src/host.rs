@@ -15,10 +15,13 @@ use serde_json::Value;
 
 use crate::actor::TableActor;
 use crate::clock::now_ms;
-use crate::sqlite::{Durability, Sqlite};
+use extenddo_log::sqlite::{Durability, Sqlite};
 
 pub enum Storage {
-    Dir { root: PathBuf, durability: Durability },
+    Dir {
+        root: PathBuf,
+        durability: Durability,
+    },
     Memory,
 }
 
@@ -50,7 +53,12 @@ impl Host {
             Storage::Memory => Sqlite::in_memory()?,
         };
         Catalog::open(&catalog)?;
-        Ok(Host { cfg, storage, catalog: Mutex::new(catalog), actors: Mutex::new(HashMap::new()) })
+        Ok(Host {
+            cfg,
+            storage,
+            catalog: Mutex::new(catalog),
+            actors: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Serves one DynamoDB HTTP request.
@@ -77,7 +85,10 @@ impl Host {
             _ => None,
         };
         let result = {
-            let sql = self.catalog.lock().map_err(|_| ApiError::internal("catalog lock poisoned"))?;
+            let sql = self
+                .catalog
+                .lock()
+                .map_err(|_| ApiError::internal("catalog lock poisoned"))?;
             Catalog.handle(&*sql, req, now_ms())
         };
         if let (Ok(_), Some(name)) = (&result, retired) {
@@ -95,13 +106,25 @@ impl Host {
 
     /// The actor of a table the catalog knows, started on first use.
     fn actor(&self, name: &str) -> Result<Option<TableActor>, ApiError> {
-        let mut actors = self.actors.lock().map_err(|_| ApiError::internal("actor map poisoned"))?;
+        let mut actors = self
+            .actors
+            .lock()
+            .map_err(|_| ApiError::internal("actor map poisoned"))?;
         if let Some((_, a)) = actors.get(name) {
             return Ok(Some(a.clone()));
         }
         let lookup = {
-            let sql = self.catalog.lock().map_err(|_| ApiError::internal("catalog lock poisoned"))?;
-            Catalog.handle(&*sql, CatalogRequest::Lookup { name: name.to_owned() }, now_ms())
+            let sql = self
+                .catalog
+                .lock()
+                .map_err(|_| ApiError::internal("catalog lock poisoned"))?;
+            Catalog.handle(
+                &*sql,
+                CatalogRequest::Lookup {
+                    name: name.to_owned(),
+                },
+                now_ms(),
+            )
         };
         let id = match lookup {
             Ok(v) => v["id"].as_str().unwrap_or_default().to_owned(),

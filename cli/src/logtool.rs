@@ -10,7 +10,7 @@ use extenddo_engine::{Catalog, CatalogRequest};
 use serde_json::{json, Value};
 
 use crate::host::Storage;
-use crate::sqlite::Sqlite;
+use extenddo_log::sqlite::Sqlite;
 
 #[derive(Subcommand)]
 pub enum LogCommand {
@@ -36,7 +36,11 @@ pub enum LogCommand {
 
 pub fn run(cmd: LogCommand) -> ExitCode {
     let result = match cmd {
-        LogCommand::Dump { data_dir, table, json } => dump(&data_dir, &table, json),
+        LogCommand::Dump {
+            data_dir,
+            table,
+            json,
+        } => dump(&data_dir, &table, json),
         LogCommand::Verify { data_dir, table } => verify(&data_dir, &table),
     };
     match result {
@@ -52,7 +56,13 @@ fn open_table(dir: &Path, table: &str) -> Result<Sqlite, String> {
     let catalog = Sqlite::open_read_only(&Storage::catalog_path(dir))
         .map_err(|e| format!("no catalog in {}: {e}", dir.display()))?;
     let found = Catalog
-        .handle(&catalog, CatalogRequest::Lookup { name: table.to_owned() }, 0)
+        .handle(
+            &catalog,
+            CatalogRequest::Lookup {
+                name: table.to_owned(),
+            },
+            0,
+        )
         .map_err(|e| e.message.unwrap_or_default())?;
     let id = found["id"].as_str().unwrap_or_default();
     Sqlite::open_read_only(&Storage::table_path(dir, id)).map_err(|e| e.to_string())
@@ -96,7 +106,9 @@ fn dump(dir: &Path, table: &str, as_json: bool) -> Result<ExitCode, String> {
             format!("{:>8} {} {}{}", r.lsn, r.ts_ms, r.event.kind(), detail)
         };
         // A closed pipe (`| head`) ends the dump quietly.
-        writeln!(out, "{line}").map_err(|_| extenddo_engine::log::LogError::Sql(extenddo_engine::log::SqlError::Aborted))
+        writeln!(out, "{line}").map_err(|_| {
+            extenddo_engine::log::LogError::Sql(extenddo_engine::log::SqlError::Aborted)
+        })
     })
     .or_else(|e| match e {
         extenddo_engine::log::LogError::Sql(extenddo_engine::log::SqlError::Aborted) => Ok(()),
@@ -113,7 +125,8 @@ fn verify(dir: &Path, table: &str) -> Result<ExitCode, String> {
     extenddo_engine::projections::init(&replayed).map_err(|e| e.to_string())?;
     extenddo_engine::projections::replay_into(&sql, &replayed).map_err(|e| e.to_string())?;
     let live = extenddo_engine::projections::items::dump(&sql).map_err(|e| e.to_string())?;
-    let rebuilt = extenddo_engine::projections::items::dump(&replayed).map_err(|e| e.to_string())?;
+    let rebuilt =
+        extenddo_engine::projections::items::dump(&replayed).map_err(|e| e.to_string())?;
     if live != rebuilt {
         problems.push(format!(
             "projection differs from replay: {} live items, {} replayed",
@@ -138,4 +151,3 @@ fn verify(dir: &Path, table: &str) -> Result<ExitCode, String> {
         ExitCode::FAILURE
     })
 }
-

@@ -5,7 +5,6 @@ mod clock;
 mod host;
 mod logtool;
 mod server;
-mod sqlite;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,13 +14,35 @@ use clap::{Parser, Subcommand};
 use extenddo_engine::Config;
 
 use crate::host::{Host, Storage};
-use crate::sqlite::Durability;
+use extenddo_log::sqlite::Durability;
 
 #[derive(Parser)]
-#[command(name = "extenddo", version, about = "ExtendDO: a DynamoDB-compatible database on an event-sourced storage engine")]
+#[command(
+    name = "extenddo",
+    version,
+    about = "ExtendDO: a DynamoDB-compatible database on an event-sourced storage engine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// What a commit waits for before a write is acknowledged.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DurabilityArg {
+    /// fsync the WAL at every commit: acknowledged writes survive power loss.
+    Full,
+    /// No fsync per commit: acknowledged writes survive a process crash, not a power loss.
+    Normal,
+}
+
+impl From<DurabilityArg> for Durability {
+    fn from(d: DurabilityArg) -> Self {
+        match d {
+            DurabilityArg::Full => Durability::Full,
+            DurabilityArg::Normal => Durability::Normal,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -38,8 +59,8 @@ enum Command {
         #[arg(long)]
         in_memory: bool,
         /// What a commit waits for before a write is acknowledged.
-        #[arg(long, value_enum, default_value_t = Durability::Full)]
-        durability: Durability,
+        #[arg(long, value_enum, default_value_t = DurabilityArg::Full)]
+        durability: DurabilityArg,
         /// Region reported in ARNs.
         #[arg(long, default_value = "us-east-1")]
         region: String,
@@ -63,21 +84,39 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, data_dir, in_memory, durability, region, account_id } => {
+        Command::Serve {
+            listen,
+            data_dir,
+            in_memory,
+            durability,
+            region,
+            account_id,
+        } => {
             let storage = if in_memory {
                 Storage::Memory
             } else {
-                Storage::Dir { root: data_dir.clone(), durability }
+                Storage::Dir {
+                    root: data_dir.clone(),
+                    durability: durability.into(),
+                }
             };
             let cfg = Config { region, account_id };
-            serve(listen, storage, cfg, if in_memory { None } else { Some(data_dir) })
+            serve(
+                listen,
+                storage,
+                cfg,
+                if in_memory { None } else { Some(data_dir) },
+            )
         }
         Command::Log { command } => logtool::run(command),
     }
 }
 
 fn serve(listen: SocketAddr, storage: Storage, cfg: Config, dir: Option<PathBuf>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("extenddo: cannot start the runtime: {e}");

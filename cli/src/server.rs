@@ -52,11 +52,17 @@ async fn dynamodb(State(host): State<Arc<Host>>, req: Request) -> HttpResponse {
             "Request size exceeded the maximum allowed size of 16 MB",
         )),
     };
-    let mut r = (StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Body::from(response.body))
+    let mut r = (
+        StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        Body::from(response.body),
+    )
         .into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    h.insert("x-amzn-requestid", HeaderValue::from_str(&request_id()).unwrap_or(HeaderValue::from_static("0")));
+    h.insert(
+        "x-amzn-requestid",
+        HeaderValue::from_str(&request_id()).unwrap_or(HeaderValue::from_static("0")),
+    );
     r
 }
 

@@ -12,12 +12,22 @@ use crate::error::{ApiError, ErrorKind};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum CatalogRequest {
     /// Reserve a name for a table being created; fails if the name is taken.
-    Register { name: String, id: String },
+    Register {
+        name: String,
+        id: String,
+    },
     /// Forget a table (after its table object logged the deletion).
-    Unregister { name: String },
-    List { start: Option<String>, limit: usize },
+    Unregister {
+        name: String,
+    },
+    List {
+        start: Option<String>,
+        limit: usize,
+    },
     /// The id of a table, or not found. Hosts use it to find a table's storage.
-    Lookup { name: String },
+    Lookup {
+        name: String,
+    },
 }
 
 pub struct Catalog;
@@ -35,11 +45,19 @@ impl Catalog {
         Ok(Catalog)
     }
 
-    pub fn handle(&self, sql: &dyn Sql, req: CatalogRequest, now_ms: i64) -> Result<Value, ApiError> {
+    pub fn handle(
+        &self,
+        sql: &dyn Sql,
+        req: CatalogRequest,
+        now_ms: i64,
+    ) -> Result<Value, ApiError> {
         in_transaction(sql, || match req {
             CatalogRequest::Register { name, id } => {
                 let taken = !sql
-                    .query("SELECT 1 FROM tables WHERE name = ?1", &[SqlValue::Text(name.clone())])?
+                    .query(
+                        "SELECT 1 FROM tables WHERE name = ?1",
+                        &[SqlValue::Text(name.clone())],
+                    )?
                     .is_empty();
                 if taken {
                     return Err(ApiError::new(
@@ -49,17 +67,26 @@ impl Catalog {
                 }
                 sql.exec(
                     "INSERT INTO tables (name, id, created_ms) VALUES (?1, ?2, ?3)",
-                    &[SqlValue::Text(name), SqlValue::Text(id.clone()), SqlValue::Integer(now_ms)],
+                    &[
+                        SqlValue::Text(name),
+                        SqlValue::Text(id.clone()),
+                        SqlValue::Integer(now_ms),
+                    ],
                 )?;
                 Ok(json!({ "id": id }))
             }
             CatalogRequest::Unregister { name } => {
-                sql.exec("DELETE FROM tables WHERE name = ?1", &[SqlValue::Text(name)])?;
+                sql.exec(
+                    "DELETE FROM tables WHERE name = ?1",
+                    &[SqlValue::Text(name)],
+                )?;
                 Ok(json!({}))
             }
             CatalogRequest::Lookup { name } => {
-                let rows =
-                    sql.query("SELECT id FROM tables WHERE name = ?1", &[SqlValue::Text(name.clone())])?;
+                let rows = sql.query(
+                    "SELECT id FROM tables WHERE name = ?1",
+                    &[SqlValue::Text(name.clone())],
+                )?;
                 match rows.first() {
                     Some(r) => Ok(json!({ "id": r.text(0)? })),
                     None => Err(ApiError::table_not_found(&name)),
@@ -69,9 +96,15 @@ impl Catalog {
                 // One extra row tells whether another page exists.
                 let rows = sql.query(
                     "SELECT name FROM tables WHERE name > ?1 ORDER BY name LIMIT ?2",
-                    &[SqlValue::Text(start.unwrap_or_default()), SqlValue::Integer(limit as i64 + 1)],
+                    &[
+                        SqlValue::Text(start.unwrap_or_default()),
+                        SqlValue::Integer(limit as i64 + 1),
+                    ],
                 )?;
-                let mut names = rows.iter().map(|r| r.text(0).map(str::to_owned)).collect::<Result<Vec<_>, _>>()?;
+                let mut names = rows
+                    .iter()
+                    .map(|r| r.text(0).map(str::to_owned))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let mut out = json!({});
                 if names.len() > limit {
                     names.truncate(limit);

@@ -8,6 +8,9 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { region: "us-east-1".into(), account_id: "000000000000".into() }
+        Config {
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+        }
     }
 }

@@ -40,7 +40,9 @@ impl ErrorKind {
             ErrorKind::RequestLimitExceeded => {
                 "com.amazonaws.dynamodb.v20120810#RequestLimitExceeded"
             }
-            ErrorKind::InternalServerError => "com.amazonaws.dynamodb.v20120810#InternalServerError",
+            ErrorKind::InternalServerError => {
+                "com.amazonaws.dynamodb.v20120810#InternalServerError"
+            }
         }
     }
 
@@ -63,11 +65,19 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ApiError {
-        ApiError { kind, message: Some(message.into()), extra: Map::new() }
+        ApiError {
+            kind,
+            message: Some(message.into()),
+            extra: Map::new(),
+        }
     }
 
     pub fn bare(kind: ErrorKind) -> ApiError {
-        ApiError { kind, message: None, extra: Map::new() }
+        ApiError {
+            kind,
+            message: None,
+            extra: Map::new(),
+        }
     }
 
     pub fn validation(message: impl Into<String>) -> ApiError {
@@ -76,7 +86,9 @@ impl ApiError {
 
     /// "One or more parameter values were invalid: …"
     pub fn invalid_param(detail: impl std::fmt::Display) -> ApiError {
-        ApiError::validation(format!("One or more parameter values were invalid: {detail}"))
+        ApiError::validation(format!(
+            "One or more parameter values were invalid: {detail}"
+        ))
     }
 
     pub fn serialization(message: impl Into<String>) -> ApiError {
@@ -95,7 +107,10 @@ impl ApiError {
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
-        ApiError::new(ErrorKind::InternalServerError, format!("Internal server error: {detail}"))
+        ApiError::new(
+            ErrorKind::InternalServerError,
+            format!("Internal server error: {detail}"),
+        )
     }
 
     pub fn status(&self) -> u16 {
@@ -136,5 +151,11 @@ impl From<LogError> for ApiError {
 impl From<ProjectionError> for ApiError {
     fn from(e: ProjectionError) -> Self {
         ApiError::internal(e)
+    }
+}
+
+impl From<crate::expr::ExprError> for ApiError {
+    fn from(e: crate::expr::ExprError) -> Self {
+        ApiError::validation(e.to_string())
     }
 }

@@ -25,7 +25,10 @@ use crate::wire::{Constraints, Params};
 #[derive(Debug)]
 pub enum Action {
     Catalog(CatalogRequest),
-    Table { table: String, request: TableRequest },
+    Table {
+        table: String,
+        request: TableRequest,
+    },
     Respond(Response),
 }
 
@@ -39,11 +42,17 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
 impl Response {
     pub fn ok(v: &Value) -> Response {
-        Response { status: 200, body: serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec()) }
+        Response {
+            status: 200,
+            body: serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec()),
+        }
     }
 
     pub fn error(e: &ApiError) -> Response {
-        Response { status: e.status(), body: serde_json::to_vec(&e.body()).unwrap_or_default() }
+        Response {
+            status: e.status(),
+            body: serde_json::to_vec(&e.body()).unwrap_or_default(),
+        }
     }
 
     pub fn from_result(r: Result<Value, ApiError>) -> Response {
@@ -58,14 +67,25 @@ enum Stage {
     /// One action; its result is the response.
     Single,
     /// CreateTable: the name is reserved; now create the table object.
-    CreateRegistered { table: String, request: TableRequest },
+    CreateRegistered {
+        table: String,
+        request: TableRequest,
+    },
     /// CreateTable: the table object answered.
-    CreateDone { table: String },
+    CreateDone {
+        table: String,
+    },
     /// CreateTable failed after the reservation; the reservation is being released.
-    CreateReleased { error: ApiError },
+    CreateReleased {
+        error: ApiError,
+    },
     /// DeleteTable: the table object logged the deletion; now unregister.
-    DeleteDone { table: String },
-    DeleteUnregistered { description: Value },
+    DeleteDone {
+        table: String,
+    },
+    DeleteUnregistered {
+        description: Value,
+    },
     Done,
 }
 
@@ -85,7 +105,9 @@ pub struct HttpRequest<'a> {
 
 impl Flow {
     pub fn start(cfg: &Config, req: HttpRequest<'_>, now_ms: i64) -> (Flow, Action) {
-        let mut flow = Flow { stage: Stage::Single };
+        let mut flow = Flow {
+            stage: Stage::Single,
+        };
         let action = match flow.begin(cfg, req, now_ms) {
             Ok(a) => a,
             Err(e) => flow.respond(Err(e)),
@@ -93,14 +115,21 @@ impl Flow {
         (flow, action)
     }
 
-    fn begin(&mut self, _cfg: &Config, req: HttpRequest<'_>, now_ms: i64) -> Result<Action, ApiError> {
+    fn begin(
+        &mut self,
+        _cfg: &Config,
+        req: HttpRequest<'_>,
+        now_ms: i64,
+    ) -> Result<Action, ApiError> {
         crate::auth::check_signature_shape(req.authorization)?;
         let op = Op::from_target(req.target)?;
         let body = req.body;
         let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
             Value::Object(Default::default())
         } else {
-            serde_json::from_slice(body).map_err(|_| ApiError::serialization("Start of structure or map found where not expected."))?
+            serde_json::from_slice(body).map_err(|_| {
+                ApiError::serialization("Start of structure or map found where not expected.")
+            })?
         };
         let p = Params::new(&body)?;
         match op {
@@ -113,32 +142,66 @@ impl Flow {
                 }
                 if let Some(l) = limit {
                     if l < 1 {
-                        c.fail(Some(&l.to_string()), "limit", "Member must have value greater than or equal to 1");
+                        c.fail(
+                            Some(&l.to_string()),
+                            "limit",
+                            "Member must have value greater than or equal to 1",
+                        );
                     } else if l > 100 {
-                        c.fail(Some(&l.to_string()), "limit", "Member must have value less than or equal to 100");
+                        c.fail(
+                            Some(&l.to_string()),
+                            "limit",
+                            "Member must have value less than or equal to 100",
+                        );
                     }
                 }
                 c.check()?;
                 let start = start.map(str::to_owned);
-                Ok(Action::Catalog(CatalogRequest::List { start, limit: limit.unwrap_or(100) as usize }))
+                Ok(Action::Catalog(CatalogRequest::List {
+                    start,
+                    limit: limit.unwrap_or(100) as usize,
+                }))
             }
             Op::CreateTable => {
                 let name = p.str("TableName")?.unwrap_or_default().to_owned();
                 let id = table_def::table_id(&name, now_ms);
                 // Validate before reserving the name, so a bad request leaves no trace.
                 table_def::parse_create_table(&p, id.clone(), now_ms)?;
-                let request = TableRequest { op, body: body.clone(), table_id: Some(id.clone()) };
-                self.stage = Stage::CreateRegistered { table: name.clone(), request };
+                let request = TableRequest {
+                    op,
+                    body: body.clone(),
+                    table_id: Some(id.clone()),
+                };
+                self.stage = Stage::CreateRegistered {
+                    table: name.clone(),
+                    request,
+                };
                 Ok(Action::Catalog(CatalogRequest::Register { name, id }))
             }
             Op::DeleteTable => {
                 let table = table_def::table_name(&p)?;
-                self.stage = Stage::DeleteDone { table: table.clone() };
-                Ok(Action::Table { table, request: TableRequest { op, body, table_id: None } })
+                self.stage = Stage::DeleteDone {
+                    table: table.clone(),
+                };
+                Ok(Action::Table {
+                    table,
+                    request: TableRequest {
+                        op,
+                        body,
+                        table_id: None,
+                    },
+                })
             }
             _ => {
                 let table = table_def::table_name(&p)?;
-                Ok(Action::Table { table, request: TableRequest { op, body, table_id: None } })
+                Ok(Action::Table {
+                    table,
+                    request: TableRequest {
+                        op,
+                        body,
+                        table_id: None,
+                    },
+                })
             }
         }
     }
@@ -154,7 +217,9 @@ impl Flow {
             Stage::Single | Stage::Done => self.respond(result),
             Stage::CreateRegistered { table, request } => match result {
                 Ok(_) => {
-                    self.stage = Stage::CreateDone { table: table.clone() };
+                    self.stage = Stage::CreateDone {
+                        table: table.clone(),
+                    };
                     Action::Table { table, request }
                 }
                 Err(e) => self.respond(Err(e)),

@@ -48,7 +48,10 @@ fn attrs(key: &KeySchema) -> impl Iterator<Item = (bool, &KeyAttr)> {
 pub fn item_key(key: &KeySchema, item: &Item) -> Result<EncodedKey, ApiError> {
     for (is_hash, attr) in attrs(key) {
         let Some(v) = item.get(&attr.name) else {
-            return Err(ApiError::invalid_param(format!("Missing the key {} in the item", attr.name)));
+            return Err(ApiError::invalid_param(format!(
+                "Missing the key {} in the item",
+                attr.name
+            )));
         };
         if v.type_name() != attr.ty.as_str() {
             return Err(ApiError::invalid_param(format!(
@@ -92,7 +95,9 @@ pub fn key_of(key: &KeySchema, item: &Item) -> Item {
 
 pub fn check_item_size(item: &Item) -> Result<(), ApiError> {
     if extenddo_log::value::item_size(item) > MAX_ITEM_BYTES {
-        return Err(ApiError::validation("Item size has exceeded the maximum allowed size"));
+        return Err(ApiError::validation(
+            "Item size has exceeded the maximum allowed size",
+        ));
     }
     Ok(())
 }

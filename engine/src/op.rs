@@ -38,7 +38,10 @@ impl Op {
 
     /// Whether the operation changes the table (and so is logged).
     pub fn is_write(self) -> bool {
-        matches!(self, Op::CreateTable | Op::DeleteTable | Op::PutItem | Op::DeleteItem)
+        matches!(
+            self,
+            Op::CreateTable | Op::DeleteTable | Op::PutItem | Op::DeleteItem
+        )
     }
 }
 

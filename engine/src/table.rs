@@ -29,7 +29,11 @@ impl TableObject {
             extenddo_projections::init(sql)?;
             Ok(())
         })?;
-        let mut t = TableObject { cfg, schema: None, next_lsn: 1 };
+        let mut t = TableObject {
+            cfg,
+            schema: None,
+            next_lsn: 1,
+        };
         t.reload(sql)?;
         Ok(t)
     }
@@ -80,8 +84,17 @@ impl TableObject {
 
     /// Appends `event` to the log and applies it to every projection. Only called inside
     /// `execute`'s transaction.
-    pub(crate) fn commit(&mut self, sql: &dyn Sql, now_ms: i64, event: Event) -> Result<(), ApiError> {
-        let record = Record { lsn: self.next_lsn, ts_ms: now_ms, event };
+    pub(crate) fn commit(
+        &mut self,
+        sql: &dyn Sql,
+        now_ms: i64,
+        event: Event,
+    ) -> Result<(), ApiError> {
+        let record = Record {
+            lsn: self.next_lsn,
+            ts_ms: now_ms,
+            event,
+        };
         LogStore::append(sql, record.lsn, record.ts_ms, &record.event)?;
         extenddo_projections::apply(sql, &mut self.schema, &record)?;
         self.next_lsn += 1;
@@ -92,7 +105,11 @@ impl TableObject {
 /// What a host answers for a table that has no table object (natively: no catalog entry).
 /// Validation still runs first so errors come in AWS's order.
 pub fn execute_absent(cfg: &Config, req: TableRequest, now_ms: i64) -> Result<Value, ApiError> {
-    let mut t = TableObject { cfg: cfg.clone(), schema: None, next_lsn: 1 };
+    let mut t = TableObject {
+        cfg: cfg.clone(),
+        schema: None,
+        next_lsn: 1,
+    };
     ops::run(&mut t, &NoTable, req, now_ms)
 }
 
@@ -101,10 +118,18 @@ struct NoTable;
 
 impl Sql for NoTable {
     fn exec(&self, _: &str, _: &[extenddo_log::SqlValue]) -> Result<(), extenddo_log::SqlError> {
-        Err(extenddo_log::SqlError::Backend("table has no storage".into()))
+        Err(extenddo_log::SqlError::Backend(
+            "table has no storage".into(),
+        ))
     }
-    fn query(&self, _: &str, _: &[extenddo_log::SqlValue]) -> Result<Vec<extenddo_log::Row>, extenddo_log::SqlError> {
-        Err(extenddo_log::SqlError::Backend("table has no storage".into()))
+    fn query(
+        &self,
+        _: &str,
+        _: &[extenddo_log::SqlValue],
+    ) -> Result<Vec<extenddo_log::Row>, extenddo_log::SqlError> {
+        Err(extenddo_log::SqlError::Backend(
+            "table has no storage".into(),
+        ))
     }
     fn transaction(
         &self,

@@ -15,13 +15,28 @@ pub fn check_table_name(c: &mut Constraints, name: Option<&str>, at: &str) {
         None => c.fail(None, at, "Member must not be null"),
         Some(n) => {
             if n.len() < 3 {
-                c.fail(Some(n), at, "Member must have length greater than or equal to 3");
+                c.fail(
+                    Some(n),
+                    at,
+                    "Member must have length greater than or equal to 3",
+                );
             }
             if n.len() > 255 {
-                c.fail(Some(n), at, "Member must have length less than or equal to 255");
+                c.fail(
+                    Some(n),
+                    at,
+                    "Member must have length less than or equal to 255",
+                );
             }
-            if !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') {
-                c.fail(Some(n), at, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+            if !n
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+            {
+                c.fail(
+                    Some(n),
+                    at,
+                    "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                );
             }
         }
     }
@@ -58,12 +73,16 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
     check_table_name(&mut c, name, "tableName");
     match keys {
         None => c.fail(None, "keySchema", "Member must not be null"),
-        Some(k) if k.is_empty() => {
-            c.fail(Some("[]"), "keySchema", "Member must have length greater than or equal to 1")
-        }
-        Some(k) if k.len() > 2 => {
-            c.fail(Some("[…]"), "keySchema", "Member must have length less than or equal to 2")
-        }
+        Some(k) if k.is_empty() => c.fail(
+            Some("[]"),
+            "keySchema",
+            "Member must have length greater than or equal to 1",
+        ),
+        Some(k) if k.len() > 2 => c.fail(
+            Some("[…]"),
+            "keySchema",
+            "Member must have length less than or equal to 2",
+        ),
         _ => {}
     }
     if let Some(b) = billing {
@@ -82,7 +101,11 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
         let (n, t) = (d.str("AttributeName")?, d.str("AttributeType")?);
         let at = format!("attributeDefinitions.{}.member", i + 1);
         match n {
-            None => c.fail(None, &format!("{at}.attributeName"), "Member must not be null"),
+            None => c.fail(
+                None,
+                &format!("{at}.attributeName"),
+                "Member must not be null",
+            ),
             Some(n) if n.is_empty() => c.fail(
                 Some(n),
                 &format!("{at}.attributeName"),
@@ -91,7 +114,11 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
             _ => {}
         }
         match t.map(|t| (t, key_type(t))) {
-            None => c.fail(None, &format!("{at}.attributeType"), "Member must not be null"),
+            None => c.fail(
+                None,
+                &format!("{at}.attributeType"),
+                "Member must not be null",
+            ),
             Some((t, None)) => c.fail(
                 Some(t),
                 &format!("{at}.attributeType"),
@@ -99,7 +126,10 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
             ),
             Some((_, Some(ty))) => {
                 if let Some(n) = n.filter(|n| !n.is_empty()) {
-                    attributes.push(KeyAttr { name: n.to_owned(), ty });
+                    attributes.push(KeyAttr {
+                        name: n.to_owned(),
+                        ty,
+                    });
                 }
             }
         }
@@ -110,7 +140,11 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
         let (n, t) = (k.str("AttributeName")?, k.str("KeyType")?);
         let at = format!("keySchema.{}.member", i + 1);
         if n.is_none() {
-            c.fail(None, &format!("{at}.attributeName"), "Member must not be null");
+            c.fail(
+                None,
+                &format!("{at}.attributeName"),
+                "Member must not be null",
+            );
         }
         match t {
             None => c.fail(None, &format!("{at}.keyType"), "Member must not be null"),
@@ -127,10 +161,16 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
     }
     let throughput = p.object("ProvisionedThroughput")?;
     let mut tp = None;
-    if let Some(raw) = p.raw("ProvisionedThroughput").filter(|_| throughput.is_some()) {
+    if let Some(raw) = p
+        .raw("ProvisionedThroughput")
+        .filter(|_| throughput.is_some())
+    {
         let t = Params::new(raw)?;
         let (r, w) = (t.int("ReadCapacityUnits")?, t.int("WriteCapacityUnits")?);
-        for (v, at) in [(r, "provisionedThroughput.readCapacityUnits"), (w, "provisionedThroughput.writeCapacityUnits")] {
+        for (v, at) in [
+            (r, "provisionedThroughput.readCapacityUnits"),
+            (w, "provisionedThroughput.writeCapacityUnits"),
+        ] {
             match v {
                 None => c.fail(None, at, "Member must not be null"),
                 Some(v) if v < 1 => c.fail(
@@ -196,8 +236,9 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
         }
     };
     let find = |n: &str| attributes.iter().find(|a| a.name == n).cloned();
-    let key_names: Vec<&str> =
-        std::iter::once(hash_name.as_str()).chain(range_name.as_deref()).collect();
+    let key_names: Vec<&str> = std::iter::once(hash_name.as_str())
+        .chain(range_name.as_deref())
+        .collect();
     if key_names.iter().any(|n| find(n).is_none()) {
         let defs: Vec<&str> = attributes.iter().map(|a| a.name.as_str()).collect();
         return Err(ApiError::invalid_param(format!(
@@ -232,7 +273,10 @@ pub struct Live {
 }
 
 pub fn table_arn(cfg: &Config, name: &str) -> String {
-    format!("arn:aws:dynamodb:{}:{}:table/{}", cfg.region, cfg.account_id, name)
+    format!(
+        "arn:aws:dynamodb:{}:{}:table/{}",
+        cfg.region, cfg.account_id, name
+    )
 }
 
 pub fn describe(cfg: &Config, s: &TableSchema, live: &Live) -> Value {
@@ -246,7 +290,11 @@ pub fn describe(cfg: &Config, s: &TableSchema, live: &Live) -> Value {
         .map(|a| json!({"AttributeName": a.name, "AttributeType": a.ty.as_str()}))
         .collect();
     let created = s.created_ms as f64 / 1000.0;
-    let (r, w) = s.throughput.as_ref().map(|t| (t.read, t.write)).unwrap_or((0, 0));
+    let (r, w) = s
+        .throughput
+        .as_ref()
+        .map(|t| (t.read, t.write))
+        .unwrap_or((0, 0));
     let mut d = json!({
         "TableName": s.name,
         "TableStatus": live.status,
@@ -282,9 +330,20 @@ pub fn table_id(name: &str, now_ms: i64) -> String {
         h = h.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B);
     }
     let x = format!("{h:032x}");
-    format!("{}-{}-4{}-a{}-{}", &x[0..8], &x[8..12], &x[13..16], &x[17..20], &x[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[13..16],
+        &x[17..20],
+        &x[20..32]
+    )
 }
 
 pub fn key_type_of(schema: &TableSchema, name: &str) -> Option<KeyType> {
-    schema.attributes.iter().find(|a| a.name == name).map(|a| a.ty)
+    schema
+        .attributes
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| a.ty)
 }

@@ -66,7 +66,9 @@ fn no_duplicates<T: PartialEq + std::fmt::Display>(items: &[T]) -> Result<(), Ap
 
 fn not_empty<T>(items: &[T], what: &str) -> Result<(), ApiError> {
     if items.is_empty() {
-        return Err(ApiError::invalid_param(format!("An {what} set  may not be empty")));
+        return Err(ApiError::invalid_param(format!(
+            "An {what} set  may not be empty"
+        )));
     }
     Ok(())
 }
@@ -109,19 +111,28 @@ fn decode_at(v: &Value, depth: usize) -> Result<AttributeValue, ApiError> {
             }
         }
         "SS" => {
-            let v = array(inner)?.iter().map(|x| string(x).map(str::to_owned)).collect::<Result<Vec<_>, _>>()?;
+            let v = array(inner)?
+                .iter()
+                .map(|x| string(x).map(str::to_owned))
+                .collect::<Result<Vec<_>, _>>()?;
             not_empty(&v, "string")?;
             no_duplicates(&v)?;
             AttributeValue::SS(v)
         }
         "NS" => {
-            let v = array(inner)?.iter().map(number).collect::<Result<Vec<_>, _>>()?;
+            let v = array(inner)?
+                .iter()
+                .map(number)
+                .collect::<Result<Vec<_>, _>>()?;
             not_empty(&v, "number")?;
             no_duplicates(&v)?;
             AttributeValue::NS(v)
         }
         "BS" => {
-            let v = array(inner)?.iter().map(binary).collect::<Result<Vec<_>, _>>()?;
+            let v = array(inner)?
+                .iter()
+                .map(binary)
+                .collect::<Result<Vec<_>, _>>()?;
             not_empty(&v, "binary")?;
             if let Some(i) = (0..v.len()).find(|&i| v[..i].contains(&v[i])) {
                 let _ = i;
@@ -135,7 +146,10 @@ fn decode_at(v: &Value, depth: usize) -> Result<AttributeValue, ApiError> {
         }
         "M" => AttributeValue::M(decode_map_at(inner, depth + 1)?),
         "L" => AttributeValue::L(
-            array(inner)?.iter().map(|x| decode_at(x, depth + 1)).collect::<Result<Vec<_>, _>>()?,
+            array(inner)?
+                .iter()
+                .map(|x| decode_at(x, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?,
         ),
         other => {
             return Err(ApiError::serialization(format!(
@@ -146,7 +160,10 @@ fn decode_at(v: &Value, depth: usize) -> Result<AttributeValue, ApiError> {
 }
 
 fn decode_map_at(v: &Value, depth: usize) -> Result<Item, ApiError> {
-    object(v)?.iter().map(|(k, v)| Ok((k.clone(), decode_at(v, depth)?))).collect()
+    object(v)?
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), decode_at(v, depth)?)))
+        .collect()
 }
 
 /// Decodes a map of attribute values (an `Item`, a `Key`, `ExpressionAttributeValues`).
@@ -161,8 +178,14 @@ pub fn encode_value(v: &AttributeValue) -> Value {
         AttributeValue::N(n) => ("N", Value::String(n.to_string())),
         AttributeValue::B(b) => ("B", Value::String(B64.encode(b))),
         AttributeValue::SS(v) => ("SS", v.iter().map(|s| Value::String(s.clone())).collect()),
-        AttributeValue::NS(v) => ("NS", v.iter().map(|n| Value::String(n.to_string())).collect()),
-        AttributeValue::BS(v) => ("BS", v.iter().map(|b| Value::String(B64.encode(b))).collect()),
+        AttributeValue::NS(v) => (
+            "NS",
+            v.iter().map(|n| Value::String(n.to_string())).collect(),
+        ),
+        AttributeValue::BS(v) => (
+            "BS",
+            v.iter().map(|b| Value::String(B64.encode(b))).collect(),
+        ),
         AttributeValue::M(item) => ("M", encode_item(item)),
         AttributeValue::L(l) => ("L", l.iter().map(encode_value).collect()),
         AttributeValue::NULL(b) => ("NULL", Value::Bool(*b)),
@@ -173,7 +196,11 @@ pub fn encode_value(v: &AttributeValue) -> Value {
 }
 
 pub fn encode_item(item: &Item) -> Value {
-    Value::Object(item.iter().map(|(k, v)| (k.clone(), encode_value(v))).collect())
+    Value::Object(
+        item.iter()
+            .map(|(k, v)| (k.clone(), encode_value(v)))
+            .collect(),
+    )
 }
 
 /// Typed access to the members of a request body. A member of the wrong JSON type is a
@@ -188,7 +215,9 @@ impl<'a> Params<'a> {
     pub fn new(body: &'a Value) -> Result<Params<'a>, ApiError> {
         match body {
             Value::Object(m) => Ok(Params { body: m }),
-            Value::Null => Ok(Params { body: EMPTY.get_or_init(Map::new) }),
+            Value::Null => Ok(Params {
+                body: EMPTY.get_or_init(Map::new),
+            }),
             other => Err(ser_err(other, "a structure")),
         }
     }
@@ -206,7 +235,9 @@ impl<'a> Params<'a> {
     }
 
     pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
-        self.get(name).map(|v| v.as_bool().ok_or_else(|| ser_err(v, "Boolean"))).transpose()
+        self.get(name)
+            .map(|v| v.as_bool().ok_or_else(|| ser_err(v, "Boolean")))
+            .transpose()
     }
 
     pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
@@ -215,7 +246,9 @@ impl<'a> Params<'a> {
                 Value::Number(n) => n
                     .as_i64()
                     .or_else(|| n.as_f64().map(|f| f as i64))
-                    .ok_or_else(|| ApiError::serialization("NUMBER_VALUE can not be converted to Integer")),
+                    .ok_or_else(|| {
+                        ApiError::serialization("NUMBER_VALUE can not be converted to Integer")
+                    }),
                 other => Err(ser_err(other, "Integer")),
             })
             .transpose()
@@ -238,9 +271,17 @@ impl<'a> Params<'a> {
     }
 
     /// A map of strings (ExpressionAttributeNames).
-    pub fn string_map(&self, name: &str) -> Result<Option<std::collections::HashMap<String, String>>, ApiError> {
+    pub fn string_map(
+        &self,
+        name: &str,
+    ) -> Result<Option<std::collections::HashMap<String, String>>, ApiError> {
         self.get(name)
-            .map(|v| object(v)?.iter().map(|(k, v)| Ok((k.clone(), string(v)?.to_owned()))).collect())
+            .map(|v| {
+                object(v)?
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), string(v)?.to_owned())))
+                    .collect()
+            })
             .transpose()
     }
 }
@@ -258,8 +299,9 @@ impl Constraints {
             Some(v) => format!("'{v}'"),
             None => "null".into(),
         };
-        self.failures
-            .push(format!("Value {value} at '{at}' failed to satisfy constraint: {constraint}"));
+        self.failures.push(format!(
+            "Value {value} at '{at}' failed to satisfy constraint: {constraint}"
+        ));
     }
 
     pub fn check(self) -> Result<(), ApiError> {

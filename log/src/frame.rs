@@ -54,7 +54,10 @@ pub fn decode_event(payload: &[u8]) -> Result<Event, FrameError> {
     let (event, used) = bincode::serde::decode_from_slice::<Event, _>(payload, config())
         .map_err(|e| FrameError::Payload(e.to_string()))?;
     if used != payload.len() {
-        return Err(FrameError::Payload(format!("{} trailing bytes", payload.len() - used)));
+        return Err(FrameError::Payload(format!(
+            "{} trailing bytes",
+            payload.len() - used
+        )));
     }
     Ok(event)
 }
@@ -67,7 +70,10 @@ impl Record {
 
     /// Decodes one frame from the front of `bytes`, returning it and the bytes it used.
     pub fn decode(bytes: &[u8]) -> Result<(Record, usize), FrameError> {
-        let truncated = |needed| FrameError::Truncated { needed, have: bytes.len() };
+        let truncated = |needed| FrameError::Truncated {
+            needed,
+            have: bytes.len(),
+        };
         if bytes.len() < HEADER_LEN {
             return Err(truncated(HEADER_LEN));
         }

@@ -11,6 +11,8 @@ pub mod frame;
 pub mod number;
 pub mod segment;
 pub mod sql;
+#[cfg(feature = "rusqlite")]
+pub mod sqlite;
 pub mod store;
 pub mod value;
 

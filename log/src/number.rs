@@ -19,7 +19,9 @@ pub enum NumberError {
     NotANumber,
     #[error("Attempting to store more than 38 significant digits in a Number")]
     Precision,
-    #[error("Number overflow. Attempting to store a number with magnitude larger than supported range")]
+    #[error(
+        "Number overflow. Attempting to store a number with magnitude larger than supported range"
+    )]
     Overflow,
     #[error("Number underflow. Attempting to store a number with magnitude smaller than supported range")]
     Underflow,
@@ -36,7 +38,11 @@ pub struct Number {
 
 impl Number {
     pub fn zero() -> Number {
-        Number { neg: false, digits: Vec::new(), exp: 0 }
+        Number {
+            neg: false,
+            digits: Vec::new(),
+            exp: 0,
+        }
     }
 
     pub fn is_zero(&self) -> bool {
@@ -205,7 +211,11 @@ impl Number {
         if self.is_zero() {
             return self.clone();
         }
-        Number { neg: !self.neg, digits: self.digits.clone(), exp: self.exp }
+        Number {
+            neg: !self.neg,
+            digits: self.digits.clone(),
+            exp: self.exp,
+        }
     }
 
     /// Exact sum, checked against DynamoDB's precision and range.
@@ -311,12 +321,23 @@ fn cmp_mag(a: &[u8], b: &[u8]) -> Ordering {
 
 impl Ord for Number {
     fn cmp(&self, other: &Self) -> Ordering {
-        let sign = |n: &Number| if n.is_zero() { 0 } else if n.neg { -1 } else { 1 };
+        let sign = |n: &Number| {
+            if n.is_zero() {
+                0
+            } else if n.neg {
+                -1
+            } else {
+                1
+            }
+        };
         let (sa, sb) = (sign(self), sign(other));
         if sa != sb || sa == 0 {
             return sa.cmp(&sb);
         }
-        let mag = self.exp.cmp(&other.exp).then_with(|| self.digits.cmp(&other.digits));
+        let mag = self
+            .exp
+            .cmp(&other.exp)
+            .then_with(|| self.digits.cmp(&other.digits));
         if self.neg {
             mag.reverse()
         } else {
@@ -415,7 +436,9 @@ mod tests {
 
     #[test]
     fn rejects_what_dynamodb_rejects() {
-        for bad in ["", "-", "abc", "1e", "1.2.3", " 1", "1 ", "NaN", "Infinity", "0x10", "1e+"] {
+        for bad in [
+            "", "-", "abc", "1e", "1.2.3", " 1", "1 ", "NaN", "Infinity", "0x10", "1e+",
+        ] {
             assert_eq!(Number::parse(bad), Err(NumberError::NotANumber), "{bad:?}");
         }
         assert_eq!(Number::parse(&"1".repeat(39)), Err(NumberError::Precision));
@@ -425,7 +448,10 @@ mod tests {
         assert!(Number::parse("9.9999999999999999999999999999999999999e125").is_ok());
         assert!(Number::parse("1e-130").is_ok());
         assert_eq!(Number::parse("1e-131"), Err(NumberError::Underflow));
-        assert_eq!(Number::parse("1e99999999999999999999"), Err(NumberError::Overflow));
+        assert_eq!(
+            Number::parse("1e99999999999999999999"),
+            Err(NumberError::Overflow)
+        );
     }
 
     #[test]
@@ -442,14 +468,17 @@ mod tests {
     }
 
     fn arb_number() -> impl Strategy<Value = Number> {
-        (any::<bool>(), proptest::collection::vec(0u8..10, 1..38), -129i32..=126).prop_map(
-            |(neg, mut digits, exp)| {
+        (
+            any::<bool>(),
+            proptest::collection::vec(0u8..10, 1..38),
+            -129i32..=126,
+        )
+            .prop_map(|(neg, mut digits, exp)| {
                 if digits[0] == 0 {
                     digits[0] = 1;
                 }
                 Number::normalize(neg, digits, exp)
-            },
-        )
+            })
     }
 
     proptest! {

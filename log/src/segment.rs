@@ -29,9 +29,22 @@ pub fn scan(bytes: &[u8]) -> Scan {
                 records.push(record);
                 offset += used;
             }
-            Err(FrameError::Truncated { .. }) => return Scan { records, tail: Tail::Torn { offset } },
-            Err(error) => return Scan { records, tail: Tail::Corrupt { offset, error } },
+            Err(FrameError::Truncated { .. }) => {
+                return Scan {
+                    records,
+                    tail: Tail::Torn { offset },
+                }
+            }
+            Err(error) => {
+                return Scan {
+                    records,
+                    tail: Tail::Corrupt { offset, error },
+                }
+            }
         }
     }
-    Scan { records, tail: Tail::Clean }
+    Scan {
+        records,
+        tail: Tail::Clean,
+    }
 }

@@ -23,7 +23,10 @@ pub enum SqlError {
     #[error("sql: {0}")]
     Backend(String),
     #[error("sql: column {index} of the result is not {expected}")]
-    Type { index: usize, expected: &'static str },
+    Type {
+        index: usize,
+        expected: &'static str,
+    },
     /// Returned by a transaction body to roll back; the real reason travels beside it.
     #[error("transaction aborted")]
     Aborted,
@@ -78,7 +81,10 @@ impl RowExt for [SqlValue] {
     fn int(&self, index: usize) -> Result<i64, SqlError> {
         match self.get(index) {
             Some(SqlValue::Integer(v)) => Ok(*v),
-            _ => Err(SqlError::Type { index, expected: "an integer" }),
+            _ => Err(SqlError::Type {
+                index,
+                expected: "an integer",
+            }),
         }
     }
     fn blob(&self, index: usize) -> Result<&[u8], SqlError> {
@@ -87,20 +93,29 @@ impl RowExt for [SqlValue] {
             // Durable Object SQL returns an empty BLOB as an empty ArrayBuffer, but some
             // paths hand back NULL for zero-length blobs; both mean "no bytes".
             Some(SqlValue::Null) => Ok(&[]),
-            _ => Err(SqlError::Type { index, expected: "a blob" }),
+            _ => Err(SqlError::Type {
+                index,
+                expected: "a blob",
+            }),
         }
     }
     fn text(&self, index: usize) -> Result<&str, SqlError> {
         match self.get(index) {
             Some(SqlValue::Text(v)) => Ok(v),
-            _ => Err(SqlError::Type { index, expected: "text" }),
+            _ => Err(SqlError::Type {
+                index,
+                expected: "text",
+            }),
         }
     }
     fn opt_blob(&self, index: usize) -> Result<Option<&[u8]>, SqlError> {
         match self.get(index) {
             Some(SqlValue::Blob(v)) => Ok(Some(v)),
             Some(SqlValue::Null) => Ok(None),
-            _ => Err(SqlError::Type { index, expected: "a blob or NULL" }),
+            _ => Err(SqlError::Type {
+                index,
+                expected: "a blob or NULL",
+            }),
         }
     }
 }

@@ -66,7 +66,10 @@ impl LogStore {
     pub fn read(sql: &dyn Sql, from: u64, limit: usize) -> Result<Vec<Record>, LogError> {
         let rows = sql.query(
             "SELECT lsn, frame FROM log WHERE lsn >= ?1 ORDER BY lsn LIMIT ?2",
-            &[SqlValue::Integer(from as i64), SqlValue::Integer(limit.min(i64::MAX as usize) as i64)],
+            &[
+                SqlValue::Integer(from as i64),
+                SqlValue::Integer(limit.min(i64::MAX as usize) as i64),
+            ],
         )?;
         rows.iter()
             .map(|row| {
@@ -74,7 +77,10 @@ impl LogStore {
                 let (record, _) = Record::decode(row.blob(1)?)
                     .map_err(|error| LogError::Frame { lsn: column, error })?;
                 if record.lsn != column {
-                    return Err(LogError::LsnMismatch { column, framed: record.lsn });
+                    return Err(LogError::LsnMismatch {
+                        column,
+                        framed: record.lsn,
+                    });
                 }
                 Ok(record)
             })
@@ -89,7 +95,9 @@ impl LogStore {
         let mut from = 1;
         loop {
             let page = Self::read(sql, from, 512)?;
-            let Some(last) = page.last().map(|r| r.lsn) else { return Ok(()) };
+            let Some(last) = page.last().map(|r| r.lsn) else {
+                return Ok(());
+            };
             for record in page {
                 f(record)?;
             }
@@ -112,23 +120,27 @@ impl LogStore {
                 let lsn = row.int(0)? as u64;
                 if let Some(prev) = report.last_lsn {
                     if lsn != prev + 1 {
-                        report.problems.push(format!("gap: lsn {prev} is followed by {lsn}"));
+                        report
+                            .problems
+                            .push(format!("gap: lsn {prev} is followed by {lsn}"));
                     }
                 }
                 report.first_lsn.get_or_insert(lsn);
                 report.last_lsn = Some(lsn);
                 report.records += 1;
                 match Record::decode(row.blob(1)?) {
-                    Ok((r, _)) if r.lsn != lsn => {
-                        report.problems.push(format!("lsn {lsn}: frame says lsn {}", r.lsn))
-                    }
+                    Ok((r, _)) if r.lsn != lsn => report
+                        .problems
+                        .push(format!("lsn {lsn}: frame says lsn {}", r.lsn)),
                     Ok(_) => {}
                     Err(e) => report.problems.push(format!("lsn {lsn}: {e}")),
                 }
             }
         }
         if report.first_lsn.is_some_and(|f| f != 1) {
-            report.problems.push(format!("log starts at lsn {}", report.first_lsn.unwrap()));
+            report
+                .problems
+                .push(format!("log starts at lsn {}", report.first_lsn.unwrap()));
         }
         Ok(report)
     }

@@ -55,7 +55,9 @@ impl AttributeValue {
             AttributeValue::NS(v) => v.iter().map(number_size).sum(),
             AttributeValue::BS(v) => v.iter().map(Vec::len).sum(),
             // Documents cost 3 bytes plus one byte per element on top of their contents.
-            AttributeValue::M(m) => 3 + m.iter().map(|(k, v)| k.len() + v.size() + 1).sum::<usize>(),
+            AttributeValue::M(m) => {
+                3 + m.iter().map(|(k, v)| k.len() + v.size() + 1).sum::<usize>()
+            }
             AttributeValue::L(l) => 3 + l.iter().map(|v| v.size() + 1).sum::<usize>(),
             AttributeValue::NULL(_) | AttributeValue::BOOL(_) => 1,
         }

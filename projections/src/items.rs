@@ -106,20 +106,32 @@ pub fn range(
         match bound {
             Bound::Included(b) | Bound::Excluded(b) => {
                 params.push(SqlValue::Blob(b.to_vec()));
-                let op = if matches!(bound, Bound::Included(_)) { incl } else { excl };
+                let op = if matches!(bound, Bound::Included(_)) {
+                    incl
+                } else {
+                    excl
+                };
                 q.push_str(&format!(" AND sk {op} ?{}", params.len()));
             }
             Bound::Unbounded => {}
         }
     }
-    q.push_str(if forward { " ORDER BY sk ASC" } else { " ORDER BY sk DESC" });
+    q.push_str(if forward {
+        " ORDER BY sk ASC"
+    } else {
+        " ORDER BY sk DESC"
+    });
     params.push(SqlValue::Integer(limit.min(i64::MAX as usize) as i64));
     q.push_str(&format!(" LIMIT ?{}", params.len()));
     rows(sql, &q, &params)
 }
 
 /// All items in key order, starting strictly after `after`, at most `limit`.
-pub fn scan(sql: &dyn Sql, after: Option<(&[u8], &[u8])>, limit: usize) -> Result<Vec<Row>, SqlError> {
+pub fn scan(
+    sql: &dyn Sql,
+    after: Option<(&[u8], &[u8])>,
+    limit: usize,
+) -> Result<Vec<Row>, SqlError> {
     let limit = SqlValue::Integer(limit.min(i64::MAX as usize) as i64);
     match after {
         None => rows(sql, "SELECT pk, sk, item, size FROM items ORDER BY pk, sk LIMIT ?1", &[limit]),
@@ -134,7 +146,9 @@ pub fn scan(sql: &dyn Sql, after: Option<(&[u8], &[u8])>, limit: usize) -> Resul
 /// (item count, total item bytes) for DescribeTable.
 pub fn stats(sql: &dyn Sql) -> Result<(i64, i64), SqlError> {
     let rows = sql.query("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM items", &[])?;
-    let row = rows.first().ok_or(SqlError::Backend("no stats row".into()))?;
+    let row = rows
+        .first()
+        .ok_or(SqlError::Backend("no stats row".into()))?;
     Ok((row.int(0)?, row.int(1)?))
 }
 
@@ -142,6 +156,12 @@ pub fn stats(sql: &dyn Sql) -> Result<(i64, i64), SqlError> {
 pub fn dump(sql: &dyn Sql) -> Result<Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>, SqlError> {
     sql.query("SELECT pk, sk, item FROM items ORDER BY pk, sk", &[])?
         .iter()
-        .map(|r| Ok((r.blob(0)?.to_vec(), r.blob(1)?.to_vec(), r.blob(2)?.to_vec())))
+        .map(|r| {
+            Ok((
+                r.blob(0)?.to_vec(),
+                r.blob(1)?.to_vec(),
+                r.blob(2)?.to_vec(),
+            ))
+        })
         .collect()
 }

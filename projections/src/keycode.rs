@@ -25,15 +25,20 @@ pub fn encode(ty: KeyType, value: &AttributeValue) -> Option<Vec<u8>> {
 /// Reverses [`encode`].
 pub fn decode(ty: KeyType, bytes: &[u8]) -> Option<AttributeValue> {
     match ty {
-        KeyType::S => String::from_utf8(bytes.to_vec()).ok().map(AttributeValue::S),
+        KeyType::S => String::from_utf8(bytes.to_vec())
+            .ok()
+            .map(AttributeValue::S),
         KeyType::B => Some(AttributeValue::B(bytes.to_vec())),
         KeyType::N => Number::from_order_key(bytes).map(AttributeValue::N),
     }
 }
 
 fn attr_bytes(attr: &KeyAttr, item: &Item) -> Result<Vec<u8>, String> {
-    let value = item.get(&attr.name).ok_or_else(|| format!("missing key attribute {}", attr.name))?;
-    encode(attr.ty, value).ok_or_else(|| format!("key attribute {} is not {}", attr.name, attr.ty.as_str()))
+    let value = item
+        .get(&attr.name)
+        .ok_or_else(|| format!("missing key attribute {}", attr.name))?;
+    encode(attr.ty, value)
+        .ok_or_else(|| format!("key attribute {} is not {}", attr.name, attr.ty.as_str()))
 }
 
 /// The (partition, sort) key bytes of an item that the engine has already validated.

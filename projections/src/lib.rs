@@ -36,7 +36,10 @@ pub fn apply(
     current: &mut Option<TableSchema>,
     record: &Record,
 ) -> Result<(), ProjectionError> {
-    let inconsistent = |what: &str| ProjectionError::Inconsistent { lsn: record.lsn, what: what.into() };
+    let inconsistent = |what: &str| ProjectionError::Inconsistent {
+        lsn: record.lsn,
+        what: what.into(),
+    };
     match &record.event {
         Event::TableCreated { schema_json } => {
             let parsed: TableSchema =
@@ -50,12 +53,16 @@ pub fn apply(
             *current = None;
         }
         Event::ItemPut { new, .. } => {
-            let s = current.as_ref().ok_or_else(|| inconsistent("item put with no table"))?;
+            let s = current
+                .as_ref()
+                .ok_or_else(|| inconsistent("item put with no table"))?;
             let (pk, sk) = keycode::item_key(&s.key, new).map_err(|e| inconsistent(&e))?;
             items::put(sql, &pk, &sk, new)?;
         }
         Event::ItemDeleted { old } => {
-            let s = current.as_ref().ok_or_else(|| inconsistent("item delete with no table"))?;
+            let s = current
+                .as_ref()
+                .ok_or_else(|| inconsistent("item delete with no table"))?;
             let (pk, sk) = keycode::item_key(&s.key, old).map_err(|e| inconsistent(&e))?;
             items::delete(sql, &pk, &sk)?;
         }
@@ -72,7 +79,10 @@ pub fn rebuild(sql: &dyn Sql) -> Result<Option<TableSchema>, ProjectionError> {
 }
 
 /// Folds the log read from `log` into the (initialized, empty) projections of `target`.
-pub fn replay_into(log: &dyn Sql, target: &dyn Sql) -> Result<Option<TableSchema>, ProjectionError> {
+pub fn replay_into(
+    log: &dyn Sql,
+    target: &dyn Sql,
+) -> Result<Option<TableSchema>, ProjectionError> {
     let mut current = None;
     let mut failure = None;
     LogStore::for_each(log, |record| {

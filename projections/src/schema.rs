@@ -57,7 +57,10 @@ pub struct TableSchema {
 }
 
 pub(crate) fn init(sql: &dyn Sql) -> Result<(), SqlError> {
-    sql.exec("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)", &[])
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+        &[],
+    )
 }
 
 pub(crate) fn store(sql: &dyn Sql, schema_json: &str) -> Result<(), SqlError> {

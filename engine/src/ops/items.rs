@@ -29,17 +29,33 @@ fn with_attributes(old: Option<Item>, rv: &str) -> Value {
     Value::Object(out)
 }
 
-pub(super) fn put(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
+pub(super) fn put(
+    t: &mut TableObject,
+    sql: &dyn Sql,
+    p: &Params,
+    now_ms: i64,
+) -> Result<Value, ApiError> {
     table_def::table_name(p)?;
     let item = required_item(p, "Item", "item")?;
-    let rv = return_values(p, &["NONE", "ALL_OLD"], "ReturnValues can only be ALL_OLD or NONE")?;
+    let rv = return_values(
+        p,
+        &["NONE", "ALL_OLD"],
+        "ReturnValues can only be ALL_OLD or NONE",
+    )?;
     let s = schema(t)?;
     let (pk, sk) = keys::item_key(&s.key, &item)?;
     keys::check_item_size(&item)?;
     let old = items::get(sql, &pk, &sk)?;
     // A write that changes nothing is not a mutation: no log record, no stream record.
     if old.as_ref() != Some(&item) {
-        t.commit(sql, now_ms, Event::ItemPut { old: old.clone(), new: item })?;
+        t.commit(
+            sql,
+            now_ms,
+            Event::ItemPut {
+                old: old.clone(),
+                new: item,
+            },
+        )?;
     }
     Ok(with_attributes(old, &rv))
 }
@@ -56,10 +72,19 @@ pub(super) fn get(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, A
     })
 }
 
-pub(super) fn delete(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
+pub(super) fn delete(
+    t: &mut TableObject,
+    sql: &dyn Sql,
+    p: &Params,
+    now_ms: i64,
+) -> Result<Value, ApiError> {
     table_def::table_name(p)?;
     let key = required_item(p, "Key", "key")?;
-    let rv = return_values(p, &["NONE", "ALL_OLD"], "ReturnValues can only be ALL_OLD or NONE")?;
+    let rv = return_values(
+        p,
+        &["NONE", "ALL_OLD"],
+        "ReturnValues can only be ALL_OLD or NONE",
+    )?;
     let s = schema(t)?;
     let (pk, sk) = keys::key_member(&s.key, &key)?;
     let old = items::get(sql, &pk, &sk)?;

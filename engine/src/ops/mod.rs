@@ -5,11 +5,14 @@ mod items;
 mod read;
 mod tables;
 
-use extenddo_log::Sql;
+use std::collections::HashMap;
+
+use extenddo_log::{AttributeValue, Sql};
 use extenddo_projections::TableSchema;
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::expr::Placeholders;
 use crate::op::{Op, TableRequest};
 use crate::table::TableObject;
 use crate::wire::Params;
@@ -37,6 +40,36 @@ pub(crate) fn run(
 /// The table's schema, or the not-found error data-plane operations give.
 pub(crate) fn schema(t: &TableObject) -> Result<&TableSchema, ApiError> {
     t.schema.as_ref().ok_or_else(ApiError::not_found)
+}
+
+/// A request's ExpressionAttributeNames and ExpressionAttributeValues, decoded.
+pub(crate) struct ExprParams {
+    pub names: Option<HashMap<String, String>>,
+    pub values: Option<HashMap<String, AttributeValue>>,
+}
+
+impl ExprParams {
+    pub fn from(p: &Params) -> Result<ExprParams, ApiError> {
+        let names = p.string_map("ExpressionAttributeNames")?;
+        let values = p
+            .item("ExpressionAttributeValues")?
+            .map(|m| m.into_iter().collect::<HashMap<_, _>>());
+        if names.as_ref().is_some_and(|n| n.is_empty()) {
+            return Err(ApiError::validation(
+                "ExpressionAttributeNames must not be empty",
+            ));
+        }
+        if values.as_ref().is_some_and(|v| v.is_empty()) {
+            return Err(ApiError::validation(
+                "ExpressionAttributeValues must not be empty",
+            ));
+        }
+        Ok(ExprParams { names, values })
+    }
+
+    pub fn context(&self) -> Placeholders<'_> {
+        Placeholders::new(self.names.as_ref(), self.values.as_ref())
+    }
 }
 
 /// Checks a ReturnValues member against the values an operation allows.

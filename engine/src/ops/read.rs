@@ -2,13 +2,14 @@
 
 use std::ops::Bound;
 
-use extenddo_log::{Item, Sql};
+use extenddo_log::{AttributeValue, Item, Sql};
 use extenddo_projections::items::{self, Row};
-use extenddo_projections::KeySchema;
+use extenddo_projections::{keycode, KeySchema, KeyType};
 use serde_json::{json, Map, Value};
 
-use super::schema;
+use super::{schema, ExprParams};
 use crate::error::ApiError;
+use crate::expr::{KeyConditionExpr, RangeCondition};
 use crate::keys;
 use crate::table::TableObject;
 use crate::table_def;
@@ -21,7 +22,11 @@ fn limit(p: &Params) -> Result<Option<usize>, ApiError> {
     let l = p.int("Limit")?;
     let mut c = Constraints::default();
     if let Some(l) = l.filter(|l| *l < 1) {
-        c.fail(Some(&l.to_string()), "limit", "Member must have value greater than or equal to 1");
+        c.fail(
+            Some(&l.to_string()),
+            "limit",
+            "Member must have value greater than or equal to 1",
+        );
     }
     c.check()?;
     Ok(l.map(|l| l as usize))
@@ -51,7 +56,13 @@ struct Page {
 
 impl Page {
     fn new(limit: Option<usize>) -> Page {
-        Page { items: Vec::new(), scanned: 0, bytes: 0, last: None, limit }
+        Page {
+            items: Vec::new(),
+            scanned: 0,
+            bytes: 0,
+            last: None,
+            limit,
+        }
     }
 
     /// Adds a row; returns whether the page is full.
@@ -69,7 +80,9 @@ impl Page {
 
     /// Rows still wanted, capped for one SQL read.
     fn want(&self) -> usize {
-        self.limit.map_or(1000, |l| l.saturating_sub(self.scanned)).clamp(1, 1000)
+        self.limit
+            .map_or(1000, |l| l.saturating_sub(self.scanned))
+            .clamp(1, 1000)
     }
 
     fn finish(self, stopped: bool) -> Value {
@@ -94,7 +107,11 @@ pub(super) fn scan(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, 
     let mut after = start_key(p, &s.key)?;
     let mut page = Page::new(limit);
     loop {
-        let rows = items::scan(sql, after.as_ref().map(|(a, b)| (a.as_slice(), b.as_slice())), page.want())?;
+        let rows = items::scan(
+            sql,
+            after.as_ref().map(|(a, b)| (a.as_slice(), b.as_slice())),
+            page.want(),
+        )?;
         let exhausted = rows.len() < page.want();
         for row in rows {
             after = Some((row.pk.clone(), row.sk.clone()));
@@ -139,7 +156,11 @@ pub(crate) fn query_partition(
         let tighter = match &*b {
             Bound::Unbounded => true,
             Bound::Included(x) | Bound::Excluded(x) => {
-                if forward_side { sk >= *x } else { sk <= *x }
+                if forward_side {
+                    sk >= *x
+                } else {
+                    sk <= *x
+                }
             }
         };
         if tighter {
@@ -147,7 +168,11 @@ pub(crate) fn query_partition(
         }
     };
     if let Some((_, sk)) = start {
-        if forward { resume(&mut lo, sk, true) } else { resume(&mut hi, sk, false) }
+        if forward {
+            resume(&mut lo, sk, true)
+        } else {
+            resume(&mut hi, sk, false)
+        }
     }
     loop {
         let want = page.want();
@@ -155,7 +180,11 @@ pub(crate) fn query_partition(
         let exhausted = rows.len() < want;
         for row in rows {
             let sk = row.sk.clone();
-            if forward { lo = Bound::Excluded(sk) } else { hi = Bound::Excluded(sk) }
+            if forward {
+                lo = Bound::Excluded(sk)
+            } else {
+                hi = Bound::Excluded(sk)
+            }
             if page.push(key, row) {
                 return Ok(page.finish(true));
             }
@@ -166,8 +195,90 @@ pub(crate) fn query_partition(
     }
 }
 
-pub(super) fn query(_t: &TableObject, _sql: &dyn Sql, p: &Params) -> Result<Value, ApiError> {
+pub(super) fn query(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, ApiError> {
     table_def::table_name(p)?;
-    let _ = limit(p)?;
-    Err(ApiError::validation("Query is being built"))
+    let limit = limit(p)?;
+    let forward = p.bool("ScanIndexForward")?.unwrap_or(true);
+    p.bool("ConsistentRead")?;
+    let xp = ExprParams::from(p)?;
+    let Some(kce) = p.str("KeyConditionExpression")? else {
+        return Err(ApiError::validation(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+        ));
+    };
+    let mut ctx = xp.context();
+    let parsed = KeyConditionExpr::parse(kce, &mut ctx)?;
+    ctx.check_unused()?;
+    let s = schema(t)?;
+    let cond = parsed.extract(
+        &s.key.hash.name,
+        s.key.range.as_ref().map(|r| r.name.as_str()),
+    )?;
+    let pk = encode_key_value(s.key.hash.ty, &cond.hash_value)?;
+    let range = match (&cond.range, &s.key.range) {
+        (Some(rc), Some(attr)) => sort_range(attr.ty, rc)?,
+        _ => SortRange {
+            lo: Bound::Unbounded,
+            hi: Bound::Unbounded,
+        },
+    };
+    let start = start_key(p, &s.key)?;
+    query_partition(sql, &s.key, &pk, range, forward, start, limit)
+}
+
+fn mismatch() -> ApiError {
+    ApiError::invalid_param("Condition parameter type does not match schema type")
+}
+
+fn encode_key_value(ty: KeyType, v: &AttributeValue) -> Result<Vec<u8>, ApiError> {
+    keycode::encode(ty, v).ok_or_else(mismatch)
+}
+
+/// The encoded sort-key bounds of a key condition on the sort key.
+fn sort_range(ty: KeyType, rc: &RangeCondition) -> Result<SortRange, ApiError> {
+    use Bound::*;
+    let enc = |v: &AttributeValue| encode_key_value(ty, v);
+    Ok(match rc {
+        RangeCondition::Eq(v) => SortRange {
+            lo: Included(enc(v)?),
+            hi: Included(enc(v)?),
+        },
+        RangeCondition::Lt(v) => SortRange {
+            lo: Unbounded,
+            hi: Excluded(enc(v)?),
+        },
+        RangeCondition::Le(v) => SortRange {
+            lo: Unbounded,
+            hi: Included(enc(v)?),
+        },
+        RangeCondition::Gt(v) => SortRange {
+            lo: Excluded(enc(v)?),
+            hi: Unbounded,
+        },
+        RangeCondition::Ge(v) => SortRange {
+            lo: Included(enc(v)?),
+            hi: Unbounded,
+        },
+        RangeCondition::Between(a, b) => SortRange {
+            lo: Included(enc(a)?),
+            hi: Included(enc(b)?),
+        },
+        RangeCondition::BeginsWith(prefix) => {
+            if ty == KeyType::N {
+                return Err(ApiError::validation(format!(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: {}",
+                    prefix.type_name()
+                )));
+            }
+            let p = enc(prefix)?;
+            let hi = match keycode::prefix_successor(&p) {
+                Some(succ) => Excluded(succ),
+                None => Unbounded,
+            };
+            SortRange {
+                lo: Included(p),
+                hi,
+            }
+        }
+    })
 }

@@ -1,13 +1,13 @@
-//! The `Sql` port over rusqlite.
+//! The `Sql` port over rusqlite (feature `rusqlite`), for the native host and for tests.
 
 use std::path::Path;
 
-use extenddo_engine::log::{Row, Sql, SqlError, SqlValue};
+use crate::sql::{Row, Sql, SqlError, SqlValue};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 
 /// How hard a commit pushes data to disk (SQLite's `synchronous` in WAL mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     /// fsync the WAL on every commit: an acknowledged write survives power loss.
     Full,
@@ -54,28 +54,34 @@ impl Sqlite {
     }
 
     pub fn open_read_only(path: &Path) -> Result<Sqlite, SqlError> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(backend)?;
+        conn.execute_batch("PRAGMA busy_timeout=5000;")
             .map_err(backend)?;
-        conn.execute_batch("PRAGMA busy_timeout=5000;").map_err(backend)?;
         Ok(Sqlite { conn })
     }
 
     pub fn in_memory() -> Result<Sqlite, SqlError> {
-        Ok(Sqlite { conn: Connection::open_in_memory().map_err(backend)? })
+        Ok(Sqlite {
+            conn: Connection::open_in_memory().map_err(backend)?,
+        })
     }
 }
 
 impl Sql for Sqlite {
     fn exec(&self, sql: &str, params: &[SqlValue]) -> Result<(), SqlError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(backend)?;
-        stmt.execute(rusqlite::params_from_iter(params.iter().map(Param))).map_err(backend)?;
+        stmt.execute(rusqlite::params_from_iter(params.iter().map(Param)))
+            .map_err(backend)?;
         Ok(())
     }
 
     fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, SqlError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(backend)?;
         let n = stmt.column_count();
-        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param))).map_err(backend)?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter().map(Param)))
+            .map_err(backend)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(backend)? {
             let mut r = Vec::with_capacity(n);
@@ -94,7 +100,9 @@ impl Sql for Sqlite {
     }
 
     fn transaction(&self, body: &mut dyn FnMut() -> Result<(), SqlError>) -> Result<(), SqlError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(backend)?;
         match body() {
             Ok(()) => match self.conn.execute_batch("COMMIT") {
                 Ok(()) => Ok(()),
