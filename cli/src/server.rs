@@ -44,6 +44,7 @@ async fn dynamodb(State(host): State<Arc<Host>>, req: Request) -> HttpResponse {
             host.handle(HttpRequest {
                 target: header(&parts.headers, "x-amz-target"),
                 authorization: header(&parts.headers, "authorization"),
+                host: header(&parts.headers, "host"),
                 body: &bytes,
             })
             .await

@@ -1,9 +1,9 @@
 //! The request flow, sans I/O: a host feeds it the HTTP request and the results of the
 //! actions it asks for, and it says what to do next. This keeps table lifecycle choreography
-//! (catalog, then table object, and back) out of the hosts.
+//! (catalog, then table object, and back) and multi-table fan-out out of the hosts.
 //!
 //! ```ignore
-//! let (mut flow, mut action) = Flow::start(&cfg, HttpRequest { target, authorization, body }, now);
+//! let (mut flow, mut action) = Flow::start(&cfg, HttpRequest { target, authorization, body, host }, now);
 //! loop {
 //!     action = match action {
 //!         Action::Catalog(req) => flow.step(host.catalog(req)),
@@ -13,8 +13,11 @@
 //! }
 //! ```
 
-use serde_json::Value;
+use std::collections::VecDeque;
 
+use serde_json::{json, Map, Value};
+
+use crate::batch;
 use crate::catalog::CatalogRequest;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -63,6 +66,29 @@ impl Response {
     }
 }
 
+/// The parts of an HTTP request the engine reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HttpRequest<'a> {
+    /// The `X-Amz-Target` header.
+    pub target: Option<&'a str>,
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// The `Host` header (DescribeEndpoints answers with it).
+    pub host: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// A multi-table request in progress: the per-table requests still to send and what the
+/// answered ones returned.
+struct Fanout {
+    kind: batch::Kind,
+    /// Requests still to run, in order. For a multi-table write, the dry runs come first.
+    pending: VecDeque<(String, TableRequest)>,
+    /// The table of the request in flight.
+    current: Option<(String, bool)>,
+    merged: batch::Merged,
+}
+
 enum Stage {
     /// One action; its result is the response.
     Single,
@@ -86,21 +112,12 @@ enum Stage {
     DeleteUnregistered {
         description: Value,
     },
+    Batch(Fanout),
     Done,
 }
 
 pub struct Flow {
     stage: Stage,
-}
-
-/// The parts of an HTTP request the engine reads.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpRequest<'a> {
-    /// The `X-Amz-Target` header.
-    pub target: Option<&'a str>,
-    /// The `Authorization` header.
-    pub authorization: Option<&'a str>,
-    pub body: &'a [u8],
 }
 
 impl Flow {
@@ -117,61 +134,44 @@ impl Flow {
 
     fn begin(
         &mut self,
-        _cfg: &Config,
+        cfg: &Config,
         req: HttpRequest<'_>,
         now_ms: i64,
     ) -> Result<Action, ApiError> {
         crate::auth::check_signature_shape(req.authorization)?;
         let op = Op::from_target(req.target)?;
-        let body = req.body;
-        let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
-            Value::Object(Default::default())
+        let body: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(Map::new())
         } else {
-            serde_json::from_slice(body).map_err(|_| {
+            serde_json::from_slice(req.body).map_err(|_| {
                 ApiError::serialization("Start of structure or map found where not expected.")
             })?
         };
         let p = Params::new(&body)?;
         match op {
-            Op::ListTables => {
-                let start = p.str("ExclusiveStartTableName")?;
-                let limit = p.int("Limit")?;
-                let mut c = Constraints::default();
-                if let Some(s) = start {
-                    table_def::check_table_name(&mut c, Some(s), "exclusiveStartTableName");
-                }
-                if let Some(l) = limit {
-                    if l < 1 {
-                        c.fail(
-                            Some(&l.to_string()),
-                            "limit",
-                            "Member must have value greater than or equal to 1",
-                        );
-                    } else if l > 100 {
-                        c.fail(
-                            Some(&l.to_string()),
-                            "limit",
-                            "Member must have value less than or equal to 100",
-                        );
-                    }
-                }
-                c.check()?;
-                let start = start.map(str::to_owned);
-                Ok(Action::Catalog(CatalogRequest::List {
-                    start,
-                    limit: limit.unwrap_or(100) as usize,
-                }))
+            Op::ListTables => list_tables(&p),
+            Op::DescribeLimits => Ok(self.respond(Ok(json!({
+                "AccountMaxReadCapacityUnits": 80000,
+                "AccountMaxWriteCapacityUnits": 80000,
+                "TableMaxReadCapacityUnits": 40000,
+                "TableMaxWriteCapacityUnits": 40000,
+            })))),
+            Op::DescribeEndpoints => {
+                let address = req
+                    .host
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("dynamodb.{}.amazonaws.com", cfg.region));
+                Ok(self.respond(Ok(json!({
+                    "Endpoints": [{ "Address": address, "CachePeriodInMinutes": 1440 }]
+                }))))
             }
             Op::CreateTable => {
                 let name = p.str("TableName")?.unwrap_or_default().to_owned();
                 let id = table_def::table_id(&name, now_ms);
                 // Validate before reserving the name, so a bad request leaves no trace.
                 table_def::parse_create_table(&p, id.clone(), now_ms)?;
-                let request = TableRequest {
-                    op,
-                    body: body.clone(),
-                    table_id: Some(id.clone()),
-                };
+                let mut request = TableRequest::new(op, body.clone());
+                request.table_id = Some(id.clone());
                 self.stage = Stage::CreateRegistered {
                     table: name.clone(),
                     request,
@@ -185,22 +185,29 @@ impl Flow {
                 };
                 Ok(Action::Table {
                     table,
-                    request: TableRequest {
-                        op,
-                        body,
-                        table_id: None,
-                    },
+                    request: TableRequest::new(op, body),
                 })
+            }
+            Op::BatchGetItem | Op::BatchWriteItem => {
+                let (kind, pending) = batch::split(op, &p)?;
+                let mut fanout = Fanout {
+                    kind,
+                    pending,
+                    current: None,
+                    merged: batch::Merged::default(),
+                };
+                let action = fanout.next();
+                self.stage = Stage::Batch(fanout);
+                Ok(action)
+            }
+            Op::BatchGetTable | Op::BatchWriteTable => {
+                Err(ApiError::bare(crate::ErrorKind::UnknownOperation))
             }
             _ => {
                 let table = table_def::table_name(&p)?;
                 Ok(Action::Table {
                     table,
-                    request: TableRequest {
-                        op,
-                        body,
-                        table_id: None,
-                    },
+                    request: TableRequest::new(op, body),
                 })
             }
         }
@@ -243,6 +250,21 @@ impl Flow {
                 Ok(_) => self.respond(Ok(description)),
                 Err(e) => self.respond(Err(e)),
             },
+            Stage::Batch(mut fanout) => match result {
+                Err(e) => self.respond(Err(e)),
+                Ok(v) => {
+                    if let Some((table, false)) = fanout.current.take() {
+                        fanout.merged.add(fanout.kind, &table, v);
+                    }
+                    if fanout.pending.is_empty() {
+                        let out = fanout.merged.finish(fanout.kind);
+                        return self.respond(Ok(out));
+                    }
+                    let action = fanout.next();
+                    self.stage = Stage::Batch(fanout);
+                    action
+                }
+            },
         }
     }
 
@@ -250,4 +272,46 @@ impl Flow {
     pub fn is_done(&self) -> bool {
         matches!(self.stage, Stage::Done)
     }
+}
+
+impl Fanout {
+    fn next(&mut self) -> Action {
+        match self.pending.pop_front() {
+            Some((table, request)) => {
+                self.current = Some((table.clone(), request.dry_run));
+                Action::Table { table, request }
+            }
+            None => Action::Respond(Response::ok(&json!({}))),
+        }
+    }
+}
+
+fn list_tables(p: &Params) -> Result<Action, ApiError> {
+    let start = p.str("ExclusiveStartTableName")?;
+    let limit = p.int("Limit")?;
+    let mut c = Constraints::default();
+    if let Some(s) = start {
+        table_def::check_table_name(&mut c, Some(s), "exclusiveStartTableName");
+    }
+    if let Some(l) = limit {
+        if l < 1 {
+            c.fail(
+                Some(&l.to_string()),
+                "limit",
+                "Member must have value greater than or equal to 1",
+            );
+        } else if l > 100 {
+            c.fail(
+                Some(&l.to_string()),
+                "limit",
+                "Member must have value less than or equal to 100",
+            );
+        }
+    }
+    c.check()?;
+    let start = start.map(str::to_owned);
+    Ok(Action::Catalog(CatalogRequest::List {
+        start,
+        limit: limit.unwrap_or(100) as usize,
+    }))
 }

@@ -5,12 +5,15 @@
 //! objects ([`table::TableObject`]), then hands back the HTTP response.
 
 pub mod auth;
+pub mod batch;
+pub mod capacity;
 pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod expr;
 pub mod flow;
 pub mod keys;
+pub mod legacy;
 pub mod op;
 mod ops;
 pub mod table;

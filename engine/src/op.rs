@@ -13,10 +13,19 @@ pub enum Op {
     DeleteTable,
     ListTables,
     PutItem,
+    UpdateItem,
     GetItem,
     DeleteItem,
     Query,
     Scan,
+    BatchGetItem,
+    BatchWriteItem,
+    DescribeLimits,
+    DescribeEndpoints,
+    /// One table's share of a BatchGetItem (never sent by clients).
+    BatchGetTable,
+    /// One table's share of a BatchWriteItem (never sent by clients).
+    BatchWriteTable,
 }
 
 impl Op {
@@ -28,10 +37,15 @@ impl Op {
             Some("DeleteTable") => Op::DeleteTable,
             Some("ListTables") => Op::ListTables,
             Some("PutItem") => Op::PutItem,
+            Some("UpdateItem") => Op::UpdateItem,
             Some("GetItem") => Op::GetItem,
             Some("DeleteItem") => Op::DeleteItem,
             Some("Query") => Op::Query,
             Some("Scan") => Op::Scan,
+            Some("BatchGetItem") => Op::BatchGetItem,
+            Some("BatchWriteItem") => Op::BatchWriteItem,
+            Some("DescribeLimits") => Op::DescribeLimits,
+            Some("DescribeEndpoints") => Op::DescribeEndpoints,
             _ => return Err(ApiError::bare(ErrorKind::UnknownOperation)),
         })
     }
@@ -54,4 +68,18 @@ pub struct TableRequest {
     /// Set by the flow for CreateTable: the new table's id.
     #[serde(default)]
     pub table_id: Option<String>,
+    /// Validate only; change nothing (the first pass of a multi-table batch write).
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl TableRequest {
+    pub fn new(op: Op, body: serde_json::Value) -> TableRequest {
+        TableRequest {
+            op,
+            body,
+            table_id: None,
+            dry_run: false,
+        }
+    }
 }

@@ -49,11 +49,7 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 fn request(op: Op, body: Value) -> TableRequest {
-    TableRequest {
-        op,
-        body,
-        table_id: None,
-    }
+    TableRequest::new(op, body)
 }
 
 fn run(t: &mut TableObject, sql: &Sqlite, req: TableRequest) -> Result<Value, String> {

@@ -1,7 +1,9 @@
-//! The item projection: one row per item, keyed by encoded (partition, sort) key.
+//! The item projection: one row per item, keyed by (partition hash, partition key, sort key).
 //!
-//! Items are stored in the log's own bincode encoding so a projected row and the log
-//! image it came from are the same bytes.
+//! Leading with a hash of the partition key makes a scan walk partitions in hash order, as
+//! DynamoDB's does, and turns a parallel-scan segment into one contiguous range of `h`.
+//! Items are stored in the log's own bincode encoding so a projected row and the log image
+//! it came from are the same bytes.
 
 use std::ops::Bound;
 
@@ -11,11 +13,12 @@ use extenddo_log::{Item, Sql, SqlError, SqlValue};
 pub(crate) fn init(sql: &dyn Sql) -> Result<(), SqlError> {
     sql.exec(
         "CREATE TABLE IF NOT EXISTS items (
+            h INTEGER NOT NULL,
             pk BLOB NOT NULL,
             sk BLOB NOT NULL,
             item BLOB NOT NULL,
             size INTEGER NOT NULL,
-            PRIMARY KEY (pk, sk)
+            PRIMARY KEY (h, pk, sk)
         ) WITHOUT ROWID",
         &[],
     )
@@ -27,6 +30,19 @@ pub(crate) fn drop(sql: &dyn Sql) -> Result<(), SqlError> {
 
 pub(crate) fn clear(sql: &dyn Sql) -> Result<(), SqlError> {
     sql.exec("DELETE FROM items", &[])
+}
+
+/// The partition hash of an encoded partition key: stable forever (it orders scans and
+/// defines parallel-scan segments), in `0 .. 2^32`.
+pub fn partition_hash(pk: &[u8]) -> i64 {
+    i64::from(crc32fast::hash(pk))
+}
+
+/// The `h` range `[lo, hi)` of parallel-scan segment `segment` of `total`.
+pub fn segment_range(segment: u32, total: u32) -> (i64, i64) {
+    let span = 1i64 << 32;
+    let (s, t) = (i64::from(segment), i64::from(total.max(1)));
+    (span * s / t, span * (s + 1) / t)
 }
 
 pub fn encode_item(item: &Item) -> Vec<u8> {
@@ -42,8 +58,9 @@ pub fn decode_item(bytes: &[u8]) -> Result<Item, SqlError> {
 pub(crate) fn put(sql: &dyn Sql, pk: &[u8], sk: &[u8], item: &Item) -> Result<(), SqlError> {
     let size = extenddo_log::value::item_size(item) as i64;
     sql.exec(
-        "INSERT OR REPLACE INTO items (pk, sk, item, size) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO items (h, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
         &[
+            SqlValue::Integer(partition_hash(pk)),
             SqlValue::Blob(pk.to_vec()),
             SqlValue::Blob(sk.to_vec()),
             SqlValue::Blob(encode_item(item)),
@@ -54,15 +71,23 @@ pub(crate) fn put(sql: &dyn Sql, pk: &[u8], sk: &[u8], item: &Item) -> Result<()
 
 pub(crate) fn delete(sql: &dyn Sql, pk: &[u8], sk: &[u8]) -> Result<(), SqlError> {
     sql.exec(
-        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-        &[SqlValue::Blob(pk.to_vec()), SqlValue::Blob(sk.to_vec())],
+        "DELETE FROM items WHERE h = ?1 AND pk = ?2 AND sk = ?3",
+        &[
+            SqlValue::Integer(partition_hash(pk)),
+            SqlValue::Blob(pk.to_vec()),
+            SqlValue::Blob(sk.to_vec()),
+        ],
     )
 }
 
 pub fn get(sql: &dyn Sql, pk: &[u8], sk: &[u8]) -> Result<Option<Item>, SqlError> {
     let rows = sql.query(
-        "SELECT item FROM items WHERE pk = ?1 AND sk = ?2",
-        &[SqlValue::Blob(pk.to_vec()), SqlValue::Blob(sk.to_vec())],
+        "SELECT item FROM items WHERE h = ?1 AND pk = ?2 AND sk = ?3",
+        &[
+            SqlValue::Integer(partition_hash(pk)),
+            SqlValue::Blob(pk.to_vec()),
+            SqlValue::Blob(sk.to_vec()),
+        ],
     )?;
     rows.first().map(|r| decode_item(r.blob(0)?)).transpose()
 }
@@ -100,8 +125,11 @@ pub fn range(
     forward: bool,
     limit: usize,
 ) -> Result<Vec<Row>, SqlError> {
-    let mut q = String::from("SELECT pk, sk, item, size FROM items WHERE pk = ?1");
-    let mut params = vec![SqlValue::Blob(pk.to_vec())];
+    let mut q = String::from("SELECT pk, sk, item, size FROM items WHERE h = ?1 AND pk = ?2");
+    let mut params = vec![
+        SqlValue::Integer(partition_hash(pk)),
+        SqlValue::Blob(pk.to_vec()),
+    ];
     for (bound, incl, excl) in [(lo, ">=", ">"), (hi, "<=", "<")] {
         match bound {
             Bound::Included(b) | Bound::Excluded(b) => {
@@ -126,19 +154,33 @@ pub fn range(
     rows(sql, &q, &params)
 }
 
-/// All items in key order, starting strictly after `after`, at most `limit`.
+/// Items in scan order (partition hash, then key) whose partition hash lies in
+/// `[h_lo, h_hi)`, starting strictly after the item keyed `after`, at most `limit`.
 pub fn scan(
     sql: &dyn Sql,
+    (h_lo, h_hi): (i64, i64),
     after: Option<(&[u8], &[u8])>,
     limit: usize,
 ) -> Result<Vec<Row>, SqlError> {
     let limit = SqlValue::Integer(limit.min(i64::MAX as usize) as i64);
+    let (lo, hi) = (SqlValue::Integer(h_lo), SqlValue::Integer(h_hi));
     match after {
-        None => rows(sql, "SELECT pk, sk, item, size FROM items ORDER BY pk, sk LIMIT ?1", &[limit]),
+        None => rows(
+            sql,
+            "SELECT pk, sk, item, size FROM items WHERE h >= ?1 AND h < ?2 ORDER BY h, pk, sk LIMIT ?3",
+            &[lo, hi, limit],
+        ),
         Some((pk, sk)) => rows(
             sql,
-            "SELECT pk, sk, item, size FROM items WHERE (pk, sk) > (?1, ?2) ORDER BY pk, sk LIMIT ?3",
-            &[SqlValue::Blob(pk.to_vec()), SqlValue::Blob(sk.to_vec()), limit],
+            "SELECT pk, sk, item, size FROM items WHERE (h, pk, sk) > (?1, ?2, ?3) AND h >= ?4 AND h < ?5 ORDER BY h, pk, sk LIMIT ?6",
+            &[
+                SqlValue::Integer(partition_hash(pk)),
+                SqlValue::Blob(pk.to_vec()),
+                SqlValue::Blob(sk.to_vec()),
+                lo,
+                hi,
+                limit,
+            ],
         ),
     }
 }
@@ -154,7 +196,7 @@ pub fn stats(sql: &dyn Sql) -> Result<(i64, i64), SqlError> {
 
 /// Every row in key order, for comparing a live projection with a rebuilt one.
 pub fn dump(sql: &dyn Sql) -> Result<Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>, SqlError> {
-    sql.query("SELECT pk, sk, item FROM items ORDER BY pk, sk", &[])?
+    sql.query("SELECT pk, sk, item FROM items ORDER BY h, pk, sk", &[])?
         .iter()
         .map(|r| {
             Ok((

@@ -1,12 +1,17 @@
-//! PutItem, GetItem and DeleteItem.
+//! PutItem, UpdateItem, DeleteItem and GetItem: read the current item, check the condition,
+//! compute the new item, commit one log record if anything changed, answer.
 
+use extenddo_log::value::item_size;
 use extenddo_log::{Event, Item, Sql};
 use extenddo_projections::items;
 use serde_json::{json, Map, Value};
 
-use super::{return_values, schema};
-use crate::error::ApiError;
+use super::{return_values, schema, ExprParams};
+use crate::capacity::{self, ReturnCapacity};
+use crate::error::{ApiError, ErrorKind};
+use crate::expr::{Condition, Placeholders, Projection, UpdateExpr};
 use crate::keys;
+use crate::legacy;
 use crate::table::TableObject;
 use crate::table_def;
 use crate::wire::{encode_item, Constraints, Params};
@@ -21,12 +26,116 @@ fn required_item(p: &Params, member: &str, at: &str) -> Result<Item, ApiError> {
     Ok(item.unwrap_or_default())
 }
 
-fn with_attributes(old: Option<Item>, rv: &str) -> Value {
-    let mut out = Map::new();
-    if let (Some(old), "ALL_OLD") = (old, rv) {
-        out.insert("Attributes".into(), encode_item(&old));
+/// The condition of a write: ConditionExpression, or the legacy Expected/ConditionalOperator.
+pub(crate) fn write_condition(
+    p: &Params,
+    ctx: &mut Placeholders<'_>,
+) -> Result<Option<Condition>, ApiError> {
+    match (p.str("ConditionExpression")?, p.has("Expected")) {
+        (Some(c), _) => Ok(Some(Condition::parse_condition(c, ctx)?)),
+        (None, true) => Ok(Some(legacy::expected(p)?)),
+        (None, false) => {
+            if p.has("ConditionalOperator") {
+                return Err(ApiError::validation(
+                    "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+                ));
+            }
+            Ok(None)
+        }
     }
-    Value::Object(out)
+}
+
+/// Which of ReturnValuesOnConditionCheckFailure's values was asked for.
+fn return_old_on_failure(p: &Params) -> Result<bool, ApiError> {
+    match p.str("ReturnValuesOnConditionCheckFailure")? {
+        None | Some("NONE") => Ok(false),
+        Some("ALL_OLD") => Ok(true),
+        Some(other) => {
+            let mut c = Constraints::default();
+            c.fail(
+                Some(other),
+                "returnValuesOnConditionCheckFailure",
+                "Member must satisfy enum value set: [ALL_OLD, NONE]",
+            );
+            c.check()?;
+            Ok(false)
+        }
+    }
+}
+
+/// Everything a single-item write checks and returns besides the item itself.
+struct WriteOptions {
+    condition: Option<Condition>,
+    old_on_failure: bool,
+    capacity: ReturnCapacity,
+}
+
+impl WriteOptions {
+    fn check(&self, old: Option<&Item>) -> Result<(), ApiError> {
+        let Some(cond) = &self.condition else {
+            return Ok(());
+        };
+        let empty = Item::new();
+        if cond.eval(old.unwrap_or(&empty)) {
+            return Ok(());
+        }
+        let mut e = ApiError::new(
+            ErrorKind::ConditionalCheckFailed,
+            "The conditional request failed",
+        );
+        if let (true, Some(old)) = (self.old_on_failure, old) {
+            e.extra.insert("Item".into(), encode_item(old));
+        }
+        Err(e)
+    }
+
+    fn respond(
+        &self,
+        table: &str,
+        mut out: Map<String, Value>,
+        old: Option<&Item>,
+        new: Option<&Item>,
+    ) -> Value {
+        let units = capacity::write_units(old.map_or(0, item_size), new.map_or(0, item_size));
+        if let Some(c) = self.capacity.render(table, units) {
+            out.insert("ConsumedCapacity".into(), c);
+        }
+        Value::Object(out)
+    }
+}
+
+fn write_options(p: &Params, ctx: &mut Placeholders<'_>) -> Result<WriteOptions, ApiError> {
+    let condition = write_condition(p, ctx)?;
+    Ok(WriteOptions {
+        condition,
+        old_on_failure: return_old_on_failure(p)?,
+        capacity: ReturnCapacity::from(p)?,
+    })
+}
+
+/// Commits the change from `old` to `new` (either may be absent) unless it changes nothing.
+fn commit_change(
+    t: &mut TableObject,
+    sql: &dyn Sql,
+    now_ms: i64,
+    old: &Option<Item>,
+    new: Option<Item>,
+) -> Result<(), ApiError> {
+    let event = match (old, new) {
+        (old, Some(new)) if old.as_ref() != Some(&new) => Event::ItemPut {
+            old: old.clone(),
+            new,
+        },
+        (Some(old), None) => Event::ItemDeleted { old: old.clone() },
+        _ => return Ok(()),
+    };
+    t.commit(sql, now_ms, event)
+}
+
+fn attributes(out: &mut Map<String, Value>, item: Option<&Item>) {
+    if let Some(item) = item.filter(|i| !i.is_empty()) {
+        out.insert("Attributes".into(), encode_item(item));
+    }
 }
 
 pub(super) fn put(
@@ -35,41 +144,117 @@ pub(super) fn put(
     p: &Params,
     now_ms: i64,
 ) -> Result<Value, ApiError> {
-    table_def::table_name(p)?;
+    let table = table_def::table_name(p)?;
     let item = required_item(p, "Item", "item")?;
+    legacy::check_mixing(p, &[("Expected", "ConditionExpression")])?;
     let rv = return_values(
         p,
         &["NONE", "ALL_OLD"],
         "ReturnValues can only be ALL_OLD or NONE",
     )?;
+    let xp = ExprParams::from(p)?;
+    let mut ctx = xp.context();
+    let opts = write_options(p, &mut ctx)?;
+    xp.check_used(&ctx, p)?;
+    capacity::item_collection_metrics(p)?;
     let s = schema(t)?;
     let (pk, sk) = keys::item_key(&s.key, &item)?;
     keys::check_item_size(&item)?;
     let old = items::get(sql, &pk, &sk)?;
-    // A write that changes nothing is not a mutation: no log record, no stream record.
-    if old.as_ref() != Some(&item) {
-        t.commit(
-            sql,
-            now_ms,
-            Event::ItemPut {
-                old: old.clone(),
-                new: item,
-            },
-        )?;
+    opts.check(old.as_ref())?;
+    let mut out = Map::new();
+    if rv == "ALL_OLD" {
+        attributes(&mut out, old.as_ref());
     }
-    Ok(with_attributes(old, &rv))
+    let new_size = item_size(&item);
+    commit_change(t, sql, now_ms, &old, Some(item))?;
+    let units = capacity::write_units(old.as_ref().map_or(0, item_size), new_size);
+    if let Some(c) = opts.capacity.render(&table, units) {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    Ok(Value::Object(out))
 }
 
-pub(super) fn get(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, ApiError> {
-    table_def::table_name(p)?;
+pub(super) fn update(
+    t: &mut TableObject,
+    sql: &dyn Sql,
+    p: &Params,
+    now_ms: i64,
+) -> Result<Value, ApiError> {
+    let table = table_def::table_name(p)?;
     let key = required_item(p, "Key", "key")?;
-    p.bool("ConsistentRead")?;
+    legacy::check_mixing(
+        p,
+        &[
+            ("Expected", "ConditionExpression"),
+            ("AttributeUpdates", "UpdateExpression"),
+        ],
+    )?;
+    let rv = return_values(
+        p,
+        &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
+        "",
+    )?;
+    let xp = ExprParams::from(p)?;
+    let mut ctx = xp.context();
+    let update = match (p.str("UpdateExpression")?, p.has("AttributeUpdates")) {
+        (Some(u), _) => Some(UpdateExpr::parse(u, &mut ctx)?),
+        (None, true) => Some(legacy::attribute_updates(p)?),
+        (None, false) => None,
+    };
+    let opts = write_options(p, &mut ctx)?;
+    xp.check_used(&ctx, p)?;
+    capacity::item_collection_metrics(p)?;
     let s = schema(t)?;
     let (pk, sk) = keys::key_member(&s.key, &key)?;
-    Ok(match items::get(sql, &pk, &sk)? {
-        Some(item) => json!({ "Item": encode_item(&item) }),
-        None => json!({}),
-    })
+    if let Some(u) = &update {
+        let key_attrs = keys::key_of(&s.key, &key);
+        if let Some(attr) = u
+            .top_level_attributes()
+            .into_iter()
+            .find(|a| key_attrs.contains_key(a))
+        {
+            return Err(ApiError::invalid_param(format!(
+                "Cannot update attribute {attr}. This attribute is part of the key"
+            )));
+        }
+    }
+    let old = items::get(sql, &pk, &sk)?;
+    opts.check(old.as_ref())?;
+    // An update of a missing item starts from its key (upsert).
+    let base = old.clone().unwrap_or_else(|| key.clone());
+    let new = match &update {
+        Some(u) => u.apply(&base)?,
+        None => base,
+    };
+    keys::check_item_size(&new)?;
+    let mut out = Map::new();
+    match rv.as_str() {
+        "ALL_OLD" => attributes(&mut out, old.as_ref()),
+        "ALL_NEW" => attributes(&mut out, Some(&new)),
+        "UPDATED_OLD" => attributes(
+            &mut out,
+            old.as_ref()
+                .zip(update.as_ref())
+                .map(|(o, u)| u.project_updated(o))
+                .as_ref(),
+        ),
+        "UPDATED_NEW" => attributes(
+            &mut out,
+            update.as_ref().map(|u| u.project_updated(&new)).as_ref(),
+        ),
+        _ => {}
+    }
+    let old_size = old.as_ref().map_or(0, item_size);
+    let new_size = item_size(&new);
+    commit_change(t, sql, now_ms, &old, Some(new))?;
+    if let Some(c) = opts
+        .capacity
+        .render(&table, capacity::write_units(old_size, new_size))
+    {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    Ok(Value::Object(out))
 }
 
 pub(super) fn delete(
@@ -78,18 +263,67 @@ pub(super) fn delete(
     p: &Params,
     now_ms: i64,
 ) -> Result<Value, ApiError> {
-    table_def::table_name(p)?;
+    let table = table_def::table_name(p)?;
     let key = required_item(p, "Key", "key")?;
+    legacy::check_mixing(p, &[("Expected", "ConditionExpression")])?;
     let rv = return_values(
         p,
         &["NONE", "ALL_OLD"],
         "ReturnValues can only be ALL_OLD or NONE",
     )?;
+    let xp = ExprParams::from(p)?;
+    let mut ctx = xp.context();
+    let opts = write_options(p, &mut ctx)?;
+    xp.check_used(&ctx, p)?;
+    capacity::item_collection_metrics(p)?;
     let s = schema(t)?;
     let (pk, sk) = keys::key_member(&s.key, &key)?;
     let old = items::get(sql, &pk, &sk)?;
-    if let Some(old) = &old {
-        t.commit(sql, now_ms, Event::ItemDeleted { old: old.clone() })?;
+    opts.check(old.as_ref())?;
+    let mut out = Map::new();
+    if rv == "ALL_OLD" {
+        attributes(&mut out, old.as_ref());
     }
-    Ok(with_attributes(old, &rv))
+    commit_change(t, sql, now_ms, &old, None)?;
+    Ok(opts.respond(&table, out, old.as_ref(), None))
+}
+
+/// ProjectionExpression, or the legacy AttributesToGet.
+pub(crate) fn read_projection(
+    p: &Params,
+    ctx: &mut Placeholders<'_>,
+) -> Result<Option<Projection>, ApiError> {
+    match (p.str("ProjectionExpression")?, p.has("AttributesToGet")) {
+        (Some(e), _) => Ok(Some(Projection::parse(e, ctx)?)),
+        (None, true) => Ok(Some(legacy::attributes_to_get(p)?)),
+        (None, false) => Ok(None),
+    }
+}
+
+pub(super) fn get(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, ApiError> {
+    let table = table_def::table_name(p)?;
+    let key = required_item(p, "Key", "key")?;
+    legacy::check_mixing(p, &[("AttributesToGet", "ProjectionExpression")])?;
+    let consistent = p.bool("ConsistentRead")?.unwrap_or(false);
+    let capacity = ReturnCapacity::from(p)?;
+    let xp = ExprParams::from(p)?;
+    let mut ctx = xp.context();
+    let projection = read_projection(p, &mut ctx)?;
+    xp.check_used(&ctx, p)?;
+    let s = schema(t)?;
+    let (pk, sk) = keys::key_member(&s.key, &key)?;
+    let item = items::get(sql, &pk, &sk)?;
+    let size = item.as_ref().map_or(0, item_size);
+    let mut out = Map::new();
+    if let Some(item) = item {
+        let item = match &projection {
+            Some(pr) => pr.apply(&item),
+            None => item,
+        };
+        out.insert("Item".into(), encode_item(&item));
+    }
+    if let Some(c) = capacity.render(&table, capacity::read_units(size, consistent)) {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    Ok(json!(out))
 }

@@ -1,6 +1,7 @@
 //! Every table-object operation: parse and validate the request, read projections, decide,
 //! commit, respond.
 
+mod batch;
 mod items;
 mod read;
 mod tables;
@@ -29,11 +30,21 @@ pub(crate) fn run(
         Op::DescribeTable => tables::describe(t, sql, &p),
         Op::DeleteTable => tables::delete(t, sql, &p, now_ms),
         Op::PutItem => items::put(t, sql, &p, now_ms),
+        Op::UpdateItem => items::update(t, sql, &p, now_ms),
         Op::GetItem => items::get(t, sql, &p),
         Op::DeleteItem => items::delete(t, sql, &p, now_ms),
         Op::Query => read::query(t, sql, &p),
         Op::Scan => read::scan(t, sql, &p),
-        Op::ListTables => Err(ApiError::internal("ListTables sent to a table object")),
+        Op::BatchGetTable => batch::get(t, sql, &p),
+        Op::BatchWriteTable => batch::write(t, sql, &p, req.dry_run, now_ms),
+        Op::ListTables
+        | Op::BatchGetItem
+        | Op::BatchWriteItem
+        | Op::DescribeLimits
+        | Op::DescribeEndpoints => Err(ApiError::internal(format!(
+            "{:?} sent to a table object",
+            req.op
+        ))),
     }
 }
 
@@ -69,6 +80,32 @@ impl ExprParams {
 
     pub fn context(&self) -> Placeholders<'_> {
         Placeholders::new(self.names.as_ref(), self.values.as_ref())
+    }
+
+    /// After every expression of the request is parsed: placeholders given without any
+    /// expression, and placeholders no expression used, are errors.
+    pub fn check_used(&self, ctx: &Placeholders<'_>, p: &Params) -> Result<(), ApiError> {
+        const EXPRESSIONS: [&str; 5] = [
+            "ConditionExpression",
+            "FilterExpression",
+            "KeyConditionExpression",
+            "ProjectionExpression",
+            "UpdateExpression",
+        ];
+        if !EXPRESSIONS.iter().any(|e| p.has(e)) {
+            if self.names.is_some() {
+                return Err(ApiError::validation(
+                    "ExpressionAttributeNames can only be specified when using expressions",
+                ));
+            }
+            if self.values.is_some() {
+                return Err(ApiError::validation(
+                    "ExpressionAttributeValues can only be specified when using expressions",
+                ));
+            }
+        }
+        ctx.check_unused()?;
+        Ok(())
     }
 }
 

@@ -1,0 +1,149 @@
+//! One table's share of BatchGetItem and BatchWriteItem. Every write is its own log record,
+//! exactly as if it had come as a single PutItem or DeleteItem.
+
+use std::collections::HashSet;
+
+use extenddo_log::value::item_size;
+use extenddo_log::{Event, Sql};
+use extenddo_projections::items;
+use serde_json::{Map, Value};
+
+use super::items::read_projection;
+use super::{schema, ExprParams};
+use crate::capacity::{self, ReturnCapacity};
+use crate::error::ApiError;
+use crate::keys;
+use crate::legacy;
+use crate::table::TableObject;
+use crate::table_def;
+use crate::wire::{decode_item, encode_item, Params};
+
+fn duplicates() -> ApiError {
+    ApiError::invalid_param("Provided list of item keys contains duplicates")
+}
+
+pub(super) fn get(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, ApiError> {
+    let table = table_def::table_name(p)?;
+    legacy::check_mixing(p, &[("AttributesToGet", "ProjectionExpression")])?;
+    let consistent = p.bool("ConsistentRead")?.unwrap_or(false);
+    let capacity = ReturnCapacity::from(p)?;
+    let xp = ExprParams::from(p)?;
+    let mut ctx = xp.context();
+    let projection = read_projection(p, &mut ctx)?;
+    xp.check_used(&ctx, p)?;
+    let raw_keys = p.array("Keys")?.cloned().unwrap_or_default();
+    let decoded = raw_keys
+        .iter()
+        .map(decode_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    let s = schema(t)?;
+    let mut seen = HashSet::new();
+    let mut encoded = Vec::with_capacity(decoded.len());
+    for k in &decoded {
+        let key = keys::key_member(&s.key, k)?;
+        if !seen.insert(key.clone()) {
+            return Err(duplicates());
+        }
+        encoded.push(key);
+    }
+    let mut found = Vec::new();
+    let mut units = 0.0;
+    for (pk, sk) in &encoded {
+        let item = items::get(sql, pk, sk)?;
+        units += capacity::read_units(item.as_ref().map_or(0, item_size), consistent);
+        if let Some(item) = item {
+            found.push(encode_item(&match &projection {
+                Some(pr) => pr.apply(&item),
+                None => item,
+            }));
+        }
+    }
+    let mut out = Map::new();
+    out.insert("Items".into(), Value::Array(found));
+    if let Some(c) = capacity.render(&table, units) {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    Ok(Value::Object(out))
+}
+
+enum Write {
+    Put(extenddo_log::Item, keys::EncodedKey),
+    Delete(keys::EncodedKey),
+}
+
+pub(super) fn write(
+    t: &mut TableObject,
+    sql: &dyn Sql,
+    p: &Params,
+    dry_run: bool,
+    now_ms: i64,
+) -> Result<Value, ApiError> {
+    let table = table_def::table_name(p)?;
+    let capacity = ReturnCapacity::from(p)?;
+    capacity::item_collection_metrics(p)?;
+    let requests = p.array("Requests")?.cloned().unwrap_or_default();
+    let mut parsed = Vec::with_capacity(requests.len());
+    for r in &requests {
+        let r = Params::new(r)?;
+        match (r.object("PutRequest")?, r.object("DeleteRequest")?) {
+            (Some(_), None) => {
+                let put = Params::new(r.raw("PutRequest").unwrap_or(&Value::Null))?;
+                parsed.push((true, put.item("Item")?.unwrap_or_default()));
+            }
+            (None, Some(_)) => {
+                let del = Params::new(r.raw("DeleteRequest").unwrap_or(&Value::Null))?;
+                parsed.push((false, del.item("Key")?.unwrap_or_default()));
+            }
+            _ => {
+                return Err(ApiError::validation(
+                    "Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest",
+                ))
+            }
+        }
+    }
+    let s = schema(t)?;
+    let mut seen = HashSet::new();
+    let mut writes = Vec::with_capacity(parsed.len());
+    for (is_put, item) in parsed {
+        let w = if is_put {
+            let key = keys::item_key(&s.key, &item)?;
+            keys::check_item_size(&item)?;
+            Write::Put(item, key)
+        } else {
+            Write::Delete(keys::key_member(&s.key, &item)?)
+        };
+        let key = match &w {
+            Write::Put(_, k) | Write::Delete(k) => k.clone(),
+        };
+        if !seen.insert(key) {
+            return Err(duplicates());
+        }
+        writes.push(w);
+    }
+    let mut out = Map::new();
+    if dry_run {
+        return Ok(Value::Object(out));
+    }
+    let mut units = 0.0;
+    for w in writes {
+        let ((pk, sk), new) = match w {
+            Write::Put(item, key) => (key, Some(item)),
+            Write::Delete(key) => (key, None),
+        };
+        let old = items::get(sql, &pk, &sk)?;
+        units += capacity::write_units(
+            old.as_ref().map_or(0, item_size),
+            new.as_ref().map_or(0, item_size),
+        );
+        let event = match (old, new) {
+            (old, Some(new)) if old.as_ref() != Some(&new) => Event::ItemPut { old, new },
+            (Some(old), None) => Event::ItemDeleted { old },
+            _ => continue,
+        };
+        t.commit(sql, now_ms, event)?;
+    }
+    if let Some(c) = capacity.render(&table, units) {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    Ok(Value::Object(out))
+}
