@@ -4,10 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use extenddo_engine::log::{Event, LogStore, Record};
-use extenddo_engine::wire::encode_item;
+use extenddo_engine::log::LogStore;
+use extenddo_engine::log_view::{record_json, record_line};
 use extenddo_engine::{Catalog, CatalogRequest};
-use serde_json::{json, Value};
 
 use crate::host::Storage;
 use extenddo_log::sqlite::Sqlite;
@@ -68,24 +67,6 @@ fn open_table(dir: &Path, table: &str) -> Result<Sqlite, String> {
     Sqlite::open_read_only(&Storage::table_path(dir, id)).map_err(|e| e.to_string())
 }
 
-pub fn record_json(r: &Record) -> Value {
-    let mut v = json!({ "lsn": r.lsn, "ts": r.ts_ms, "kind": r.event.kind() });
-    match &r.event {
-        Event::TableCreated { schema_json } => {
-            v["schema"] = serde_json::from_str(schema_json).unwrap_or(Value::Null);
-        }
-        Event::TableDeleted => {}
-        Event::ItemPut { old, new } => {
-            if let Some(old) = old {
-                v["old"] = encode_item(old);
-            }
-            v["new"] = encode_item(new);
-        }
-        Event::ItemDeleted { old } => v["old"] = encode_item(old),
-    }
-    v
-}
-
 fn dump(dir: &Path, table: &str, as_json: bool) -> Result<ExitCode, String> {
     let sql = open_table(dir, table)?;
     let mut out = std::io::stdout().lock();
@@ -94,16 +75,7 @@ fn dump(dir: &Path, table: &str, as_json: bool) -> Result<ExitCode, String> {
         let line = if as_json {
             record_json(&r).to_string()
         } else {
-            let detail = match &r.event {
-                Event::TableCreated { .. } | Event::TableDeleted => String::new(),
-                Event::ItemPut { new, old } => format!(
-                    " {}{}",
-                    if old.is_some() { "replace " } else { "insert " },
-                    encode_item(new)
-                ),
-                Event::ItemDeleted { old } => format!(" {}", encode_item(old)),
-            };
-            format!("{:>8} {} {}{}", r.lsn, r.ts_ms, r.event.kind(), detail)
+            record_line(&r)
         };
         // A closed pipe (`| head`) ends the dump quietly.
         writeln!(out, "{line}").map_err(|_| {

@@ -5,6 +5,7 @@
 //! objects ([`table::TableObject`]), then hands back the HTTP response.
 
 pub mod auth;
+mod background;
 pub mod batch;
 pub mod capacity;
 pub mod catalog;
@@ -14,6 +15,7 @@ pub mod expr;
 pub mod flow;
 pub mod keys;
 pub mod legacy;
+pub mod log_view;
 pub mod op;
 mod ops;
 pub mod table;

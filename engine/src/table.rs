@@ -82,6 +82,24 @@ impl TableObject {
         }
     }
 
+    /// Runs due background work (index backfill, TTL sweeps), each step in its own
+    /// transaction. Returns when it wants to run again (ms since the epoch), if ever; hosts
+    /// call it from a timer (native) or an alarm (Durable Object).
+    pub fn tick(&mut self, sql: &dyn Sql, now_ms: i64) -> Result<Option<i64>, ApiError> {
+        let mut next: Option<i64> = None;
+        let mut want = |at: i64| next = Some(next.map_or(at, |n| n.min(at)));
+        let outcome = in_transaction(sql, || crate::background::backfill_step(self, sql, now_ms));
+        match outcome {
+            Ok(true) => want(now_ms),
+            Ok(false) => {}
+            Err(e) => {
+                self.reload(sql)?;
+                return Err(e);
+            }
+        }
+        Ok(next)
+    }
+
     /// Appends `event` to the log and applies it to every projection. Only called inside
     /// `execute`'s transaction.
     pub(crate) fn commit(

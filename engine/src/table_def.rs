@@ -262,6 +262,7 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
         attributes,
         billing_mode,
         throughput: tp,
+        indexes: Vec::new(),
     })
 }
 

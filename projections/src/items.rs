@@ -207,3 +207,33 @@ pub fn dump(sql: &dyn Sql) -> Result<Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>, SqlError>
         })
         .collect()
 }
+
+/// Items in scan order whose position `(h, pk, sk)` lies in `(after, upto]`, at most `limit`.
+pub fn scan_positions(
+    sql: &dyn Sql,
+    after: Option<&extenddo_log::event::ScanPosition>,
+    upto: Option<&extenddo_log::event::ScanPosition>,
+    limit: usize,
+) -> Result<Vec<Row>, SqlError> {
+    let mut q = String::from("SELECT pk, sk, item, size FROM items WHERE 1");
+    let mut params = Vec::new();
+    for (pos, op) in [(after, ">"), (upto, "<=")] {
+        if let Some((h, pk, sk)) = pos {
+            let n = params.len();
+            params.extend([
+                SqlValue::Integer(*h),
+                SqlValue::Blob(pk.clone()),
+                SqlValue::Blob(sk.clone()),
+            ]);
+            q.push_str(&format!(
+                " AND (h, pk, sk) {op} (?{}, ?{}, ?{})",
+                n + 1,
+                n + 2,
+                n + 3
+            ));
+        }
+    }
+    params.push(SqlValue::Integer(limit.min(i64::MAX as usize) as i64));
+    q.push_str(&format!(" ORDER BY h, pk, sk LIMIT ?{}", params.len()));
+    rows(sql, &q, &params)
+}

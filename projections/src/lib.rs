@@ -3,11 +3,13 @@
 //! Every projection can be dropped and rebuilt from the log; [`apply`] is the one fold used
 //! both by the live write path and by [`rebuild`], so the two cannot drift apart.
 
+pub mod indexes;
 pub mod items;
 pub mod keycode;
 pub mod schema;
+pub mod ttl;
 
-use extenddo_log::{Event, LogError, LogStore, Record, Sql, SqlError};
+use extenddo_log::{Event, Item, LogError, LogStore, Record, Sql, SqlError};
 use thiserror::Error;
 
 pub use schema::{KeyAttr, KeySchema, KeyType, TableSchema};
@@ -26,6 +28,55 @@ pub enum ProjectionError {
 pub fn init(sql: &dyn Sql) -> Result<(), ProjectionError> {
     schema::init(sql)?;
     items::init(sql)?;
+    indexes::init(sql)?;
+    ttl::init(sql)?;
+    Ok(())
+}
+
+fn parse_schema(lsn: u64, json: &str) -> Result<TableSchema, ProjectionError> {
+    serde_json::from_str(json).map_err(|e| ProjectionError::Inconsistent {
+        lsn,
+        what: e.to_string(),
+    })
+}
+
+fn store_schema(sql: &dyn Sql, s: &TableSchema) -> Result<(), ProjectionError> {
+    let json = serde_json::to_string(s).map_err(|e| ProjectionError::Inconsistent {
+        lsn: 0,
+        what: e.to_string(),
+    })?;
+    schema::store(sql, &json)?;
+    Ok(())
+}
+
+/// Applies an item mutation (`old` → `new`; `new` is `None` for a delete) to the items,
+/// every index and the TTL schedule.
+fn change_item(
+    sql: &dyn Sql,
+    s: &TableSchema,
+    lsn: u64,
+    old: Option<&Item>,
+    new: Option<&Item>,
+) -> Result<(), ProjectionError> {
+    let image = new.or(old).ok_or_else(|| ProjectionError::Inconsistent {
+        lsn,
+        what: "no image".into(),
+    })?;
+    let key = keycode::item_key(&s.key, image)
+        .map_err(|what| ProjectionError::Inconsistent { lsn, what })?;
+    match new {
+        Some(new) => items::put(sql, &key.0, &key.1, new)?,
+        None => items::delete(sql, &key.0, &key.1)?,
+    }
+    for ix in &s.indexes {
+        if let Some(old) = old {
+            indexes::remove(sql, ix, &key, old)?;
+        }
+        if let Some(new) = new {
+            indexes::insert(sql, ix, &s.key, &key, new)?;
+        }
+    }
+    ttl::on_change(sql, s, &key, old, new)?;
     Ok(())
 }
 
@@ -36,35 +87,63 @@ pub fn apply(
     current: &mut Option<TableSchema>,
     record: &Record,
 ) -> Result<(), ProjectionError> {
-    let inconsistent = |what: &str| ProjectionError::Inconsistent {
-        lsn: record.lsn,
-        what: what.into(),
+    let lsn = record.lsn;
+    let no_table = || ProjectionError::Inconsistent {
+        lsn,
+        what: "no table".into(),
     };
     match &record.event {
         Event::TableCreated { schema_json } => {
-            let parsed: TableSchema =
-                serde_json::from_str(schema_json).map_err(|e| inconsistent(&e.to_string()))?;
+            let parsed = parse_schema(lsn, schema_json)?;
             schema::store(sql, schema_json)?;
+            ttl::on_schema(sql, None, &parsed)?;
+            *current = Some(parsed);
+        }
+        Event::TableUpdated { schema_json } => {
+            let parsed = parse_schema(lsn, schema_json)?;
+            if let Some(old) = current.as_ref() {
+                for gone in old
+                    .indexes
+                    .iter()
+                    .filter(|i| parsed.index(&i.name).is_none())
+                {
+                    indexes::drop_index(sql, &gone.name)?;
+                }
+            }
+            schema::store(sql, schema_json)?;
+            ttl::on_schema(sql, current.as_ref(), &parsed)?;
             *current = Some(parsed);
         }
         Event::TableDeleted => {
             items::clear(sql)?;
+            indexes::clear(sql)?;
+            ttl::clear(sql)?;
             schema::clear(sql)?;
             *current = None;
         }
-        Event::ItemPut { new, .. } => {
-            let s = current
-                .as_ref()
-                .ok_or_else(|| inconsistent("item put with no table"))?;
-            let (pk, sk) = keycode::item_key(&s.key, new).map_err(|e| inconsistent(&e))?;
-            items::put(sql, &pk, &sk, new)?;
+        Event::ItemPut { old, new } => {
+            let s = current.as_ref().ok_or_else(no_table)?;
+            change_item(sql, s, lsn, old.as_ref(), Some(new))?;
         }
-        Event::ItemDeleted { old } => {
-            let s = current
-                .as_ref()
-                .ok_or_else(|| inconsistent("item delete with no table"))?;
-            let (pk, sk) = keycode::item_key(&s.key, old).map_err(|e| inconsistent(&e))?;
-            items::delete(sql, &pk, &sk)?;
+        Event::ItemDeleted { old } | Event::ItemExpired { old } => {
+            let s = current.as_ref().ok_or_else(no_table)?;
+            change_item(sql, s, lsn, Some(old), None)?;
+        }
+        Event::IndexBackfilled { index, after, upto } => {
+            let s = current.as_mut().ok_or_else(no_table)?;
+            let table_key = s.key.clone();
+            let ix = s
+                .index_mut(index)
+                .ok_or_else(|| ProjectionError::Inconsistent {
+                    lsn,
+                    what: format!("no index {index}"),
+                })?;
+            indexes::backfill(sql, ix, &table_key, after.as_ref(), upto.as_ref())?;
+            ix.backfilled_upto = upto.clone();
+            if upto.is_none() {
+                ix.status = schema::IndexStatus::Active;
+            }
+            store_schema(sql, s)?;
         }
     }
     Ok(())
@@ -73,6 +152,8 @@ pub fn apply(
 /// Drops every projection and folds the whole log into fresh ones.
 pub fn rebuild(sql: &dyn Sql) -> Result<Option<TableSchema>, ProjectionError> {
     items::drop(sql)?;
+    indexes::drop(sql)?;
+    ttl::drop(sql)?;
     schema::drop(sql)?;
     init(sql)?;
     replay_into(sql, sql)

@@ -54,6 +54,80 @@ pub struct TableSchema {
     pub billing_mode: String,
     #[serde(default)]
     pub throughput: Option<Throughput>,
+    #[serde(default)]
+    pub indexes: Vec<IndexSchema>,
+}
+
+impl TableSchema {
+    pub fn index(&self, name: &str) -> Option<&IndexSchema> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+
+    pub fn index_mut(&mut self, name: &str) -> Option<&mut IndexSchema> {
+        self.indexes.iter_mut().find(|i| i.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexKind {
+    Global,
+    Local,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProjectionType {
+    All,
+    KeysOnly,
+    Include,
+}
+
+impl ProjectionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectionType::All => "ALL",
+            ProjectionType::KeysOnly => "KEYS_ONLY",
+            ProjectionType::Include => "INCLUDE",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexProjection {
+    pub ty: ProjectionType,
+    #[serde(default)]
+    pub non_key: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexStatus {
+    /// Maintained for new writes while the backfill walks the existing items.
+    Creating,
+    Active,
+}
+
+/// A secondary index. A global index's key may have up to four partition-key and four
+/// sort-key attributes; a local index has the table's partition key and one sort key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexSchema {
+    pub name: String,
+    pub kind: IndexKind,
+    pub hash: Vec<KeyAttr>,
+    #[serde(default)]
+    pub range: Vec<KeyAttr>,
+    pub projection: IndexProjection,
+    pub status: IndexStatus,
+    /// How far the backfill has got, in scan order (`None`: not started).
+    #[serde(default)]
+    pub backfilled_upto: Option<extenddo_log::event::ScanPosition>,
+    #[serde(default)]
+    pub throughput: Option<Throughput>,
+}
+
+impl IndexSchema {
+    /// Every key attribute name of the index.
+    pub fn key_names(&self) -> impl Iterator<Item = &str> {
+        self.hash.iter().chain(&self.range).map(|a| a.name.as_str())
+    }
 }
 
 pub(crate) fn init(sql: &dyn Sql) -> Result<(), SqlError> {
