@@ -6,6 +6,7 @@
 
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 use extenddo_engine::{ApiError, Config, TableObject, TableRequest};
 use serde_json::Value;
@@ -72,7 +73,27 @@ impl TableActor {
 }
 
 fn run(sql: &Sqlite, table: &mut TableObject, rx: mpsc::Receiver<Msg>) {
-    while let Ok(first) = rx.recv() {
+    // Background work (index backfill, TTL sweeps, shard rollover) resumes right after
+    // opening.
+    let mut due = tick(sql, table);
+    loop {
+        let first = match due {
+            None => match rx.recv() {
+                Ok(m) => m,
+                Err(_) => return,
+            },
+            Some(at) => {
+                let wait = (at - now_ms()).max(0) as u64;
+                match rx.recv_timeout(Duration::from_millis(wait)) {
+                    Ok(m) => m,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        due = tick(sql, table);
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -85,6 +106,22 @@ fn run(sql: &Sqlite, table: &mut TableObject, rx: mpsc::Receiver<Msg>) {
         let results = table.execute(sql, requests, now_ms());
         for (reply, result) in replies.into_iter().zip(results) {
             let _ = reply.send(result);
+        }
+        // A request may have started background work (a new index, TTL) or moved it
+        // earlier (an item written with an expiry time sooner than the next sweep). With
+        // nothing enabled a tick is a few in-memory checks.
+        due = tick(sql, table);
+    }
+}
+
+/// Runs due background work; returns when to run it next.
+fn tick(sql: &Sqlite, table: &mut TableObject) -> Option<i64> {
+    match table.tick(sql, now_ms()) {
+        Ok(next) => next,
+        Err(e) => {
+            tracing::error!("background work failed: {}", e.message.unwrap_or_default());
+            // Try again later rather than spinning on a persistent failure.
+            Some(now_ms() + 1000)
         }
     }
 }

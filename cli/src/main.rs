@@ -67,6 +67,14 @@ enum Command {
         /// Account id reported in ARNs.
         #[arg(long, default_value = "000000000000")]
         account_id: String,
+        /// How long after its expiry time the TTL sweeper deletes an expired item (ms).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
+        ttl_sweep_delay_ms: i64,
+        /// Age at which an open stream shard holding records is closed and a child shard
+        /// opened (ms; DynamoDB rolls shards over about every four hours).
+        #[arg(long, default_value_t = extenddo_engine::config::DEFAULT_STREAM_SHARD_ROLLOVER_MS,
+              value_parser = clap::value_parser!(i64).range(1000..))]
+        stream_shard_rollover_ms: i64,
     },
     /// Inspect a table's change log.
     Log {
@@ -91,6 +99,8 @@ fn main() -> ExitCode {
             durability,
             region,
             account_id,
+            ttl_sweep_delay_ms,
+            stream_shard_rollover_ms,
         } => {
             let storage = if in_memory {
                 Storage::Memory
@@ -100,7 +110,12 @@ fn main() -> ExitCode {
                     durability: durability.into(),
                 }
             };
-            let cfg = Config { region, account_id };
+            let cfg = Config {
+                region,
+                account_id,
+                ttl_sweep_delay_ms,
+                stream_shard_rollover_ms,
+            };
             serve(
                 listen,
                 storage,

@@ -4,6 +4,22 @@
 pub struct Config {
     pub region: String,
     pub account_id: String,
+    /// How long after its expiry time an expired item is deleted by the TTL sweeper (ms).
+    /// 0 deletes it at its expiry time (give or take the host's timer); DynamoDB itself
+    /// takes up to a few days.
+    #[serde(default)]
+    pub ttl_sweep_delay_ms: i64,
+    /// An open stream shard that holds records is closed, and a child shard opened, once it
+    /// is this old (ms). DynamoDB rolls shards over about every four hours.
+    #[serde(default = "default_rollover")]
+    pub stream_shard_rollover_ms: i64,
+}
+
+/// Four hours.
+pub const DEFAULT_STREAM_SHARD_ROLLOVER_MS: i64 = 4 * 3600 * 1000;
+
+fn default_rollover() -> i64 {
+    DEFAULT_STREAM_SHARD_ROLLOVER_MS
 }
 
 impl Default for Config {
@@ -11,6 +27,8 @@ impl Default for Config {
         Config {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
+            ttl_sweep_delay_ms: 0,
+            stream_shard_rollover_ms: DEFAULT_STREAM_SHARD_ROLLOVER_MS,
         }
     }
 }

@@ -17,6 +17,10 @@ pub enum ErrorKind {
     LimitExceeded,
     RequestLimitExceeded,
     InternalServerError,
+    /// DynamoDB Streams: a shard iterator older than 15 minutes.
+    ExpiredIterator,
+    /// DynamoDB Streams: a position before the stream's 24-hour retention horizon.
+    TrimmedDataAccess,
 }
 
 impl ErrorKind {
@@ -42,6 +46,12 @@ impl ErrorKind {
             }
             ErrorKind::InternalServerError => {
                 "com.amazonaws.dynamodb.v20120810#InternalServerError"
+            }
+            ErrorKind::ExpiredIterator => {
+                "com.amazonaws.dynamodb.v20120810#ExpiredIteratorException"
+            }
+            ErrorKind::TrimmedDataAccess => {
+                "com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException"
             }
         }
     }

@@ -113,6 +113,8 @@ enum Stage {
         description: Value,
     },
     Batch(Fanout),
+    /// ListStreams over the catalog's tables (or one table).
+    ListStreams(crate::streams::ListStreams),
     Done,
 }
 
@@ -200,6 +202,15 @@ impl Flow {
                 self.stage = Stage::Batch(fanout);
                 Ok(action)
             }
+            Op::ListStreams => {
+                let (list, next) = crate::streams::ListStreams::start(&p)?;
+                self.stage = Stage::ListStreams(list);
+                Ok(self.list_next(next))
+            }
+            Op::DescribeStream | Op::GetShardIterator | Op::GetRecords => Ok(Action::Table {
+                table: crate::streams::route(op, &p)?,
+                request: TableRequest::new(op, body),
+            }),
             Op::BatchGetTable | Op::BatchWriteTable => {
                 Err(ApiError::bare(crate::ErrorKind::UnknownOperation))
             }
@@ -210,6 +221,13 @@ impl Flow {
                     request: TableRequest::new(op, body),
                 })
             }
+        }
+    }
+
+    fn list_next(&mut self, next: crate::streams::ListNext) -> Action {
+        match next {
+            crate::streams::ListNext::Act(action) => action,
+            crate::streams::ListNext::Done(r) => self.respond(r),
         }
     }
 
@@ -250,6 +268,11 @@ impl Flow {
                 Ok(_) => self.respond(Ok(description)),
                 Err(e) => self.respond(Err(e)),
             },
+            Stage::ListStreams(mut list) => {
+                let next = list.step(result);
+                self.stage = Stage::ListStreams(list);
+                self.list_next(next)
+            }
             Stage::Batch(mut fanout) => match result {
                 Err(e) => self.respond(Err(e)),
                 Ok(v) => {

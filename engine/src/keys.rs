@@ -2,7 +2,7 @@
 
 use extenddo_log::{AttributeValue, Item};
 use extenddo_projections::keycode;
-use extenddo_projections::{KeyAttr, KeySchema};
+use extenddo_projections::{KeyAttr, KeySchema, TableSchema};
 
 use crate::error::ApiError;
 
@@ -91,6 +91,40 @@ pub fn key_of(key: &KeySchema, item: &Item) -> Item {
     attrs(key)
         .filter_map(|(_, a)| item.get(&a.name).map(|v| (a.name.clone(), v.clone())))
         .collect()
+}
+
+/// Checks the index key attributes an item carries: an index key attribute present with
+/// another type than its definition, or empty, rejects the write. (A missing one just
+/// leaves the item out of the index.)
+pub fn check_index_keys(schema: &TableSchema, item: &Item) -> Result<(), ApiError> {
+    for ix in &schema.indexes {
+        let parts = ix.hash.iter().map(|a| (true, a)).chain(ix.range.iter().map(|a| (false, a)));
+        for (is_hash, attr) in parts {
+            let Some(v) = item.get(&attr.name) else { continue };
+            if v.type_name() != attr.ty.as_str() {
+                return Err(ApiError::invalid_param(format!(
+                    "Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
+                    attr.name,
+                    attr.ty.as_str(),
+                    v.type_name(),
+                    ix.name
+                )));
+            }
+            let empty = match v {
+                AttributeValue::S(s) => s.is_empty().then_some("string"),
+                AttributeValue::B(b) => b.is_empty().then_some("binary"),
+                _ => None,
+            };
+            if let Some(what) = empty {
+                return Err(ApiError::validation(format!(
+                    "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {what} value. IndexName: {}, IndexKey: {}",
+                    ix.name, attr.name
+                )));
+            }
+            check_size(is_hash, v)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn check_item_size(item: &Item) -> Result<(), ApiError> {

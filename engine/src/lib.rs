@@ -18,8 +18,10 @@ pub mod legacy;
 pub mod log_view;
 pub mod op;
 mod ops;
+pub mod streams;
 pub mod table;
 pub mod table_def;
+pub mod ttl;
 pub mod wire;
 
 pub use catalog::{Catalog, CatalogRequest};

@@ -5,11 +5,15 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, ErrorKind};
 
 pub const DYNAMODB_PREFIX: &str = "DynamoDB_20120810.";
+/// The DynamoDB Streams API's target prefix (the SDKs' streams clients send it to the same
+/// endpoint).
+pub const STREAMS_PREFIX: &str = "DynamoDBStreams_20120810.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     CreateTable,
     DescribeTable,
+    UpdateTable,
     DeleteTable,
     ListTables,
     PutItem,
@@ -26,14 +30,32 @@ pub enum Op {
     BatchGetTable,
     /// One table's share of a BatchWriteItem (never sent by clients).
     BatchWriteTable,
+    UpdateTimeToLive,
+    DescribeTimeToLive,
+    /// DynamoDB Streams (`DynamoDBStreams_20120810.`). A table object answers ListStreams
+    /// for itself; the flow merges tables.
+    ListStreams,
+    DescribeStream,
+    GetShardIterator,
+    GetRecords,
 }
 
 impl Op {
     pub fn from_target(target: Option<&str>) -> Result<Op, ApiError> {
+        if let Some(name) = target.and_then(|t| t.strip_prefix(STREAMS_PREFIX)) {
+            return Ok(match name {
+                "ListStreams" => Op::ListStreams,
+                "DescribeStream" => Op::DescribeStream,
+                "GetShardIterator" => Op::GetShardIterator,
+                "GetRecords" => Op::GetRecords,
+                _ => return Err(ApiError::bare(ErrorKind::UnknownOperation)),
+            });
+        }
         let name = target.and_then(|t| t.strip_prefix(DYNAMODB_PREFIX));
         Ok(match name {
             Some("CreateTable") => Op::CreateTable,
             Some("DescribeTable") => Op::DescribeTable,
+            Some("UpdateTable") => Op::UpdateTable,
             Some("DeleteTable") => Op::DeleteTable,
             Some("ListTables") => Op::ListTables,
             Some("PutItem") => Op::PutItem,
@@ -46,6 +68,8 @@ impl Op {
             Some("BatchWriteItem") => Op::BatchWriteItem,
             Some("DescribeLimits") => Op::DescribeLimits,
             Some("DescribeEndpoints") => Op::DescribeEndpoints,
+            Some("UpdateTimeToLive") => Op::UpdateTimeToLive,
+            Some("DescribeTimeToLive") => Op::DescribeTimeToLive,
             _ => return Err(ApiError::bare(ErrorKind::UnknownOperation)),
         })
     }

@@ -87,17 +87,54 @@ impl TableObject {
     /// call it from a timer (native) or an alarm (Durable Object).
     pub fn tick(&mut self, sql: &dyn Sql, now_ms: i64) -> Result<Option<i64>, ApiError> {
         let mut next: Option<i64> = None;
-        let mut want = |at: i64| next = Some(next.map_or(at, |n| n.min(at)));
-        let outcome = in_transaction(sql, || crate::background::backfill_step(self, sql, now_ms));
-        match outcome {
-            Ok(true) => want(now_ms),
-            Ok(false) => {}
-            Err(e) => {
-                self.reload(sql)?;
-                return Err(e);
+        let mut want = |at: Option<i64>| {
+            if let Some(at) = at {
+                next = Some(next.map_or(at, |n| n.min(at)));
             }
+        };
+        let backfilling = self.schema.as_ref().is_some_and(|s| {
+            s.indexes
+                .iter()
+                .any(|i| i.status == extenddo_projections::schema::IndexStatus::Creating)
+        });
+        if backfilling {
+            let more = self.background(sql, |t| crate::background::backfill_step(t, sql, now_ms))?;
+            want(more.then_some(now_ms));
+        }
+        // TTL sweep: expired items, each deleted as a logged ItemExpired.
+        if crate::ttl::enabled(self) {
+            want(self.background(sql, |t| crate::ttl::sweep_step(t, sql, now_ms))?);
+        }
+        // Stream shard rollover.
+        match crate::streams::rollover_due(self) {
+            Some(due) if due <= now_ms => {
+                self.background(sql, |t| crate::streams::rollover_step(t, sql, now_ms))?;
+                want(crate::streams::rollover_due(self));
+            }
+            due => want(due),
         }
         Ok(next)
+    }
+
+    /// Runs one background step in its own transaction; on failure the in-memory state,
+    /// which may be ahead of what was rolled back, is reloaded.
+    fn background<T>(
+        &mut self,
+        sql: &dyn Sql,
+        step: impl FnOnce(&mut Self) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        match in_transaction(sql, || step(self)) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.reload(sql)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The LSN the next logged record will get.
+    pub(crate) fn next_lsn(&self) -> u64 {
+        self.next_lsn
     }
 
     /// Appends `event` to the log and applies it to every projection. Only called inside

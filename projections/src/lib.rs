@@ -7,6 +7,7 @@ pub mod indexes;
 pub mod items;
 pub mod keycode;
 pub mod schema;
+pub mod streams;
 pub mod ttl;
 
 use extenddo_log::{Event, Item, LogError, LogStore, Record, Sql, SqlError};

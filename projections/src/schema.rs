@@ -56,6 +56,12 @@ pub struct TableSchema {
     pub throughput: Option<Throughput>,
     #[serde(default)]
     pub indexes: Vec<IndexSchema>,
+    /// DynamoDB Streams: the table's streams and their shards (`None`: never enabled).
+    #[serde(default)]
+    pub stream: Option<crate::streams::Streams>,
+    /// Time to live (`None`: disabled).
+    #[serde(default)]
+    pub ttl: Option<crate::streams::TtlState>,
 }
 
 impl TableSchema {

@@ -107,6 +107,7 @@ pub(super) fn write(
     for (is_put, item) in parsed {
         let w = if is_put {
             let key = keys::item_key(&s.key, &item)?;
+            keys::check_index_keys(s, &item)?;
             keys::check_item_size(&item)?;
             Write::Put(item, key)
         } else {

@@ -132,6 +132,37 @@ fn commit_change(
     t.commit(sql, now_ms, event)
 }
 
+/// ItemCollectionMetrics for a write to a table with local indexes, when asked for.
+fn collection_metrics(
+    sql: &dyn Sql,
+    s: &extenddo_projections::TableSchema,
+    asked: bool,
+    pk: &[u8],
+    key_item: &Item,
+    out: &mut Map<String, Value>,
+) -> Result<(), ApiError> {
+    use extenddo_projections::schema::IndexKind;
+    let locals: Vec<&str> =
+        s.indexes.iter().filter(|i| i.kind == IndexKind::Local).map(|i| i.name.as_str()).collect();
+    if !asked || locals.is_empty() {
+        return Ok(());
+    }
+    let bytes = extenddo_projections::indexes::collection_bytes(sql, pk, &locals)?;
+    let gb = bytes as f64 / (1u64 << 30) as f64;
+    let mut key = Item::new();
+    if let Some(v) = key_item.get(&s.key.hash.name) {
+        key.insert(s.key.hash.name.clone(), v.clone());
+    }
+    out.insert(
+        "ItemCollectionMetrics".into(),
+        serde_json::json!({
+            "ItemCollectionKey": encode_item(&key),
+            "SizeEstimateRangeGB": [gb.floor(), gb.floor() + 1.0],
+        }),
+    );
+    Ok(())
+}
+
 fn attributes(out: &mut Map<String, Value>, item: Option<&Item>) {
     if let Some(item) = item.filter(|i| !i.is_empty()) {
         out.insert("Attributes".into(), encode_item(item));
@@ -156,9 +187,10 @@ pub(super) fn put(
     let mut ctx = xp.context();
     let opts = write_options(p, &mut ctx)?;
     xp.check_used(&ctx, p)?;
-    capacity::item_collection_metrics(p)?;
+    let metrics = capacity::item_collection_metrics(p)?;
     let s = schema(t)?;
     let (pk, sk) = keys::item_key(&s.key, &item)?;
+    keys::check_index_keys(s, &item)?;
     keys::check_item_size(&item)?;
     let old = items::get(sql, &pk, &sk)?;
     opts.check(old.as_ref())?;
@@ -167,7 +199,9 @@ pub(super) fn put(
         attributes(&mut out, old.as_ref());
     }
     let new_size = item_size(&item);
+    let key_item = keys::key_of(&s.key, &item);
     commit_change(t, sql, now_ms, &old, Some(item))?;
+    collection_metrics(sql, schema(t)?, metrics, &pk, &key_item, &mut out)?;
     let units = capacity::write_units(old.as_ref().map_or(0, item_size), new_size);
     if let Some(c) = opts.capacity.render(&table, units) {
         out.insert("ConsumedCapacity".into(), c);
@@ -204,7 +238,7 @@ pub(super) fn update(
     };
     let opts = write_options(p, &mut ctx)?;
     xp.check_used(&ctx, p)?;
-    capacity::item_collection_metrics(p)?;
+    let metrics = capacity::item_collection_metrics(p)?;
     let s = schema(t)?;
     let (pk, sk) = keys::key_member(&s.key, &key)?;
     if let Some(u) = &update {
@@ -227,6 +261,7 @@ pub(super) fn update(
         Some(u) => u.apply(&base)?,
         None => base,
     };
+    keys::check_index_keys(s, &new)?;
     keys::check_item_size(&new)?;
     let mut out = Map::new();
     match rv.as_str() {
@@ -248,6 +283,7 @@ pub(super) fn update(
     let old_size = old.as_ref().map_or(0, item_size);
     let new_size = item_size(&new);
     commit_change(t, sql, now_ms, &old, Some(new))?;
+    collection_metrics(sql, schema(t)?, metrics, &pk, &key, &mut out)?;
     if let Some(c) = opts
         .capacity
         .render(&table, capacity::write_units(old_size, new_size))
@@ -275,7 +311,7 @@ pub(super) fn delete(
     let mut ctx = xp.context();
     let opts = write_options(p, &mut ctx)?;
     xp.check_used(&ctx, p)?;
-    capacity::item_collection_metrics(p)?;
+    let metrics = capacity::item_collection_metrics(p)?;
     let s = schema(t)?;
     let (pk, sk) = keys::key_member(&s.key, &key)?;
     let old = items::get(sql, &pk, &sk)?;
@@ -285,6 +321,7 @@ pub(super) fn delete(
         attributes(&mut out, old.as_ref());
     }
     commit_change(t, sql, now_ms, &old, None)?;
+    collection_metrics(sql, schema(t)?, metrics, &pk, &key, &mut out)?;
     Ok(opts.respond(&table, out, old.as_ref(), None))
 }
 

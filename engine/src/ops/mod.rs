@@ -28,6 +28,7 @@ pub(crate) fn run(
     match req.op {
         Op::CreateTable => tables::create(t, sql, &p, req.table_id, now_ms),
         Op::DescribeTable => tables::describe(t, sql, &p),
+        Op::UpdateTable => tables::update(t, sql, &p, now_ms),
         Op::DeleteTable => tables::delete(t, sql, &p, now_ms),
         Op::PutItem => items::put(t, sql, &p, now_ms),
         Op::UpdateItem => items::update(t, sql, &p, now_ms),
@@ -37,6 +38,12 @@ pub(crate) fn run(
         Op::Scan => read::scan(t, sql, &p),
         Op::BatchGetTable => batch::get(t, sql, &p),
         Op::BatchWriteTable => batch::write(t, sql, &p, req.dry_run, now_ms),
+        Op::UpdateTimeToLive => crate::ttl::update(t, sql, &p, now_ms),
+        Op::DescribeTimeToLive => crate::ttl::describe(t, &p),
+        Op::ListStreams => crate::streams::list_streams(t, &p, now_ms),
+        Op::DescribeStream => crate::streams::describe_stream(t, &p, now_ms),
+        Op::GetShardIterator => crate::streams::get_shard_iterator(t, sql, &p, now_ms),
+        Op::GetRecords => crate::streams::get_records(t, sql, &p, now_ms),
         Op::ListTables
         | Op::BatchGetItem
         | Op::BatchWriteItem

@@ -1,17 +1,17 @@
-//! Query and Scan.
+//! Query and Scan, on a table or on one of its secondary indexes.
 
 use std::ops::Bound;
 
 use extenddo_log::{AttributeValue, Item, Sql};
-use extenddo_projections::items::{self, Row};
-use extenddo_projections::{keycode, KeySchema, KeyType};
+use extenddo_projections::schema::{IndexKind, IndexSchema, ProjectionType};
+use extenddo_projections::{indexes, items, keycode, KeyAttr, KeyType, TableSchema};
 use serde_json::{json, Map, Value};
 
 use super::items::read_projection;
 use super::{schema, ExprParams};
 use crate::capacity::{self, ReturnCapacity};
 use crate::error::ApiError;
-use crate::expr::{Condition, KeyConditionExpr, Placeholders, Projection, RangeCondition};
+use crate::expr::{Condition, DocPath, KeyConditionExpr, Placeholders, Projection, RangeCondition};
 use crate::keys;
 use crate::legacy;
 use crate::table::TableObject;
@@ -25,27 +25,14 @@ fn limit(p: &Params) -> Result<Option<usize>, ApiError> {
     let l = p.int("Limit")?;
     let mut c = Constraints::default();
     if let Some(l) = l.filter(|l| *l < 1) {
-        c.fail(
-            Some(&l.to_string()),
-            "limit",
-            "Member must have value greater than or equal to 1",
-        );
+        c.fail(Some(&l.to_string()), "limit", "Member must have value greater than or equal to 1");
     }
     c.check()?;
     Ok(l.map(|l| l as usize))
 }
 
-fn start_key(p: &Params, key: &KeySchema) -> Result<Option<keys::EncodedKey>, ApiError> {
-    p.item("ExclusiveStartKey")?
-        .map(|k| {
-            keys::key_member(key, &k).map_err(|e| {
-                ApiError::validation(format!(
-                    "The provided starting key is invalid: {}",
-                    e.message.unwrap_or_default()
-                ))
-            })
-        })
-        .transpose()
+fn invalid_start(detail: &str) -> ApiError {
+    ApiError::validation(format!("The provided starting key is invalid: {detail}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,100 +43,185 @@ enum Select {
     Count,
 }
 
+/// What a read walks: the table, or one index.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Table,
+    Index(&'a IndexSchema),
+}
+
+/// Where a read resumes: after this table key (table) or this index entry (index).
+enum Resume {
+    Table(keys::EncodedKey),
+    /// (index partition key, index sort key, table partition key, table sort key)
+    Index(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>),
+}
+
 /// What Query and Scan do with each item read: filter, project, count, bill.
-struct ReadOptions {
+struct ReadOptions<'a> {
+    source: Source<'a>,
     filter: Option<Condition>,
     projection: Option<Projection>,
     select: Select,
     consistent: bool,
     capacity: ReturnCapacity,
+    /// A local index that does not hold every attribute asked for reads them from the table.
+    fetch_from_table: bool,
 }
 
-fn read_options(p: &Params, query: bool) -> Result<ReadOptions, ApiError> {
-    let filter_param = if query { "QueryFilter" } else { "ScanFilter" };
-    let mut lists = vec![
-        ("AttributesToGet", "ProjectionExpression"),
-        (filter_param, "FilterExpression"),
-    ];
-    if query {
-        lists.push(("KeyConditions", "KeyConditionExpression"));
-    }
-    legacy::check_mixing(p, &lists)?;
-    let select = match p.str("Select")? {
-        None => None,
-        Some("ALL_ATTRIBUTES") => Some(Select::All),
-        Some("ALL_PROJECTED_ATTRIBUTES") => Some(Select::Projected),
-        Some("SPECIFIC_ATTRIBUTES") => Some(Select::Specific),
-        Some("COUNT") => Some(Select::Count),
-        Some(other) => {
-            let mut c = Constraints::default();
-            c.fail(
-                Some(other),
-                "select",
-                "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
-            );
-            c.check()?;
-            None
+impl<'a> ReadOptions<'a> {
+    fn parse(p: &Params, ctx: &mut Placeholders<'_>, query: bool) -> Result<ReadOptions<'a>, ApiError> {
+        let filter_param = if query { "QueryFilter" } else { "ScanFilter" };
+        let mut lists = vec![("AttributesToGet", "ProjectionExpression"), (filter_param, "FilterExpression")];
+        if query {
+            lists.push(("KeyConditions", "KeyConditionExpression"));
         }
-    };
-    let consistent = p.bool("ConsistentRead")?.unwrap_or(false);
-    let capacity = ReturnCapacity::from(p)?;
-    Ok(ReadOptions {
-        filter: None,
-        projection: None,
-        select: select.unwrap_or(Select::All),
-        consistent,
-        capacity,
-    })
-}
-
-impl ReadOptions {
-    /// Parses the filter and projection with the request's shared placeholders.
-    fn parse(
-        &mut self,
-        p: &Params,
-        ctx: &mut Placeholders<'_>,
-        query: bool,
-    ) -> Result<(), ApiError> {
-        self.filter = match (p.str("FilterExpression")?, query) {
+        legacy::check_mixing(p, &lists)?;
+        let select = match p.str("Select")? {
+            None => None,
+            Some("ALL_ATTRIBUTES") => Some(Select::All),
+            Some("ALL_PROJECTED_ATTRIBUTES") => Some(Select::Projected),
+            Some("SPECIFIC_ATTRIBUTES") => Some(Select::Specific),
+            Some("COUNT") => Some(Select::Count),
+            Some(other) => {
+                let mut c = Constraints::default();
+                c.fail(
+                    Some(other),
+                    "select",
+                    "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
+                );
+                c.check()?;
+                None
+            }
+        };
+        let consistent = p.bool("ConsistentRead")?.unwrap_or(false);
+        let capacity = ReturnCapacity::from(p)?;
+        let filter = match (p.str("FilterExpression")?, query) {
             (Some(f), _) => Some(Condition::parse_filter(f, ctx)?),
             (None, true) if p.has("QueryFilter") => Some(legacy::query_filter(p)?),
             (None, false) if p.has("ScanFilter") => Some(legacy::scan_filter(p)?),
             _ => None,
         };
-        self.projection = read_projection(p, ctx)?;
-        let explicit_select = p.has("Select");
-        match (self.select, &self.projection) {
-            (Select::Specific, None) => {
+        let projection = read_projection(p, ctx)?;
+        let select = match (select, &projection) {
+            (Some(Select::Specific), None) => {
                 return Err(ApiError::validation(
                     "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
                 ))
             }
-            (Select::Count, Some(_)) => {
+            (Some(Select::Count), Some(_)) => {
                 return Err(ApiError::validation(
                     "Cannot specify the AttributesToGet when choosing to get only the Count",
                 ))
             }
-            (Select::All, Some(_)) if explicit_select => {
+            (Some(Select::All), Some(_)) => {
                 return Err(ApiError::validation(
                     "Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES",
                 ))
             }
-            (Select::All, Some(_)) => self.select = Select::Specific,
-            (Select::Projected, _) if !p.has("IndexName") => {
+            (Some(Select::Projected), Some(_)) => {
+                return Err(ApiError::validation(
+                    "Cannot specify the AttributesToGet when choosing to get ALL_PROJECTED_ATTRIBUTES",
+                ))
+            }
+            (Some(Select::Projected), _) if !p.has("IndexName") => {
                 return Err(ApiError::validation(
                     "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
                 ))
             }
-            _ => {}
+            (Some(s), _) => s,
+            (None, Some(_)) => Select::Specific,
+            // On an index, DynamoDB defaults to the projected attributes.
+            (None, None) if p.has("IndexName") => Select::Projected,
+            (None, None) => Select::All,
+        };
+        Ok(ReadOptions {
+            source: Source::Table,
+            filter,
+            projection,
+            select,
+            consistent,
+            capacity,
+            fetch_from_table: false,
+        })
+    }
+
+    /// Binds the read to an index and checks what the index can answer.
+    fn on_index(&mut self, s: &TableSchema, ix: &'a IndexSchema) -> Result<(), ApiError> {
+        self.source = Source::Index(ix);
+        if ix.kind == IndexKind::Global && self.consistent {
+            return Err(ApiError::validation(
+                "Consistent reads are not supported on global secondary indexes",
+            ));
+        }
+        if ix.projection.ty == ProjectionType::All {
+            return Ok(());
+        }
+        let projected = |name: &str| {
+            name == s.key.hash.name
+                || s.key.range.as_ref().is_some_and(|r| r.name == name)
+                || ix.key_names().any(|k| k == name)
+                || ix.projection.non_key.iter().any(|n| n == name)
+        };
+        let mut wanted: Vec<&DocPath> = Vec::new();
+        if let Some(p) = &self.projection {
+            wanted.extend(p.paths());
+        }
+        if let Some(f) = &self.filter {
+            wanted.extend(f.paths());
+        }
+        let outside = wanted.iter().any(|p| p.top_level().is_some_and(|n| !projected(n)));
+        if self.select == Select::All || outside {
+            if ix.kind == IndexKind::Global {
+                return Err(ApiError::invalid_param(format!(
+                    "Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+                    ix.name
+                )));
+            }
+            self.fetch_from_table = true;
         }
         Ok(())
     }
 }
 
+/// The key attributes a LastEvaluatedKey carries for a source: the table's key, plus the
+/// index's key on an index.
+fn last_key(s: &TableSchema, source: Source, item: &Item) -> Item {
+    let mut k = keys::key_of(&s.key, item);
+    if let Source::Index(ix) = source {
+        for n in ix.key_names() {
+            if let Some(v) = item.get(n) {
+                k.insert(n.to_owned(), v.clone());
+            }
+        }
+    }
+    k
+}
+
+/// Decodes ExclusiveStartKey for a source.
+fn start_key(p: &Params, s: &TableSchema, source: Source) -> Result<Option<Resume>, ApiError> {
+    let Some(k) = p.item("ExclusiveStartKey")? else { return Ok(None) };
+    match source {
+        Source::Table => keys::key_member(&s.key, &k)
+            .map(|key| Some(Resume::Table(key)))
+            .map_err(|e| invalid_start(e.message.as_deref().unwrap_or_default())),
+        Source::Index(ix) => {
+            let mismatch = || invalid_start("The provided key element does not match the schema");
+            let expected = last_key(s, source, &k);
+            if expected.len() != k.len() {
+                return Err(mismatch());
+            }
+            let (tpk, tsk) = extenddo_projections::keycode::item_key(&s.key, &k).map_err(|_| mismatch())?;
+            let (ipk, isk) = indexes::entry_key(ix, &k).ok_or_else(mismatch)?;
+            Ok(Some(Resume::Index(ipk, isk, tpk, tsk)))
+        }
+    }
+}
+
 /// Accumulates rows into a page under the count and byte limits.
 struct Page<'a> {
-    opts: &'a ReadOptions,
+    opts: &'a ReadOptions<'a>,
+    schema: &'a TableSchema,
     items: Vec<Value>,
     count: usize,
     scanned: usize,
@@ -159,30 +231,22 @@ struct Page<'a> {
 }
 
 impl<'a> Page<'a> {
-    fn new(opts: &'a ReadOptions, limit: Option<usize>) -> Page<'a> {
-        Page {
-            opts,
-            items: Vec::new(),
-            count: 0,
-            scanned: 0,
-            bytes: 0,
-            last: None,
-            limit,
-        }
+    fn new(opts: &'a ReadOptions<'a>, schema: &'a TableSchema, limit: Option<usize>) -> Page<'a> {
+        Page { opts, schema, items: Vec::new(), count: 0, scanned: 0, bytes: 0, last: None, limit }
     }
 
-    /// Adds a row; returns whether the page is full. Limit counts items read, before the
-    /// filter, as DynamoDB's does.
-    fn push(&mut self, key: &KeySchema, row: Row) -> bool {
+    /// Adds an item read from the source; returns whether the page is full. Limit counts
+    /// items read, before the filter, as DynamoDB's does.
+    fn push(&mut self, item: &Item, size: i64) -> bool {
         self.scanned += 1;
-        self.bytes += row.size;
-        self.last = Some(keys::key_of(key, &row.item));
-        if self.opts.filter.as_ref().is_none_or(|f| f.eval(&row.item)) {
+        self.bytes += size;
+        self.last = Some(last_key(self.schema, self.opts.source, item));
+        if self.opts.filter.as_ref().is_none_or(|f| f.eval(item)) {
             self.count += 1;
             match (&self.opts.projection, self.opts.select) {
                 (_, Select::Count) => {}
-                (Some(p), _) => self.items.push(encode_item(&p.apply(&row.item))),
-                (None, _) => self.items.push(encode_item(&row.item)),
+                (Some(p), _) => self.items.push(encode_item(&p.apply(item))),
+                (None, _) => self.items.push(encode_item(item)),
             }
         }
         self.full()
@@ -194,12 +258,10 @@ impl<'a> Page<'a> {
 
     /// Rows still wanted, capped for one SQL read.
     fn want(&self) -> usize {
-        self.limit
-            .map_or(1000, |l| l.saturating_sub(self.scanned))
-            .clamp(1, 1000)
+        self.limit.map_or(1000, |l| l.saturating_sub(self.scanned)).clamp(1, 1000)
     }
 
-    fn finish(self, table: &str, stopped: bool) -> Value {
+    fn finish(self, stopped: bool) -> Value {
         let mut out = Map::new();
         out.insert("Count".into(), json!(self.count));
         out.insert("ScannedCount".into(), json!(self.scanned));
@@ -212,11 +274,33 @@ impl<'a> Page<'a> {
             }
         }
         let units = capacity::read_units(self.bytes.max(0) as usize, self.opts.consistent);
-        if let Some(c) = self.opts.capacity.render(table, units) {
+        if let Some(mut c) = self.opts.capacity.render(&self.schema.name, units) {
+            if let (Source::Index(ix), Some(obj)) = (self.opts.source, c.as_object_mut()) {
+                if obj.contains_key("Table") {
+                    let member = match ix.kind {
+                        IndexKind::Global => "GlobalSecondaryIndexes",
+                        IndexKind::Local => "LocalSecondaryIndexes",
+                    };
+                    obj.remove("Table");
+                    obj.insert(member.into(), json!({ ix.name.clone(): { "CapacityUnits": units } }));
+                }
+            }
             out.insert("ConsumedCapacity".into(), c);
         }
         Value::Object(out)
     }
+}
+
+/// An index entry as the read sees it: the indexed item, or the table's item for a local
+/// index that must read beyond its projection.
+fn index_item(sql: &dyn Sql, opts: &ReadOptions, row: indexes::IndexRow) -> Result<(Item, i64), ApiError> {
+    if opts.fetch_from_table {
+        if let Some(item) = items::get(sql, &row.tpk, &row.tsk)? {
+            let size = extenddo_log::value::item_size(&item) as i64;
+            return Ok((item, size));
+        }
+    }
+    Ok((row.item, row.size))
 }
 
 /// Segment and TotalSegments of a parallel scan, checked as DynamoDB does.
@@ -255,43 +339,82 @@ fn segments(p: &Params) -> Result<(i64, i64), ApiError> {
     }
 }
 
+fn find_index<'s>(s: &'s TableSchema, p: &Params) -> Result<Option<&'s IndexSchema>, ApiError> {
+    let Some(name) = p.str("IndexName")? else { return Ok(None) };
+    let mut c = Constraints::default();
+    table_def::check_table_name(&mut c, Some(name), "indexName");
+    c.check()?;
+    s.index(name)
+        .map(Some)
+        .ok_or_else(|| ApiError::validation(format!("The table does not have the specified index: {name}")))
+}
+
 pub(super) fn scan(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, ApiError> {
-    let table = table_def::table_name(p)?;
+    table_def::table_name(p)?;
     let limit = limit(p)?;
-    let mut opts = read_options(p, false)?;
     let h_range = segments(p)?;
     let xp = ExprParams::from(p)?;
     let mut ctx = xp.context();
-    opts.parse(p, &mut ctx, false)?;
+    let mut opts = ReadOptions::parse(p, &mut ctx, false)?;
     xp.check_used(&ctx, p)?;
     let s = schema(t)?;
-    let mut after = start_key(p, &s.key)?;
-    let mut page = Page::new(&opts, limit);
+    if let Some(ix) = find_index(s, p)? {
+        opts.on_index(s, ix)?;
+    }
+    let mut resume = start_key(p, s, opts.source)?;
+    let mut page = Page::new(&opts, s, limit);
     loop {
         let want = page.want();
-        let rows = items::scan(
-            sql,
-            h_range,
-            after.as_ref().map(|(a, b)| (a.as_slice(), b.as_slice())),
-            want,
-        )?;
-        let exhausted = rows.len() < want;
-        for row in rows {
-            after = Some((row.pk.clone(), row.sk.clone()));
-            if page.push(&s.key, row) {
-                return Ok(page.finish(&table, true));
+        let (n, stopped) = match opts.source {
+            Source::Table => {
+                let after = match &resume {
+                    Some(Resume::Table((a, b))) => Some((a.as_slice(), b.as_slice())),
+                    _ => None,
+                };
+                let rows = items::scan(sql, h_range, after, want)?;
+                let n = rows.len();
+                let mut stopped = false;
+                for row in rows {
+                    resume = Some(Resume::Table((row.pk.clone(), row.sk.clone())));
+                    if page.push(&row.item, row.size) {
+                        stopped = true;
+                        break;
+                    }
+                }
+                (n, stopped)
             }
+            Source::Index(ix) => {
+                let after = match &resume {
+                    Some(Resume::Index(a, b, c, d)) => Some((a.as_slice(), b.as_slice(), c.as_slice(), d.as_slice())),
+                    _ => None,
+                };
+                let rows = indexes::scan(sql, &ix.name, h_range, after, want)?;
+                let n = rows.len();
+                let mut stopped = false;
+                for row in rows {
+                    resume = Some(Resume::Index(row.ipk.clone(), row.isk.clone(), row.tpk.clone(), row.tsk.clone()));
+                    let (item, size) = index_item(sql, &opts, row)?;
+                    if page.push(&item, size) {
+                        stopped = true;
+                        break;
+                    }
+                }
+                (n, stopped)
+            }
+        };
+        if stopped {
+            return Ok(page.finish(true));
         }
-        if exhausted {
-            return Ok(page.finish(&table, false));
+        if n < want {
+            return Ok(page.finish(false));
         }
     }
 }
 
 /// The sort-key range of a Query, in encoded key bytes.
-pub(crate) struct SortRange {
-    pub lo: Bound<Vec<u8>>,
-    pub hi: Bound<Vec<u8>>,
+struct SortRange {
+    lo: Bound<Vec<u8>>,
+    hi: Bound<Vec<u8>>,
 }
 
 fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
@@ -302,70 +425,10 @@ fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     }
 }
 
-/// Reads one partition in sort-key order into a page.
-#[allow(clippy::too_many_arguments)]
-fn query_partition(
-    sql: &dyn Sql,
-    table: &str,
-    opts: &ReadOptions,
-    key: &KeySchema,
-    pk: &[u8],
-    range: SortRange,
-    forward: bool,
-    start: Option<keys::EncodedKey>,
-    limit: Option<usize>,
-) -> Result<Value, ApiError> {
-    let (mut lo, mut hi) = (range.lo, range.hi);
-    let mut page = Page::new(opts, limit);
-    // Resuming after ExclusiveStartKey narrows the range on the side we read from.
-    let resume = |b: &mut Bound<Vec<u8>>, sk: Vec<u8>, forward_side: bool| {
-        let tighter = match &*b {
-            Bound::Unbounded => true,
-            Bound::Included(x) | Bound::Excluded(x) => {
-                if forward_side {
-                    sk >= *x
-                } else {
-                    sk <= *x
-                }
-            }
-        };
-        if tighter {
-            *b = Bound::Excluded(sk);
-        }
-    };
-    if let Some((_, sk)) = start {
-        if forward {
-            resume(&mut lo, sk, true)
-        } else {
-            resume(&mut hi, sk, false)
-        }
-    }
-    loop {
-        let want = page.want();
-        let rows = items::range(sql, pk, as_ref(&lo), as_ref(&hi), forward, want)?;
-        let exhausted = rows.len() < want;
-        for row in rows {
-            let sk = row.sk.clone();
-            if forward {
-                lo = Bound::Excluded(sk)
-            } else {
-                hi = Bound::Excluded(sk)
-            }
-            if page.push(key, row) {
-                return Ok(page.finish(table, true));
-            }
-        }
-        if exhausted || key.range.is_none() {
-            return Ok(page.finish(table, false));
-        }
-    }
-}
-
 pub(super) fn query(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, ApiError> {
-    let table = table_def::table_name(p)?;
+    table_def::table_name(p)?;
     let limit = limit(p)?;
     let forward = p.bool("ScanIndexForward")?.unwrap_or(true);
-    let mut opts = read_options(p, true)?;
     let xp = ExprParams::from(p)?;
     let mut ctx = xp.context();
     let parsed = match p.str("KeyConditionExpression")? {
@@ -377,26 +440,85 @@ pub(super) fn query(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value,
             ))
         }
     };
-    opts.parse(p, &mut ctx, true)?;
+    let mut opts = ReadOptions::parse(p, &mut ctx, true)?;
     xp.check_used(&ctx, p)?;
     let s = schema(t)?;
-    let range_name = s.key.range.as_ref().map(|r| r.name.as_str());
+    let index = find_index(s, p)?;
+    if let Some(ix) = index {
+        opts.on_index(s, ix)?;
+    }
+    // The key the condition is on: the table's, or the index's.
+    let (hash, range): (&[KeyAttr], Option<&KeyAttr>) = match index {
+        Some(ix) => (&ix.hash, ix.range.first()),
+        None => (std::slice::from_ref(&s.key.hash), s.key.range.as_ref()),
+    };
+    if hash.len() != 1 || index.is_some_and(|ix| ix.range.len() > 1) {
+        return Err(ApiError::validation(
+            "Query on an index with a multi-attribute key is not supported yet",
+        ));
+    }
+    let hash = &hash[0];
     let cond = match parsed {
-        Some(k) => k.extract(&s.key.hash.name, range_name)?,
-        None => legacy::key_conditions(p, &s.key.hash.name, range_name)?,
+        Some(k) => k.extract(&hash.name, range.map(|r| r.name.as_str()))?,
+        None => legacy::key_conditions(p, &hash.name, range.map(|r| r.name.as_str()))?,
     };
-    let pk = encode_key_value(s.key.hash.ty, &cond.hash_value)?;
-    let range = match (&cond.range, &s.key.range) {
+    let pk = encode_key_value(hash.ty, &cond.hash_value)?;
+    let sort = match (&cond.range, range) {
         (Some(rc), Some(attr)) => sort_range(attr.ty, rc)?,
-        _ => SortRange {
-            lo: Bound::Unbounded,
-            hi: Bound::Unbounded,
-        },
+        _ => SortRange { lo: Bound::Unbounded, hi: Bound::Unbounded },
     };
-    let start = start_key(p, &s.key)?;
-    query_partition(
-        sql, &table, &opts, &s.key, &pk, range, forward, start, limit,
-    )
+    let resume = start_key(p, s, opts.source)?;
+    let mut page = Page::new(&opts, s, limit);
+    let (mut lo, mut hi) = (sort.lo, sort.hi);
+    match opts.source {
+        Source::Table => {
+            // Resuming after ExclusiveStartKey narrows the range on the side we read from.
+            if let Some(Resume::Table((_, sk))) = resume {
+                if forward {
+                    lo = Bound::Excluded(sk);
+                } else {
+                    hi = Bound::Excluded(sk);
+                }
+            }
+            loop {
+                let want = page.want();
+                let rows = items::range(sql, &pk, as_ref(&lo), as_ref(&hi), forward, want)?;
+                let n = rows.len();
+                for row in rows {
+                    let sk = row.sk.clone();
+                    if forward { lo = Bound::Excluded(sk) } else { hi = Bound::Excluded(sk) }
+                    if page.push(&row.item, row.size) {
+                        return Ok(page.finish(true));
+                    }
+                }
+                if n < want || s.key.range.is_none() {
+                    return Ok(page.finish(false));
+                }
+            }
+        }
+        Source::Index(ix) => {
+            let mut after = match resume {
+                Some(Resume::Index(_, isk, tpk, tsk)) => Some((isk, tpk, tsk)),
+                _ => None,
+            };
+            loop {
+                let want = page.want();
+                let r = after.as_ref().map(|(a, b, c)| (a.as_slice(), b.as_slice(), c.as_slice()));
+                let rows = indexes::range(sql, &ix.name, &pk, as_ref(&lo), as_ref(&hi), forward, r, want)?;
+                let n = rows.len();
+                for row in rows {
+                    after = Some((row.isk.clone(), row.tpk.clone(), row.tsk.clone()));
+                    let (item, size) = index_item(sql, &opts, row)?;
+                    if page.push(&item, size) {
+                        return Ok(page.finish(true));
+                    }
+                }
+                if n < want {
+                    return Ok(page.finish(false));
+                }
+            }
+        }
+    }
 }
 
 fn mismatch() -> ApiError {
@@ -412,30 +534,12 @@ fn sort_range(ty: KeyType, rc: &RangeCondition) -> Result<SortRange, ApiError> {
     use Bound::*;
     let enc = |v: &AttributeValue| encode_key_value(ty, v);
     Ok(match rc {
-        RangeCondition::Eq(v) => SortRange {
-            lo: Included(enc(v)?),
-            hi: Included(enc(v)?),
-        },
-        RangeCondition::Lt(v) => SortRange {
-            lo: Unbounded,
-            hi: Excluded(enc(v)?),
-        },
-        RangeCondition::Le(v) => SortRange {
-            lo: Unbounded,
-            hi: Included(enc(v)?),
-        },
-        RangeCondition::Gt(v) => SortRange {
-            lo: Excluded(enc(v)?),
-            hi: Unbounded,
-        },
-        RangeCondition::Ge(v) => SortRange {
-            lo: Included(enc(v)?),
-            hi: Unbounded,
-        },
-        RangeCondition::Between(a, b) => SortRange {
-            lo: Included(enc(a)?),
-            hi: Included(enc(b)?),
-        },
+        RangeCondition::Eq(v) => SortRange { lo: Included(enc(v)?), hi: Included(enc(v)?) },
+        RangeCondition::Lt(v) => SortRange { lo: Unbounded, hi: Excluded(enc(v)?) },
+        RangeCondition::Le(v) => SortRange { lo: Unbounded, hi: Included(enc(v)?) },
+        RangeCondition::Gt(v) => SortRange { lo: Excluded(enc(v)?), hi: Unbounded },
+        RangeCondition::Ge(v) => SortRange { lo: Included(enc(v)?), hi: Unbounded },
+        RangeCondition::Between(a, b) => SortRange { lo: Included(enc(a)?), hi: Included(enc(b)?) },
         RangeCondition::BeginsWith(prefix) => {
             if ty == KeyType::N {
                 return Err(ApiError::validation(format!(
@@ -448,10 +552,8 @@ fn sort_range(ty: KeyType, rc: &RangeCondition) -> Result<SortRange, ApiError> {
                 Some(succ) => Excluded(succ),
                 None => Unbounded,
             };
-            SortRange {
-                lo: Included(p),
-                hi,
-            }
+            SortRange { lo: Included(p), hi }
         }
     })
 }
+
