@@ -53,12 +53,24 @@ impl Host {
             Storage::Memory => Sqlite::in_memory()?,
         };
         Catalog::open(&catalog)?;
-        Ok(Host {
+        let tables = Catalog::all(&catalog)?;
+        let host = Host {
             cfg,
             storage,
             catalog: Mutex::new(catalog),
             actors: Mutex::new(HashMap::new()),
-        })
+        };
+        // Every table's actor starts now, so background work (TTL sweeps, index backfills,
+        // stream shard rollover) resumes after a restart without waiting for a request.
+        for (name, _) in tables {
+            if let Err(e) = host.actor(&name) {
+                tracing::error!(
+                    "cannot open table {name}: {}",
+                    e.message.unwrap_or_default()
+                );
+            }
+        }
+        Ok(host)
     }
 
     /// Serves one DynamoDB HTTP request.

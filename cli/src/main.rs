@@ -115,6 +115,7 @@ fn main() -> ExitCode {
                 account_id,
                 ttl_sweep_delay_ms,
                 stream_shard_rollover_ms,
+                ..Config::default()
             };
             serve(
                 listen,

@@ -7,9 +7,6 @@ use extenddo_projections::schema::IndexStatus;
 use crate::error::ApiError;
 use crate::table::TableObject;
 
-/// Items indexed per backfill step: small enough to keep writes flowing between steps.
-pub const BACKFILL_CHUNK: usize = 512;
-
 /// Backfills the next slice of the first index still being created, as one logged
 /// `IndexBackfilled` event. Returns whether backfill work remains.
 pub(crate) fn backfill_step(
@@ -26,9 +23,10 @@ pub(crate) fn backfill_step(
     };
     let index = ix.name.clone();
     let after = ix.backfilled_upto.clone();
-    let page = scan_positions(sql, after.as_ref(), None, BACKFILL_CHUNK)?;
+    let chunk = t.cfg.backfill_chunk.max(1);
+    let page = scan_positions(sql, after.as_ref(), None, chunk)?;
     let upto = match page.last() {
-        Some(last) if page.len() == BACKFILL_CHUNK => {
+        Some(last) if page.len() == chunk => {
             Some((partition_hash(&last.pk), last.pk.clone(), last.sk.clone()))
         }
         _ => None,

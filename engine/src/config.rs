@@ -13,6 +13,14 @@ pub struct Config {
     /// is this old (ms). DynamoDB rolls shards over about every four hours.
     #[serde(default = "default_rollover")]
     pub stream_shard_rollover_ms: i64,
+    /// Items indexed per background backfill step of a new global secondary index: small
+    /// enough that writes flow between steps.
+    #[serde(default = "default_backfill_chunk")]
+    pub backfill_chunk: usize,
+}
+
+fn default_backfill_chunk() -> usize {
+    512
 }
 
 /// Four hours.
@@ -29,6 +37,7 @@ impl Default for Config {
             account_id: "000000000000".into(),
             ttl_sweep_delay_ms: 0,
             stream_shard_rollover_ms: DEFAULT_STREAM_SHARD_ROLLOVER_MS,
+            backfill_chunk: default_backfill_chunk(),
         }
     }
 }

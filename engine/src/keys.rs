@@ -25,6 +25,11 @@ fn check_empty(attr: &KeyAttr, v: &AttributeValue) -> Result<(), ApiError> {
     )))
 }
 
+/// The size limits of a partition (`is_hash`) or sort key value.
+pub fn check_key_value_size(is_hash: bool, v: &AttributeValue) -> Result<(), ApiError> {
+    check_size(is_hash, v)
+}
+
 fn check_size(is_hash: bool, v: &AttributeValue) -> Result<(), ApiError> {
     let size = v.size();
     if is_hash && size > MAX_HASH_KEY_BYTES {

@@ -44,13 +44,36 @@ pub fn check_table_name(c: &mut Constraints, name: Option<&str>, at: &str) {
     }
 }
 
+/// AWS's front end checks required members before any constraint.
+pub fn required(p: &Params, member: &str) -> Result<(), ApiError> {
+    if p.has(member) {
+        return Ok(());
+    }
+    Err(ApiError::validation(format!(
+        "The parameter '{member}' is required but was not present in the request"
+    )))
+}
+
 /// The validated TableName of a request.
 pub fn table_name(p: &Params) -> Result<String, ApiError> {
+    required(p, "TableName")?;
     let name = p.str("TableName")?;
     let mut c = Constraints::default();
     check_table_name(&mut c, name, "tableName");
     c.check()?;
     Ok(name.unwrap_or_default().to_owned())
+}
+
+/// A KeySchema as AWS's Java front end prints it in constraint messages.
+fn java_key_schema(k: &[Value]) -> String {
+    let elems: Vec<String> = k
+        .iter()
+        .map(|e| {
+            let f = |m: &str| e.get(m).and_then(Value::as_str).unwrap_or("null").to_owned();
+            format!("KeySchemaElement(attributeName={}, keyType={})", f("AttributeName"), f("KeyType"))
+        })
+        .collect();
+    format!("[{}]", elems.join(", "))
 }
 
 fn key_type(t: &str) -> Option<KeyType> {
@@ -64,6 +87,7 @@ fn key_type(t: &str) -> Option<KeyType> {
 
 /// Validates a CreateTable request into the schema the table object will log.
 pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSchema, ApiError> {
+    required(p, "TableName")?;
     let name = p.str("TableName")?;
     let defs = p.array("AttributeDefinitions")?;
     let keys = p.array("KeySchema")?;
@@ -81,7 +105,7 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
             "Member must have length greater than or equal to 1",
         ),
         Some(k) if k.len() > 2 => c.fail(
-            Some("[…]"),
+            Some(&java_key_schema(k)),
             "keySchema",
             "Member must have length less than or equal to 2",
         ),
@@ -204,35 +228,25 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
     // Duplicate definitions.
     for (i, a) in attributes.iter().enumerate() {
         if attributes[..i].iter().any(|b| b.name == a.name) {
-            return Err(ApiError::invalid_param(format!(
-                "Duplicate AttributeName in AttributeDefinitions: {}",
-                a.name
-            )));
+            return Err(ApiError::validation(format!("Attribute Name is duplicated: {}", a.name)));
         }
     }
 
     let (hash_name, range_name) = match key_elems.as_slice() {
         [(h, ht)] if ht == "HASH" => (h.clone(), None),
-        [(h, ht), (r, rt)] if ht == "HASH" && rt == "RANGE" => {
-            if h == r {
-                return Err(ApiError::invalid_param(
-                    "Both the Hash Key and the Range Key element in the KeySchema have the same name",
-                ));
-            }
-            (h.clone(), Some(r.clone()))
-        }
+        [(h, ht), (r, rt)] if ht == "HASH" && rt == "RANGE" => (h.clone(), Some(r.clone())),
         [(_, t)] if t == "RANGE" => {
-            return Err(ApiError::invalid_param(
+            return Err(ApiError::validation(
                 "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
             ))
         }
         [(_, t), _] if t != "HASH" => {
-            return Err(ApiError::invalid_param(
+            return Err(ApiError::validation(
                 "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
             ))
         }
         _ => {
-            return Err(ApiError::invalid_param(
+            return Err(ApiError::validation(
                 "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
             ))
         }
@@ -267,6 +281,8 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
         }
     }
     // Key names used by the table and every index, each once.
+    // The table's own key names count twice when the hash and range key share a name, as
+    // AWS counts them.
     let mut used: Vec<String> = vec![hash_name.clone()];
     used.extend(range_name.clone());
     for ix in &indexes {
@@ -277,6 +293,11 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
         }
     }
     check_definitions(&attributes, &used, !indexes.is_empty())?;
+    if range_name.as_ref() == Some(&hash_name) {
+        return Err(ApiError::invalid_param(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ));
+    }
     let find = |n: &str| attributes.iter().find(|a| a.name == n).cloned();
     let hash = find(&hash_name).ok_or_else(|| ApiError::internal("hash key undefined"))?;
     let range = range_name.as_deref().and_then(find);
@@ -323,31 +344,31 @@ fn sorted(names: impl Iterator<Item = String>) -> String {
 /// AWS words the mismatch by comparing the two sets' sizes and whether indexes exist.
 pub fn check_definitions(defs: &[KeyAttr], used: &[String], has_indexes: bool) -> Result<(), ApiError> {
     let defined = || sorted(defs.iter().map(|a| a.name.clone()));
-    let keys = || sorted(used.iter().cloned());
+    let keys = || {
+        let mut u: Vec<String> = used.to_vec();
+        u.dedup();
+        sorted(u.into_iter())
+    };
     let all_defined = used.iter().all(|u| defs.iter().any(|d| &d.name == u));
-    if all_defined && defs.len() == used.len() {
-        return Ok(());
-    }
-    if !all_defined && (has_indexes || defs.len() >= used.len()) {
-        return Err(ApiError::invalid_param(format!(
-            "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
-            keys(),
-            defined()
-        )));
-    }
-    if !all_defined {
-        return Err(ApiError::validation("Invalid KeySchema: Some index key attribute have no definition"));
-    }
-    if has_indexes {
-        return Err(ApiError::invalid_param(format!(
+    match defs.len().cmp(&used.len()) {
+        std::cmp::Ordering::Equal if all_defined => Ok(()),
+        std::cmp::Ordering::Greater if has_indexes => Err(ApiError::invalid_param(format!(
             "Some AttributeDefinitions are not used. AttributeDefinitions: [{}], keys used: [{}]",
             defined(),
             keys()
-        )));
+        ))),
+        std::cmp::Ordering::Greater => Err(ApiError::invalid_param(
+            "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        )),
+        std::cmp::Ordering::Less if !has_indexes => {
+            Err(ApiError::validation("Invalid KeySchema: Some index key attribute have no definition"))
+        }
+        _ => Err(ApiError::invalid_param(format!(
+            "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+            keys(),
+            defined()
+        ))),
     }
-    Err(ApiError::invalid_param(
-        "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
-    ))
 }
 
 fn check_local_index(ix: &IndexSchema, hash: &KeyAttr, range: Option<&KeyAttr>) -> Result<(), ApiError> {

@@ -19,7 +19,7 @@ fn ser_err(found: &Value, wanted: &str) -> ApiError {
         Value::Array(_) => "START_ARRAY",
         Value::Object(_) => "START_OBJECT",
     };
-    ApiError::serialization(format!("{kind} can not be converted to {wanted}"))
+    ApiError::serialization(format!("{kind} cannot be converted to {wanted}"))
 }
 
 fn string(v: &Value) -> Result<&str, ApiError> {
@@ -45,7 +45,12 @@ fn number(v: &Value) -> Result<Number, ApiError> {
     let s = string(v)?;
     Number::parse(s).map_err(|e| match e {
         extenddo_log::NumberError::NotANumber => {
-            ApiError::validation("The parameter cannot be converted to a numeric value")
+            // AWS names the offending text, unless there is none.
+            if s.is_empty() {
+                ApiError::validation("The parameter cannot be converted to a numeric value")
+            } else {
+                ApiError::validation(format!("The parameter cannot be converted to a numeric value: {s}"))
+            }
         }
         other => ApiError::validation(other.to_string()),
     })
@@ -133,7 +138,9 @@ fn decode_at(v: &Value, depth: usize) -> Result<AttributeValue, ApiError> {
                 .iter()
                 .map(binary)
                 .collect::<Result<Vec<_>, _>>()?;
-            not_empty(&v, "binary")?;
+            if v.is_empty() {
+                return Err(ApiError::invalid_param("Binary sets should not be empty"));
+            }
             if let Some(i) = (0..v.len()).find(|&i| v[..i].contains(&v[i])) {
                 let _ = i;
                 let list: Vec<String> = v.iter().map(|b| B64.encode(b)).collect();
@@ -247,7 +254,7 @@ impl<'a> Params<'a> {
                     .as_i64()
                     .or_else(|| n.as_f64().map(|f| f as i64))
                     .ok_or_else(|| {
-                        ApiError::serialization("NUMBER_VALUE can not be converted to Integer")
+                        ApiError::serialization("NUMBER_VALUE cannot be converted to Integer")
                     }),
                 other => Err(ser_err(other, "Integer")),
             })

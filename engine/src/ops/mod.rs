@@ -111,6 +111,7 @@ impl ExprParams {
                 ));
             }
         }
+        ctx.check_keys()?;
         ctx.check_unused()?;
         Ok(())
     }

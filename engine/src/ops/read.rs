@@ -462,6 +462,12 @@ pub(super) fn query(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value,
         Some(k) => k.extract(&hash.name, range.map(|r| r.name.as_str()))?,
         None => legacy::key_conditions(p, &hash.name, range.map(|r| r.name.as_str()))?,
     };
+    keys::check_key_value_size(true, &cond.hash_value)?;
+    if let Some(rc) = &cond.range {
+        for v in rc.values() {
+            keys::check_key_value_size(false, v)?;
+        }
+    }
     let pk = encode_key_value(hash.ty, &cond.hash_value)?;
     let sort = match (&cond.range, range) {
         (Some(rc), Some(attr)) => sort_range(attr.ty, rc)?,

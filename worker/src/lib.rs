@@ -1,0 +1,36 @@
+//! ExtendDO on Cloudflare: the Worker's fetch entry point and the two Durable Object classes.
+//!
+//! This crate is a thin host. DynamoDB semantics live in `extenddo-engine`; here we only
+//! move bytes: the Worker runs an [`extenddo_engine::Flow`] per request and performs the
+//! actions it asks for by calling Durable Objects, which run the engine's catalog and table
+//! objects over their SQLite storage.
+//!
+//! - [`rpc`], [`config`] and [`values`]: the JSON messages between the Worker and its Durable Objects, and
+//!   the Worker's configuration, and how integers cross into JS. Plain Rust, compiled (and unit-tested) on every target.
+//! - `sql` (wasm32 only): the engine's `Sql` port over Durable Object `SqlStorage`, with
+//!   transactions through `storage.transactionSync`.
+//! - `entry`, `catalog_do`, `table_do` (wasm32 only): the fetch handler and the Durable
+//!   Object classes `CatalogObject` and `TableObjectDo`.
+//!
+//! On targets other than `wasm32` only the portable modules are built, so
+//! `cargo check -p extenddo-worker` and `cargo test --workspace` work natively.
+
+pub mod config;
+pub mod rpc;
+pub mod values;
+
+#[cfg(target_arch = "wasm32")]
+mod catalog_do;
+#[cfg(target_arch = "wasm32")]
+mod entry;
+#[cfg(target_arch = "wasm32")]
+mod host;
+#[cfg(target_arch = "wasm32")]
+mod sql;
+#[cfg(target_arch = "wasm32")]
+mod table_do;
+
+#[cfg(target_arch = "wasm32")]
+pub use catalog_do::CatalogObject;
+#[cfg(target_arch = "wasm32")]
+pub use table_do::TableObjectDo;
