@@ -1,0 +1,177 @@
+"""The change log (native host): `extenddo log dump --data-dir DIR --table NAME [--json]`.
+
+After N acknowledged mutations on a fresh table the log holds exactly N+1 records (TableCreated
+first) with dense LSNs 1..N+1; reads, invalid requests and failed writes add nothing.
+
+The dump is tried while the server runs; if the CLI refuses (e.g. the data dir is locked), the
+host is stopped for the dump and started again (the test output says which happened).
+"""
+
+import json
+import subprocess
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ddbutil import create_table_kwargs, expect_error, unique_name
+
+pytestmark = pytest.mark.native_only
+
+
+def run_dump(host, table, as_json=True):
+    cmd = [str(host.binary), "log", "dump", "--data-dir", str(host.data_dir), "--table", table]
+    if as_json:
+        cmd.append("--json")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if r.returncode == 0:
+        print(f"[log dump ran with the server running] {' '.join(cmd)}")
+        return r.stdout
+    first_err = r.stderr.strip()
+    host.stop()
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    finally:
+        host.start()
+    if r.returncode != 0:
+        pytest.fail(f"`{' '.join(cmd)}` failed (exit {r.returncode}) with the server running "
+                    f"and stopped.\nrunning: {first_err[-2000:]}\nstopped: {r.stderr[-2000:]}")
+    print(f"[log dump needed the server stopped; while running it said: {first_err[-300:]}]")
+    return r.stdout
+
+
+def dump_records(host, table):
+    out = run_dump(host, table, as_json=True)
+    records = []
+    for line in out.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            pytest.fail(f"log dump --json printed a line that is not JSON: {line[:300]!r}")
+        assert isinstance(rec, dict), line
+        for field in ("lsn", "ts", "kind"):
+            assert field in rec, f"record without {field!r}: {line[:300]}"
+        records.append(rec)
+    return records
+
+
+def check_log(records, expected_kinds):
+    kinds = [r["kind"] for r in records]
+    lsns = [r["lsn"] for r in records]
+    assert lsns == list(range(1, len(expected_kinds) + 1)), f"LSNs not dense 1..N+1: {lsns}"
+    assert kinds == expected_kinds
+    ts = [r["ts"] for r in records]
+    if all(isinstance(t, (int, float)) for t in ts):
+        assert ts == sorted(ts), f"timestamps go backwards: {ts}"
+
+
+@pytest.fixture
+def fresh_table(native_host, ddb):
+    name = unique_name("log")
+    ddb.create_table(**create_table_kwargs(name, range_key=("sk", "N")))
+    yield name
+    try:
+        ddb.delete_table(TableName=name)
+    except Exception:
+        pass
+
+
+def test_fresh_table_has_only_table_created(native_host, fresh_table):
+    check_log(dump_records(native_host, fresh_table), ["TableCreated"])
+
+
+def test_one_record_per_acknowledged_mutation(native_host, ddb, ddb_noval, fresh_table):
+    t = fresh_table
+    k = lambda p, s: {"pk": {"S": p}, "sk": {"N": s}}  # noqa: E731
+    expected = ["TableCreated"]
+
+    def ok(fn, kind):
+        fn()
+        expected.append(kind)
+
+    ok(lambda: ddb.put_item(TableName=t, Item={**k("a", "1"), "v": {"S": "x"}}), "ItemPut")
+    ok(lambda: ddb.put_item(TableName=t, Item={**k("a", "2")}), "ItemPut")
+    # reads add nothing (whether or not they succeed: Query is tested elsewhere)
+    for read in (lambda: ddb.get_item(TableName=t, Key=k("a", "1")),
+                 lambda: ddb.query(TableName=t, KeyConditionExpression="pk = :p",
+                                   ExpressionAttributeValues={":p": {"S": "a"}}),
+                 lambda: ddb.scan(TableName=t, Limit=1),
+                 lambda: ddb.describe_table(TableName=t)):
+        try:
+            read()
+        except ClientError:
+            pass
+    # invalid requests add nothing
+    expect_error(lambda: ddb.put_item(TableName=t, Item={"pk": {"S": "a"}}),
+                 "ValidationException")
+    expect_error(lambda: ddb.put_item(TableName=t, Item={"pk": {"N": "1"}, "sk": {"N": "1"}}),
+                 "ValidationException")
+    expect_error(lambda: ddb.put_item(TableName=t, Item={**k("a", "3"), "bad": {"NS": ["x"]}}),
+                 "ValidationException")
+    expect_error(lambda: ddb_noval.put_item(TableName=t, Item={**k("a", "3"), "e": {"SS": []}}),
+                 "ValidationException")
+    expect_error(lambda: ddb.put_item(TableName=t, Item=k("a", "3"), ReturnValues="ALL_NEW"),
+                 "ValidationException")
+    expect_error(lambda: ddb.delete_item(TableName=t, Key={"pk": {"S": "a"}}),
+                 "ValidationException")
+    expect_error(lambda: ddb.create_table(**create_table_kwargs(t)), "ResourceInUseException")
+    # overwrite, ReturnValues, delete
+    ok(lambda: ddb.put_item(TableName=t, Item={**k("a", "1"), "v": {"S": "y"}},
+                            ReturnValues="ALL_OLD"), "ItemPut")
+    ok(lambda: ddb.put_item(TableName=t, Item={**k("b", "-1.5"), "big": {"S": "z" * 5000}}),
+       "ItemPut")
+    ok(lambda: ddb.delete_item(TableName=t, Key=k("a", "2")), "ItemDeleted")
+    ok(lambda: ddb.delete_item(TableName=t, Key=k("b", "-1.5"), ReturnValues="ALL_OLD"),
+       "ItemDeleted")
+    ok(lambda: ddb.put_item(TableName=t, Item=k("c", "0")), "ItemPut")
+
+    check_log(dump_records(native_host, t), expected)
+
+
+def test_text_dump_one_line_per_record(native_host, ddb, fresh_table):
+    for i in range(4):
+        ddb.put_item(TableName=fresh_table, Item={"pk": {"S": "p"}, "sk": {"N": str(i)}})
+    lines = [ln for ln in run_dump(native_host, fresh_table, as_json=False).splitlines()
+             if ln.strip()]
+    assert len(lines) == 5, lines
+
+
+def test_tables_have_independent_lsns(native_host, ddb, make_table):
+    t1, t2 = make_table(), make_table()
+    for i in range(3):
+        ddb.put_item(TableName=t1, Item={"pk": {"S": str(i)}})
+    ddb.put_item(TableName=t2, Item={"pk": {"S": "only"}})
+    check_log(dump_records(native_host, t1), ["TableCreated"] + ["ItemPut"] * 3)
+    check_log(dump_records(native_host, t2), ["TableCreated", "ItemPut"])
+
+
+def test_many_mutations_dense(native_host, ddb, fresh_table):
+    expected = ["TableCreated"]
+    for i in range(60):
+        ddb.put_item(TableName=fresh_table, Item={"pk": {"S": f"p{i % 5}"}, "sk": {"N": str(i)}})
+        expected.append("ItemPut")
+        if i % 4 == 3:
+            ddb.delete_item(TableName=fresh_table, Key={"pk": {"S": f"p{i % 5}"},
+                                                       "sk": {"N": str(i)}})
+            expected.append("ItemDeleted")
+    check_log(dump_records(native_host, fresh_table), expected)
+
+
+@pytest.mark.restart
+def test_lsns_continue_after_restart(native_host, ddb, fresh_table, restart):
+    for i in range(3):
+        ddb.put_item(TableName=fresh_table, Item={"pk": {"S": "r"}, "sk": {"N": str(i)}})
+    restart()
+    ddb.put_item(TableName=fresh_table, Item={"pk": {"S": "r"}, "sk": {"N": "9"}})
+    ddb.delete_item(TableName=fresh_table, Key={"pk": {"S": "r"}, "sk": {"N": "0"}})
+    check_log(dump_records(native_host, fresh_table),
+              ["TableCreated", "ItemPut", "ItemPut", "ItemPut", "ItemPut", "ItemDeleted"])
+
+
+def test_dump_missing_table_fails_cleanly(native_host):
+    cmd = [str(native_host.binary), "log", "dump", "--data-dir", str(native_host.data_dir),
+           "--table", unique_name("nosuch"), "--json"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0, f"dumping a table that does not exist should fail: {r.stdout[:500]}"
+    assert "panicked" not in r.stderr, r.stderr[-2000:]
