@@ -20,7 +20,6 @@
 #   SKIP_WORKER=1        skip steps 5-6
 #   SKIP_WORKER_BUILD=1  skip step 5 (use the Worker already in build/)
 #   E2E_ARGS="..."       extra pytest arguments for both e2e runs (e.g. "-k query -x")
-#   E2E_ALL_ISSUES=1     also run tests/e2e/test_dataplane_later.py (later issues)
 #   PYTEST_TIMEOUT=N     per-test timeout in seconds (default 300; includes host start-up)
 #   EXTENDDO_BIN=path    native binary for step 4 (default target/release/extenddo)
 #   VENV=dir             Python venv (default .venv)
@@ -103,7 +102,6 @@ python_env() {
 # ---- e2e ---------------------------------------------------------------------------------------
 e2e() { # host
   local host="$1" args=()
-  [ "${E2E_ALL_ISSUES:-0}" = 1 ] && args+=(--all-issues)
   if [ -n "${E2E_ARGS:-}" ]; then
     local extra=()
     eval "extra=(${E2E_ARGS})" # shell words, so quoting works: E2E_ARGS="-k 'a or b'"

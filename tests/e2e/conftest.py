@@ -3,7 +3,6 @@
 Options:
   --host native|worker   which host to start (default native; env E2E_HOST)
   --endpoint URL         use an already running server instead (restart/log tests are skipped)
-  --all-issues           also collect test_dataplane_later.py (behaviour planned for later issues)
   --keep-data            keep the temporary data dir and host log after the run
 
 Native host: $EXTENDDO_BIN (default target/release/extenddo) `serve --listen 127.0.0.1:PORT
@@ -32,7 +31,6 @@ from botocore.config import Config
 from ddbutil import ACCESS_KEY, REGION, SECRET_KEY, Raw, create_table_kwargs, unique_name
 
 REPO = Path(__file__).resolve().parents[2]
-LATER_FILE = "test_dataplane_later.py"
 
 _ALL_HOSTS: list = []
 
@@ -44,24 +42,13 @@ def pytest_addoption(parser):
                 help="which ExtendDO host to start (default: native)")
     g.addoption("--endpoint", default=os.environ.get("E2E_ENDPOINT") or None,
                 help="use an already running server at this URL (restart tests are skipped)")
-    g.addoption("--all-issues", action="store_true", default=False,
-                help=f"also collect {LATER_FILE} (behaviour planned for later issues)")
     g.addoption("--keep-data", action="store_true", default=False,
                 help="keep the temporary data directory and the host log")
 
 
 def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "dataplane(reason): behaviour planned for a later issue; lives in "
-        f"{LATER_FILE}, collected only with --all-issues")
     config.addinivalue_line("markers", "restart: stops and restarts the host (persistence)")
     config.addinivalue_line("markers", "native_only: needs the native host's data dir / CLI")
-
-
-def pytest_ignore_collect(collection_path, config):
-    if collection_path.name == LATER_FILE and not config.getoption("--all-issues"):
-        return True
-    return None
 
 
 # ---------------------------------------------------------------------------------------------

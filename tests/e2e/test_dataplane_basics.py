@@ -1,7 +1,5 @@
-"""Behaviour planned for later issues (beyond the walking skeleton).
-
-Not collected by default: run with `--all-issues` (scripts/test.sh: E2E_ALL_ISSUES=1). Every
-test is marked `@pytest.mark.dataplane("<what>")` so `-m dataplane` selects them all.
+"""Data-plane basics across operations: projections, conditional writes, filters, Select,
+UpdateItem and batches (the per-feature files go deeper).
 Messages: "The conditional request failed" (AWS ConditionalCheckFailedException; dynalite
 db/index.js, nubo-db/dynamodb-conformance), ProjectionExpression syntax error text from
 nubo-db/dynamodb-conformance tests/tier3/error-messages/getItem.test.ts.
@@ -14,7 +12,6 @@ from ddbutil import ALL_TYPES_ITEM, expect_error, query_all
 COND_FAILED = "The conditional request failed"
 
 
-@pytest.mark.dataplane("GetItem ProjectionExpression")
 def test_get_item_projection(ddb, table_s):
     ddb.put_item(TableName=table_s, Item=ALL_TYPES_ITEM)
     got = ddb.get_item(TableName=table_s, Key={"pk": {"S": "all-types"}},
@@ -26,7 +23,6 @@ def test_get_item_projection(ddb, table_s):
                    "l": {"L": [{"N": "1"}]}}
 
 
-@pytest.mark.dataplane("GetItem ProjectionExpression errors")
 def test_get_item_projection_syntax_error(ddb, table_s):
     expect_error(lambda: ddb.get_item(TableName=table_s, Key={"pk": {"S": "x"}},
                                       ProjectionExpression="!!! INVALID !!!"),
@@ -34,7 +30,6 @@ def test_get_item_projection_syntax_error(ddb, table_s):
                  'Invalid ProjectionExpression: Syntax error; token: "!", near: "!!"')
 
 
-@pytest.mark.dataplane("Query ProjectionExpression")
 def test_query_projection(ddb, table_sn):
     for i in range(3):
         ddb.put_item(TableName=table_sn, Item={"pk": {"S": "p"}, "sk": {"N": str(i)},
@@ -44,7 +39,6 @@ def test_query_projection(ddb, table_sn):
     assert resp["Items"] == [{"b": {"S": "y"}}] * 3
 
 
-@pytest.mark.dataplane("Query Select=COUNT")
 def test_query_select_count(ddb, table_sn):
     for i in range(4):
         ddb.put_item(TableName=table_sn, Item={"pk": {"S": "p"}, "sk": {"N": str(i)}})
@@ -53,7 +47,6 @@ def test_query_select_count(ddb, table_sn):
     assert resp["Count"] == 4 and "Items" not in resp
 
 
-@pytest.mark.dataplane("PutItem ConditionExpression")
 def test_put_condition_attribute_not_exists(ddb, table_s):
     ddb.put_item(TableName=table_s, Item={"pk": {"S": "c"}, "v": {"N": "1"}},
                  ConditionExpression="attribute_not_exists(pk)")
@@ -64,7 +57,6 @@ def test_put_condition_attribute_not_exists(ddb, table_s):
     assert got["v"] == {"N": "1"}
 
 
-@pytest.mark.dataplane("DeleteItem ConditionExpression")
 def test_delete_condition(ddb, table_s):
     ddb.put_item(TableName=table_s, Item={"pk": {"S": "c"}, "v": {"N": "1"}})
     expect_error(lambda: ddb.delete_item(TableName=table_s, Key={"pk": {"S": "c"}},
@@ -76,7 +68,6 @@ def test_delete_condition(ddb, table_s):
     assert "Item" not in ddb.get_item(TableName=table_s, Key={"pk": {"S": "c"}})
 
 
-@pytest.mark.dataplane("failed conditional writes add no log record")
 def test_failed_conditional_write_adds_no_log_record(native_host, ddb, table_s):
     from test_log import check_log, dump_records
     ddb.put_item(TableName=table_s, Item={"pk": {"S": "c"}},
@@ -92,7 +83,6 @@ def test_failed_conditional_write_adds_no_log_record(native_host, ddb, table_s):
     check_log(dump_records(native_host, table_s), ["TableCreated", "ItemPut", "ItemDeleted"])
 
 
-@pytest.mark.dataplane("Scan FilterExpression")
 def test_scan_filter_counts(ddb, table_s):
     for i in range(10):
         ddb.put_item(TableName=table_s, Item={"pk": {"S": str(i)}, "n": {"N": str(i)}})
@@ -104,7 +94,6 @@ def test_scan_filter_counts(ddb, table_s):
     assert sum(p["Count"] for p in pages) == 5
 
 
-@pytest.mark.dataplane("UpdateItem")
 def test_update_item_set(ddb, table_s):
     ddb.update_item(TableName=table_s, Key={"pk": {"S": "u"}},
                     UpdateExpression="SET a = :a, n = :n",
@@ -113,7 +102,6 @@ def test_update_item_set(ddb, table_s):
     assert got == {"pk": {"S": "u"}, "a": {"S": "x"}, "n": {"N": "1.5"}}
 
 
-@pytest.mark.dataplane("BatchWriteItem / BatchGetItem")
 def test_batch_write_and_get(ddb, table_s):
     ddb.batch_write_item(RequestItems={table_s: [
         {"PutRequest": {"Item": {"pk": {"S": str(i)}}}} for i in range(5)]})
