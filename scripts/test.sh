@@ -7,7 +7,8 @@
 #   1. Python env: .venv (python3 -m venv) + pip install -r tests/e2e/requirements.txt
 #      (skipped when .venv already has exactly those requirements)
 #   2. cargo test --workspace --exclude extenddo-worker   (the Worker crate is wasm-only)
-#   3. cargo build --release -p extenddo-cli
+#   3. cargo build -p extenddo-cli   (a debug build: it reuses what step 2 compiled, and debug
+#      assertions and overflow checks stay on while the suite runs)
 #   4. end-to-end suite (tests/e2e, boto3 + pytest + awscli) against the native host
 #   5. scripts/build-worker.sh                            (installs its own tools if missing)
 #   6. the same end-to-end suite against the Worker host (wrangler dev, real workerd)
@@ -21,7 +22,7 @@
 #   SKIP_WORKER_BUILD=1  skip step 5 (use the Worker already in build/)
 #   E2E_ARGS="..."       extra pytest arguments for both e2e runs (e.g. "-k query -x")
 #   PYTEST_TIMEOUT=N     per-test timeout in seconds (default 300; includes host start-up)
-#   EXTENDDO_BIN=path    native binary for step 4 (default target/release/extenddo)
+#   EXTENDDO_BIN=path    native binary for step 4 (default target/debug/extenddo)
 #   VENV=dir             Python venv (default .venv)
 #   TEST_LOG_DIR=dir     where logs and JUnit XML go (default target/test-logs)
 set -uo pipefail
@@ -126,21 +127,21 @@ else
 fi
 
 if [ "${SKIP_NATIVE:-0}" = 1 ]; then
-  skip_step "cargo build --release" "SKIP_NATIVE=1"
+  skip_step "cargo build" "SKIP_NATIVE=1"
   skip_step "e2e native" "SKIP_NATIVE=1"
 else
   BUILD_OK=0
   if [ -n "${EXTENDDO_BIN:-}" ]; then
-    skip_step "cargo build --release" "EXTENDDO_BIN=$EXTENDDO_BIN"
+    skip_step "cargo build" "EXTENDDO_BIN=$EXTENDDO_BIN"
     BUILD_OK=1
   else
-    run_step "cargo build --release" cargo build --release -p extenddo-cli && BUILD_OK=1
-    export EXTENDDO_BIN="$ROOT/target/release/extenddo"
+    run_step "cargo build" cargo build -p extenddo-cli && BUILD_OK=1
+    export EXTENDDO_BIN="$ROOT/target/debug/extenddo"
   fi
   if [ "$PY_OK" != 1 ]; then
     notrun_step "e2e native" "python env failed"
   elif [ "$BUILD_OK" != 1 ]; then
-    notrun_step "e2e native" "release build failed"
+    notrun_step "e2e native" "build failed"
   else
     run_step "e2e native" e2e native
   fi

@@ -5,7 +5,6 @@ db/index.js, nubo-db/dynamodb-conformance), ProjectionExpression syntax error te
 nubo-db/dynamodb-conformance tests/tier3/error-messages/getItem.test.ts.
 """
 
-import pytest
 
 from ddbutil import ALL_TYPES_ITEM, expect_error, query_all
 
