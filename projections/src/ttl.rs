@@ -130,6 +130,9 @@ pub(crate) fn on_schema(
     }
 }
 
+/// A scheduled item: `(encoded pk, encoded sk, expires)`.
+pub type Scheduled = (Vec<u8>, Vec<u8>, i64);
+
 /// Up to `limit` scheduled items whose expiry lies in `[from_s, upto_s]`, earliest first
 /// (ties in scan order): `(pk, sk, expires)`.
 pub fn due(
@@ -137,7 +140,7 @@ pub fn due(
     from_s: i64,
     upto_s: i64,
     limit: usize,
-) -> Result<Vec<(Vec<u8>, Vec<u8>, i64)>, SqlError> {
+) -> Result<Vec<Scheduled>, SqlError> {
     sql.query(
         "SELECT pk, sk, expires FROM ttl WHERE expires >= ?1 AND expires <= ?2 ORDER BY expires, h, pk, sk LIMIT ?3",
         &[
@@ -164,7 +167,7 @@ pub fn next_expiry(sql: &dyn Sql, from_s: i64) -> Result<Option<i64>, SqlError> 
 }
 
 /// Every row in key order, for comparing a live projection with a rebuilt one.
-pub fn dump(sql: &dyn Sql) -> Result<Vec<(Vec<u8>, Vec<u8>, i64)>, SqlError> {
+pub fn dump(sql: &dyn Sql) -> Result<Vec<Scheduled>, SqlError> {
     sql.query("SELECT pk, sk, expires FROM ttl ORDER BY h, pk, sk", &[])?
         .iter()
         .map(|r| Ok((r.blob(0)?.to_vec(), r.blob(1)?.to_vec(), r.int(2)?)))
