@@ -76,10 +76,32 @@ impl Op {
 
     /// Whether the operation changes the table (and so is logged).
     pub fn is_write(self) -> bool {
-        matches!(
-            self,
-            Op::CreateTable | Op::DeleteTable | Op::PutItem | Op::DeleteItem
-        )
+        // Exhaustive on purpose: a new operation must be classified.
+        match self {
+            Op::CreateTable
+            | Op::UpdateTable
+            | Op::DeleteTable
+            | Op::PutItem
+            | Op::UpdateItem
+            | Op::DeleteItem
+            | Op::BatchWriteItem
+            | Op::BatchWriteTable
+            | Op::UpdateTimeToLive => true,
+            Op::DescribeTable
+            | Op::ListTables
+            | Op::GetItem
+            | Op::Query
+            | Op::Scan
+            | Op::BatchGetItem
+            | Op::BatchGetTable
+            | Op::DescribeLimits
+            | Op::DescribeEndpoints
+            | Op::DescribeTimeToLive
+            | Op::ListStreams
+            | Op::DescribeStream
+            | Op::GetShardIterator
+            | Op::GetRecords => false,
+        }
     }
 }
 

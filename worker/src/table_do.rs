@@ -98,7 +98,7 @@ impl TableObjectDo {
         // Writes may start or move background work (a new index, TTL, an earlier expiry); a
         // first open resumes it; an alarm we expected but have not seen is overdue.
         let overdue = self.alarm_at.get().is_some_and(|at| at <= now_ms);
-        let wake = if opened_now || overdue || !is_read(op) {
+        let wake = if opened_now || overdue || op.is_write() {
             tick(table, &self.sql)
         } else {
             None
@@ -143,19 +143,6 @@ impl TableObjectDo {
             worker::console_error!("extenddo: setting the table alarm failed: {e}");
         }
     }
-}
-
-/// Operations that never start background work.
-fn is_read(op: Op) -> bool {
-    matches!(
-        op,
-        Op::GetItem
-            | Op::BatchGetItem
-            | Op::Query
-            | Op::Scan
-            | Op::DescribeTable
-            | Op::DescribeTimeToLive
-    )
 }
 
 fn tick(table: &mut TableObject, sql: &DoSql) -> Option<i64> {
