@@ -101,11 +101,22 @@ fn run(sql: &Sqlite, table: &mut TableObject, rx: mpsc::Receiver<Msg>) {
                 Err(_) => break,
             }
         }
-        let (requests, replies): (Vec<_>, Vec<_>) =
-            batch.into_iter().map(|Msg::Request(r, tx)| (r, tx)).unzip();
-        let results = table.execute(sql, requests, now_ms());
-        for (reply, result) in replies.into_iter().zip(results) {
-            let _ = reply.send(result);
+        // Requests that arrived together are concurrent, so any order is a valid one: the
+        // reads go first, in their own transaction, and are answered without waiting for the
+        // writes' commit (and its fsync).
+        let (reads, writes): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .partition(|Msg::Request(r, _)| !r.op.is_write());
+        for group in [reads, writes] {
+            if group.is_empty() {
+                continue;
+            }
+            let (requests, replies): (Vec<_>, Vec<_>) =
+                group.into_iter().map(|Msg::Request(r, tx)| (r, tx)).unzip();
+            let results = table.execute(sql, requests, now_ms());
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
         }
         // A request may have started background work (a new index, TTL) or moved it
         // earlier (an item written with an expiry time sooner than the next sweep). With

@@ -12,7 +12,7 @@ use extenddo_log::event::ScanPosition;
 use extenddo_log::sql::RowExt;
 use extenddo_log::{AttributeValue, Item, Sql, SqlError, SqlValue};
 
-use crate::items::{self, decode_item, encode_item, partition_hash};
+use crate::items::{self, decode_item, partition_hash, Encoded};
 use crate::keycode;
 use crate::schema::{IndexSchema, KeyAttr, KeySchema, ProjectionType};
 
@@ -130,40 +130,45 @@ pub fn entry_key(ix: &IndexSchema, item: &Item) -> Option<(Vec<u8>, Vec<u8>)> {
     ))
 }
 
-pub(crate) fn remove(
-    sql: &dyn Sql,
-    ix: &IndexSchema,
-    tkey: &(Vec<u8>, Vec<u8>),
-    item: &Item,
-) -> Result<(), SqlError> {
-    let Some((ipk, isk)) = entry_key(ix, item) else {
-        return Ok(());
-    };
-    sql.exec(
-        "DELETE FROM idx WHERE ix = ?1 AND h = ?2 AND ipk = ?3 AND isk = ?4 AND tpk = ?5 AND tsk = ?6",
-        &[
-            SqlValue::Text(ix.name.clone()),
-            SqlValue::Integer(partition_hash(&ipk)),
-            SqlValue::Blob(ipk),
-            SqlValue::Blob(isk),
-            SqlValue::Blob(tkey.0.clone()),
-            SqlValue::Blob(tkey.1.clone()),
-        ],
-    )
-}
-
-pub(crate) fn insert(
+/// The index entry of an item moves from `old` to `new` (either may be absent). An entry
+/// whose index key is unchanged is replaced in place; `encoded` is `new` already encoded,
+/// reused as is by an index that projects every attribute.
+pub(crate) fn change(
     sql: &dyn Sql,
     ix: &IndexSchema,
     table_key: &KeySchema,
     tkey: &(Vec<u8>, Vec<u8>),
-    item: &Item,
+    old: Option<&Item>,
+    new: Option<(&Item, &Encoded)>,
 ) -> Result<(), SqlError> {
-    let Some((ipk, isk)) = entry_key(ix, item) else {
+    let old_entry = old.and_then(|o| entry_key(ix, o));
+    let new_entry = new.and_then(|(n, _)| entry_key(ix, n));
+    if let Some((ipk, isk)) = old_entry
+        .as_ref()
+        .filter(|o| Some(*o) != new_entry.as_ref())
+    {
+        sql.exec(
+            "DELETE FROM idx WHERE ix = ?1 AND h = ?2 AND ipk = ?3 AND isk = ?4 AND tpk = ?5 AND tsk = ?6",
+            &[
+                SqlValue::Text(ix.name.clone()),
+                SqlValue::Integer(partition_hash(ipk)),
+                SqlValue::Blob(ipk.clone()),
+                SqlValue::Blob(isk.clone()),
+                SqlValue::Blob(tkey.0.clone()),
+                SqlValue::Blob(tkey.1.clone()),
+            ],
+        )?;
+    }
+    let (Some((ipk, isk)), Some((item, encoded))) = (new_entry, new) else {
         return Ok(());
     };
-    let projected = project(ix, table_key, item);
-    let size = extenddo_log::value::item_size(&projected) as i64;
+    let projected;
+    let stored = if ix.projection.ty == ProjectionType::All {
+        encoded
+    } else {
+        projected = Encoded::of(&project(ix, table_key, item));
+        &projected
+    };
     sql.exec(
         "INSERT OR REPLACE INTO idx (ix, h, ipk, isk, tpk, tsk, item, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         &[
@@ -173,8 +178,8 @@ pub(crate) fn insert(
             SqlValue::Blob(isk),
             SqlValue::Blob(tkey.0.clone()),
             SqlValue::Blob(tkey.1.clone()),
-            SqlValue::Blob(encode_item(&projected)),
-            SqlValue::Integer(size),
+            SqlValue::Blob(stored.bytes.clone()),
+            SqlValue::Integer(stored.size),
         ],
     )
 }
@@ -195,13 +200,9 @@ pub(crate) fn backfill(
         };
         cursor = Some((partition_hash(&last.pk), last.pk.clone(), last.sk.clone()));
         for row in &page {
-            insert(
-                sql,
-                ix,
-                table_key,
-                &(row.pk.clone(), row.sk.clone()),
-                &row.item,
-            )?;
+            let tkey = (row.pk.clone(), row.sk.clone());
+            let encoded = Encoded::of(&row.item);
+            change(sql, ix, table_key, &tkey, None, Some((&row.item, &encoded)))?;
         }
     }
 }

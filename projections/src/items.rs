@@ -55,16 +55,41 @@ pub fn decode_item(bytes: &[u8]) -> Result<Item, SqlError> {
         .map_err(|e| SqlError::Backend(format!("stored item: {e}")))
 }
 
+/// An item encoded for storage, with its DynamoDB size: encoded once per write and shared by
+/// the item row and every index that projects all attributes.
+pub(crate) struct Encoded {
+    pub bytes: Vec<u8>,
+    pub size: i64,
+}
+
+impl Encoded {
+    pub fn of(item: &Item) -> Encoded {
+        Encoded {
+            bytes: encode_item(item),
+            size: extenddo_log::value::item_size(item) as i64,
+        }
+    }
+}
+
+#[cfg(test)]
 pub(crate) fn put(sql: &dyn Sql, pk: &[u8], sk: &[u8], item: &Item) -> Result<(), SqlError> {
-    let size = extenddo_log::value::item_size(item) as i64;
+    put_encoded(sql, pk, sk, &Encoded::of(item))
+}
+
+pub(crate) fn put_encoded(
+    sql: &dyn Sql,
+    pk: &[u8],
+    sk: &[u8],
+    e: &Encoded,
+) -> Result<(), SqlError> {
     sql.exec(
         "INSERT OR REPLACE INTO items (h, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
         &[
             SqlValue::Integer(partition_hash(pk)),
             SqlValue::Blob(pk.to_vec()),
             SqlValue::Blob(sk.to_vec()),
-            SqlValue::Blob(encode_item(item)),
-            SqlValue::Integer(size),
+            SqlValue::Blob(e.bytes.clone()),
+            SqlValue::Integer(e.size),
         ],
     )
 }

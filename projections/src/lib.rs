@@ -65,18 +65,16 @@ fn change_item(
     })?;
     let key = keycode::item_key(&s.key, image)
         .map_err(|what| ProjectionError::Inconsistent { lsn, what })?;
-    match new {
-        Some(new) => items::put(sql, &key.0, &key.1, new)?,
+    let encoded = new.map(items::Encoded::of);
+    match &encoded {
+        Some(e) => items::put_encoded(sql, &key.0, &key.1, e)?,
         None => items::delete(sql, &key.0, &key.1)?,
     }
+    let new = new.zip(encoded.as_ref());
     for ix in &s.indexes {
-        if let Some(old) = old {
-            indexes::remove(sql, ix, &key, old)?;
-        }
-        if let Some(new) = new {
-            indexes::insert(sql, ix, &s.key, &key, new)?;
-        }
+        indexes::change(sql, ix, &s.key, &key, old, new)?;
     }
+    let new = new.map(|(n, _)| n);
     ttl::on_change(sql, s, &key, old, new)?;
     Ok(())
 }

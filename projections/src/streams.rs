@@ -37,11 +37,17 @@ impl StreamViewType {
     }
 
     pub fn new_image(self) -> bool {
-        matches!(self, StreamViewType::NewImage | StreamViewType::NewAndOldImages)
+        matches!(
+            self,
+            StreamViewType::NewImage | StreamViewType::NewAndOldImages
+        )
     }
 
     pub fn old_image(self) -> bool {
-        matches!(self, StreamViewType::OldImage | StreamViewType::NewAndOldImages)
+        matches!(
+            self,
+            StreamViewType::OldImage | StreamViewType::NewAndOldImages
+        )
     }
 }
 

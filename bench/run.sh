@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# bench/run.sh — compare ExtendDO with dynalite and moto on this machine, in one run.
+#
+# Builds `extenddo` and `extenddo-bench` (release), installs pinned dynalite (npm, into
+# bench/node_modules) and moto (pip, into bench/.venv, only if no `moto_server` is on
+# PATH), then for each server in turn: starts it on a free 127.0.0.1 port with a fresh
+# temporary data directory, runs every workload with the same parameters, and stops it.
+# Only the processes this script started are stopped (by PID / their own process group).
+# Results: raw JSON and logs in bench/results/<stamp>/, and a markdown section written
+# into docs/benchmarks.md between the `results:start` / `results:end` markers.
+#
+# Environment (defaults in brackets):
+#   CONNECTIONS [16]  DURATION [20] s  WARMUP [3] s  ITEMS [10000]  SORT_KEYS [50]
+#   LIMIT [10]  THREADS [1] (client runtime threads)
+#   WORKLOADS ["put get query mix put-gsi2 put-gsi5 query-gsi"]  SERVERS ["extenddo dynalite moto"]
+#   QUICK=1           a smoke run: DURATION=3 WARMUP=1 ITEMS=2000; does not touch docs/
+#   UPDATE_DOCS=0|1   write docs/benchmarks.md [1, or 0 when QUICK=1]
+#   REQUIRE_EXTENDDO=1  fail instead of skipping extenddo when it cannot be built/started
+#   MOTO_SERVER=path  a moto_server to use instead of looking one up
+#   EXTENDDO_BIN=path an already built `extenddo` to use (then extenddo-cli is not built)
+#   EXTENDDO_ARGS     extra `extenddo serve` arguments, e.g. "--durability normal" [none]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR=$ROOT/bench
+DOC=$ROOT/docs/benchmarks.md
+MOTO_VERSION_PIN=5.2.5
+
+QUICK=${QUICK:-0}
+if [[ $QUICK == 1 ]]; then
+  DURATION=${DURATION:-3}; WARMUP=${WARMUP:-1}; ITEMS=${ITEMS:-2000}
+  UPDATE_DOCS=${UPDATE_DOCS:-0}
+fi
+CONNECTIONS=${CONNECTIONS:-16}
+DURATION=${DURATION:-20}
+WARMUP=${WARMUP:-3}
+ITEMS=${ITEMS:-10000}
+SORT_KEYS=${SORT_KEYS:-50}
+LIMIT=${LIMIT:-10}
+THREADS=${THREADS:-1}
+WORKLOADS=${WORKLOADS:-"put get query mix put-gsi2 put-gsi5 query-gsi"}
+SERVERS=${SERVERS:-"extenddo dynalite moto"}
+UPDATE_DOCS=${UPDATE_DOCS:-1}
+REQUIRE_EXTENDDO=${REQUIRE_EXTENDDO:-0}
+EXTENDDO_ARGS=${EXTENDDO_ARGS:-}
+
+log() { printf '[run.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+DATE_HUMAN=$(date -u '+%Y-%m-%d %H:%M UTC')
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+OUT=$BENCH_DIR/results/$STAMP
+mkdir -p "$OUT"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/extenddo-bench.XXXXXX")
+
+# --- processes we started: stopped on any exit ------------------------------------------
+STARTED_PIDS=()
+stop_pid() {
+  local pid=$1
+  kill -0 "$pid" 2>/dev/null || return 0
+  # Each server runs in its own process group (setsid), led by $pid.
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid"; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start NAME LOGFILE CMD...: starts CMD in its own session; sets SERVER_PID.
+start() {
+  local name=$1 logf=$2; shift 2
+  setsid "$@" >"$logf" 2>&1 </dev/null &
+  SERVER_PID=$!
+  STARTED_PIDS+=("$SERVER_PID")
+  log "started $name (pid $SERVER_PID): $*"
+}
+
+# wait_ready PID PORT: until ListTables answers 200 (60 s), or the process died.
+wait_ready() {
+  local pid=$1 port=$2 code
+  for _ in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -X POST "http://127.0.0.1:$port/" \
+      -H 'Content-Type: application/x-amz-json-1.0' \
+      -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+      -H 'X-Amz-Date: 20260101T000000Z' \
+      -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000' \
+      -d '{}' || true)
+    [[ $code == 200 ]] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+command -v curl >/dev/null || die "curl is needed"
+command -v python3 >/dev/null || die "python3 is needed"
+
+# --- build ------------------------------------------------------------------------------
+cd "$ROOT"
+EXTENDDO_STATUS=""
+if [[ " $SERVERS " == *" extenddo "* && -z ${EXTENDDO_BIN:-} ]]; then
+  log "building extenddo and extenddo-bench (release)"
+  if cargo build --release -p extenddo-cli -p extenddo-bench 2>"$OUT/build.log"; then
+    :
+  else
+    tail -20 "$OUT/build.log" >&2
+    [[ $REQUIRE_EXTENDDO == 1 ]] && die "cargo build --release -p extenddo-cli failed"
+    EXTENDDO_STATUS="not built: cargo build --release -p extenddo-cli failed"
+    log "warning: extenddo $EXTENDDO_STATUS; benchmarking the others only"
+    cargo build --release -p extenddo-bench 2>>"$OUT/build.log" || die "building extenddo-bench failed (see $OUT/build.log)"
+  fi
+else
+  cargo build --release -p extenddo-bench 2>"$OUT/build.log" || die "building extenddo-bench failed (see $OUT/build.log)"
+fi
+BENCH=$ROOT/target/release/extenddo-bench
+EXTENDDO=${EXTENDDO_BIN:-$ROOT/target/release/extenddo}
+
+# --- comparison servers -----------------------------------------------------------------
+DYNALITE_VERSION="" MOTO_VERSION=""
+if [[ " $SERVERS " == *" dynalite "* ]]; then
+  if [[ ! -x $BENCH_DIR/node_modules/.bin/dynalite ]]; then
+    log "installing pinned dynalite (npm ci, bench/package-lock.json)"
+    npm ci --prefix "$BENCH_DIR" --no-audit --no-fund >"$OUT/npm.log" 2>&1 || die "npm ci failed (see $OUT/npm.log)"
+  fi
+  DYNALITE_VERSION=$(node -p "require('$BENCH_DIR/node_modules/dynalite/package.json').version")
+fi
+if [[ " $SERVERS " == *" moto "* ]]; then
+  if [[ -z ${MOTO_SERVER:-} ]]; then
+    if [[ -x $BENCH_DIR/.venv/bin/moto_server ]]; then
+      MOTO_SERVER=$BENCH_DIR/.venv/bin/moto_server
+    elif command -v moto_server >/dev/null; then
+      MOTO_SERVER=$(command -v moto_server)
+    else
+      log "installing moto[server]==$MOTO_VERSION_PIN into bench/.venv"
+      python3 -m venv "$BENCH_DIR/.venv" || die "python3 -m venv failed"
+      "$BENCH_DIR/.venv/bin/pip" install --quiet "moto[server]==$MOTO_VERSION_PIN" >"$OUT/pip.log" 2>&1 \
+        || die "pip install moto failed (see $OUT/pip.log)"
+      MOTO_SERVER=$BENCH_DIR/.venv/bin/moto_server
+    fi
+  fi
+  # The interpreter moto_server runs under (through a pyenv shim if there is one).
+  moto_script=$MOTO_SERVER
+  if command -v pyenv >/dev/null && [[ $MOTO_SERVER == */shims/* ]]; then
+    moto_script=$(pyenv which moto_server)
+  fi
+  moto_python=$(head -1 "$moto_script" | sed -n 's/^#! *//p')
+  MOTO_VERSION=$($moto_python -c 'import moto; print(moto.__version__)' 2>/dev/null || echo unknown)
+fi
+
+# --- runs -------------------------------------------------------------------------------
+BENCH_ARGS=(--connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP"
+  --items "$ITEMS" --sort-keys "$SORT_KEYS" --limit "$LIMIT" --threads "$THREADS")
+
+run_workloads() { # SERVER PORT
+  local server=$1 port=$2 w
+  for w in $WORKLOADS; do
+    log "$server: $w"
+    "$BENCH" --endpoint "http://127.0.0.1:$port" --workload "$w" --setup --json "${BENCH_ARGS[@]}" \
+      >"$OUT/$server-$w.json" 2>"$OUT/$server-$w.err" \
+      || { log "$server $w failed:"; tail -5 "$OUT/$server-$w.err" >&2; rm -f "$OUT/$server-$w.json"; }
+    if [[ -s $OUT/$server-$w.json ]]; then python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1])); l = r["latency_ms"]
+f = lambda v: "-" if v is None else "%.2f" % v
+print("  %-8s %10.1f ops/s  p50 %s ms  p99 %s ms  errors %d" % (r["workload"], r["ops_per_sec"], f(l["p50"]), f(l["p99"]), r["errors"]))
+' "$OUT/$server-$w.json" >&2; fi
+  done
+}
+
+for server in $SERVERS; do
+  port=$(free_port)
+  data=$TMP/$server-data
+  mkdir -p "$data"
+  case $server in
+    extenddo)
+      if [[ -n $EXTENDDO_STATUS ]]; then continue; fi
+      [[ -x $EXTENDDO ]] || { EXTENDDO_STATUS="no executable $EXTENDDO"; continue; }
+      start extenddo "$OUT/extenddo.log" "$EXTENDDO" serve --listen "127.0.0.1:$port" --data-dir "$data" $EXTENDDO_ARGS
+      ;;
+    dynalite)
+      start dynalite "$OUT/dynalite.log" "$BENCH_DIR/node_modules/.bin/dynalite" \
+        --host 127.0.0.1 --port "$port" --path "$data"
+      ;;
+    moto)
+      start moto "$OUT/moto.log" "$MOTO_SERVER" -H 127.0.0.1 -p "$port"
+      ;;
+    *) die "unknown server $server" ;;
+  esac
+  if ! wait_ready "$SERVER_PID" "$port"; then
+    tail -20 "$OUT/$server.log" >&2 || true
+    stop_pid "$SERVER_PID"
+    if [[ $server == extenddo && $REQUIRE_EXTENDDO != 1 ]]; then
+      EXTENDDO_STATUS="built, but \`extenddo serve\` did not answer ListTables (see the run's extenddo.log)"
+      log "warning: extenddo $EXTENDDO_STATUS; skipping it"
+      continue
+    fi
+    die "$server did not become ready on 127.0.0.1:$port"
+  fi
+  run_workloads "$server" "$port"
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "warning: $server exited during the run (see $OUT/$server.log)"
+  fi
+  stop_pid "$SERVER_PID"
+done
+
+# --- report -----------------------------------------------------------------------------
+cmd="bench/run.sh"
+[[ $QUICK == 1 ]] && cmd="QUICK=1 $cmd"
+env_desc="CONNECTIONS=$CONNECTIONS DURATION=$DURATION WARMUP=$WARMUP ITEMS=$ITEMS SORT_KEYS=$SORT_KEYS LIMIT=$LIMIT THREADS=$THREADS"
+[[ -n $EXTENDDO_ARGS ]] && env_desc="EXTENDDO_ARGS=\"$EXTENDDO_ARGS\" $env_desc"
+export EXTENDDO_SERVE="${EXTENDDO_BIN:-target/release/extenddo} serve --listen 127.0.0.1:PORT --data-dir TMPDIR${EXTENDDO_ARGS:+ $EXTENDDO_ARGS}"
+export LOAD_START LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+export OUT STAMP DATE_HUMAN SERVERS WORKLOADS EXTENDDO_STATUS DYNALITE_VERSION MOTO_VERSION env_desc cmd
+export BENCH_CMD="target/release/extenddo-bench --endpoint http://127.0.0.1:PORT --workload W --setup --json ${BENCH_ARGS[*]}"
+export GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "uncommitted")
+export GIT_DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1 | grep -q . && echo " (work tree has uncommitted changes)" || true)
+export NPROC=$(nproc)
+export CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+export MEM=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
+export KERNEL=$(uname -sr)
+export NODE_VERSION=$(node --version 2>/dev/null || echo -)
+export RUSTC_VERSION=$(rustc --version 2>/dev/null || echo -)
+
+python3 - >"$OUT/results.md" <<'PY'
+import json, os
+out = os.environ["OUT"]
+servers = os.environ["SERVERS"].split()
+workloads = os.environ["WORKLOADS"].split()
+res = {}
+for s in servers:
+    for w in workloads:
+        p = os.path.join(out, f"{s}-{w}.json")
+        if os.path.exists(p):
+            res[(s, w)] = json.load(open(p))
+def ms(v): return "–" if v is None else f"{v:.2f}"
+def ops(r): return f"{r['ops_per_sec']:,.0f}"
+E = os.environ
+print(f"### Run {E['STAMP']}\n")
+print(f"- date: {E['DATE_HUMAN']}; raw results in `bench/results/{E['STAMP']}/` (not committed)")
+print(f"- machine: {E['NPROC']} cores ({E['CPU_MODEL']}), {E['MEM']}, {E['KERNEL']}; "
+      "client and server share these cores (client: 1 runtime thread unless THREADS is set)")
+print(f"- load average (1/5/15 min) before the run: {E['LOAD_START']}; after: {E['LOAD_END']} "
+      "(other work on the machine shows up here and in the numbers)")
+print(f"- command: `{E['env_desc']} {E['cmd']}`")
+print(f"- each run: `{E['BENCH_CMD']}`")
+vers = []
+if "extenddo" in servers:
+    vers += [f"extenddo {E['GIT_REV']}{E['GIT_DIRTY']} (`{E['EXTENDDO_SERVE']}`)", E["RUSTC_VERSION"]]
+if E.get("DYNALITE_VERSION"): vers.append(f"dynalite {E['DYNALITE_VERSION']} (LevelDB on disk, node {E['NODE_VERSION']})")
+if E.get("MOTO_VERSION"): vers.append(f"moto {E['MOTO_VERSION']} (moto_server, in memory)")
+print("- versions: " + "; ".join(vers))
+if E.get("EXTENDDO_STATUS"):
+    print(f"- **extenddo was not benchmarked in this run: {E['EXTENDDO_STATUS']}.** "
+          "The numbers below are for the comparison servers only.")
+print()
+print("| workload | server | ops/s | p50 ms | p99 ms | p99.9 ms | errors | reconnects |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
+for w in workloads:
+    for s in servers:
+        r = res.get((s, w))
+        if r is None:
+            print(f"| {w} | {s} | not run | | | | | |"); continue
+        l = r["latency_ms"]
+        print(f"| {w} | {s} | {ops(r)} | {ms(l['p50'])} | {ms(l['p99'])} | {ms(l['p999'])} | {r['errors']} | {r['reconnects']} |")
+others = [s for s in servers if s != "extenddo"]
+if others and any(k[0] == "extenddo" for k in res):
+    print()
+    print("| workload | " + " | ".join(f"extenddo/{o} (ops/s)" for o in others) + " |")
+    print("|---|" + "---:|" * len(others))
+    for w in workloads:
+        cells = []
+        for o in others:
+            a, b = res.get(("extenddo", w)), res.get((o, w))
+            cells.append("–" if not a or not b or b["ops_per_sec"] == 0 else f"{a['ops_per_sec'] / b['ops_per_sec']:.2f}×")
+        print(f"| {w} | " + " | ".join(cells) + " |")
+errs = [(s, w, k, v) for (s, w), r in res.items() for k, v in r["error_kinds"].items()]
+if errs:
+    print("\nErrors (counted, never as throughput):\n")
+    for s, w, k, v in errs:
+        sample = v["sample"].replace("|", "\\|").replace("`", "'")[:160]
+        print(f"- {s} {w}: {v['count']} × {k} — e.g. `{sample}`")
+PY
+
+log "results: $OUT/results.md"
+cat "$OUT/results.md"
+
+if [[ $UPDATE_DOCS == 1 ]]; then
+  python3 - "$DOC" "$OUT/results.md" <<'PY'
+import sys
+doc, res = sys.argv[1], open(sys.argv[2]).read()
+start, end = "<!-- results:start -->", "<!-- results:end -->"
+try:
+    text = open(doc).read()
+except FileNotFoundError:
+    text = "# Benchmarks\n\n"
+if start in text and end in text:
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    text = head + start + "\n" + res + end + tail
+else:
+    text = text.rstrip("\n") + "\n\n## Results\n\n" + start + "\n" + res + end + "\n"
+open(doc, "w").write(text)
+PY
+  log "updated $DOC"
+fi
