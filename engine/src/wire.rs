@@ -83,11 +83,14 @@ pub fn decode_value(v: &Value) -> Result<AttributeValue, ApiError> {
     decode_at(v, 0)
 }
 
+/// AWS's refusal of a value nested deeper than [`MAX_DEPTH`] levels, in the validation
+/// envelope single-item operations use (BatchWriteItem sends it bare).
+pub const NESTING_ERROR: &str = "1 validation error detected: Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit";
+
 fn decode_at(v: &Value, depth: usize) -> Result<AttributeValue, ApiError> {
-    if depth > MAX_DEPTH {
-        return Err(ApiError::validation(
-            "Nesting Levels have exceeded supported limits: Nesting levels of maps and lists have exceeded the limit of 32",
-        ));
+    // The attribute itself is level 1, so a value at depth 32 is on level 33.
+    if depth >= MAX_DEPTH {
+        return Err(ApiError::validation(NESTING_ERROR));
     }
     let obj = object(v)?;
     let mut set = obj.iter().filter(|(_, v)| !v.is_null());

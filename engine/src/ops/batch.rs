@@ -19,7 +19,7 @@ use crate::table_def;
 use crate::wire::{decode_item, encode_item, Params};
 
 fn duplicates() -> ApiError {
-    ApiError::invalid_param("Provided list of item keys contains duplicates")
+    ApiError::validation("Provided list of item keys contains duplicates")
 }
 
 pub(super) fn get(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, ApiError> {
@@ -88,7 +88,14 @@ pub(super) fn write(
         match (r.object("PutRequest")?, r.object("DeleteRequest")?) {
             (Some(_), None) => {
                 let put = Params::new(r.raw("PutRequest").unwrap_or(&Value::Null))?;
-                parsed.push((true, put.item("Item")?.unwrap_or_default()));
+                // BatchWriteItem refuses a too deep item without the validation envelope.
+                let item = put.item("Item").map_err(|mut e| {
+                    if e.message.as_deref() == Some(crate::wire::NESTING_ERROR) {
+                        e.message = Some(crate::wire::NESTING_ERROR["1 validation error detected: ".len()..].to_owned());
+                    }
+                    e
+                })?;
+                parsed.push((true, item.unwrap_or_default()));
             }
             (None, Some(_)) => {
                 let del = Params::new(r.raw("DeleteRequest").unwrap_or(&Value::Null))?;
@@ -106,6 +113,14 @@ pub(super) fn write(
     let mut writes = Vec::with_capacity(parsed.len());
     for (is_put, item) in parsed {
         let w = if is_put {
+            // BatchWriteItem reports a missing or mistyped key attribute of a PutRequest as
+            // a schema mismatch, not with PutItem's wording.
+            let key_ok = std::iter::once(&s.key.hash)
+                .chain(s.key.range.as_ref())
+                .all(|a| item.get(&a.name).is_some_and(|v| v.type_name() == a.ty.as_str()));
+            if !key_ok {
+                return Err(ApiError::validation("The provided key element does not match the schema"));
+            }
             let key = keys::item_key(&s.key, &item)?;
             keys::check_index_keys(s, &item)?;
             keys::check_item_size(&item)?;

@@ -36,9 +36,7 @@ pub(crate) fn write_condition(
         (None, true) => Ok(Some(legacy::expected(p)?)),
         (None, false) => {
             if p.has("ConditionalOperator") {
-                return Err(ApiError::validation(
-                    "ConditionalOperator can only be used when Filter or Expected has two or more elements",
-                ));
+                return Err(legacy::lone_conditional_operator(p));
             }
             Ok(None)
         }
@@ -262,7 +260,12 @@ pub(super) fn update(
         None => base,
     };
     keys::check_index_keys(s, &new)?;
-    keys::check_item_size(&new)?;
+    // UpdateItem words the size error its own way (AWS: ITEM_UPD_TOO_LARGE).
+    if item_size(&new) > keys::MAX_ITEM_BYTES {
+        return Err(ApiError::validation(
+            "Item size to update has exceeded the maximum allowed size",
+        ));
+    }
     let mut out = Map::new();
     match rv.as_str() {
         "ALL_OLD" => attributes(&mut out, old.as_ref()),
