@@ -9,12 +9,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::get;
 use axum::Router;
-use extenddo_engine::{ApiError, HttpRequest, Response, CONTENT_TYPE};
+use extenddo_engine::{request_too_large, HttpRequest, Response, CONTENT_TYPE, MAX_REQUEST_BYTES};
 
 use crate::host::Host;
 
-/// DynamoDB's largest request (BatchWriteItem) is 16 MB; leave room for JSON overhead.
-const MAX_BODY: usize = 16 * 1024 * 1024 + 64 * 1024;
 
 pub async fn serve(host: Host, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let host = Arc::new(host);
@@ -39,7 +37,7 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 async fn dynamodb(State(host): State<Arc<Host>>, req: Request) -> HttpResponse {
     let (parts, body) = req.into_parts();
-    let response = match to_bytes(body, MAX_BODY).await {
+    let response = match to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(bytes) => {
             host.handle(HttpRequest {
                 target: header(&parts.headers, "x-amz-target"),
@@ -49,9 +47,7 @@ async fn dynamodb(State(host): State<Arc<Host>>, req: Request) -> HttpResponse {
             })
             .await
         }
-        Err(_) => Response::error(&ApiError::validation(
-            "Request size exceeded the maximum allowed size of 16 MB",
-        )),
+        Err(_) => Response::error(&request_too_large()),
     };
     let mut r = (
         StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

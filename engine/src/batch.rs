@@ -68,6 +68,11 @@ pub fn split(op: Op, p: &Params) -> Result<(Kind, VecDeque<(String, TableRequest
                     );
                     c.check()?;
                 }
+                if n > MAX_GET_KEYS {
+                    return Err(ApiError::validation(format!(
+                        "1 validation error detected: Value at 'RequestItems.{table}.member.Keys' failed to satisfy constraint: Member must have length less than or equal to {MAX_GET_KEYS}"
+                    )));
+                }
                 total += n;
                 s.clone()
             }

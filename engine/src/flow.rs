@@ -43,6 +43,14 @@ pub struct Response {
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
+/// The largest request body DynamoDB reads (BatchWriteItem's 16 MB). Hosts may stop reading
+/// a body once it is longer and answer [`request_too_large`].
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+pub fn request_too_large() -> ApiError {
+    ApiError::validation("Request size exceeded the maximum allowed size of 16 MB")
+}
+
 impl Response {
     pub fn ok(v: &Value) -> Response {
         Response {
@@ -141,6 +149,9 @@ impl Flow {
         now_ms: i64,
     ) -> Result<Action, ApiError> {
         crate::auth::check_signature_shape(req.authorization)?;
+        if req.body.len() > MAX_REQUEST_BYTES {
+            return Err(request_too_large());
+        }
         let op = Op::from_target(req.target)?;
         let body: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
             Value::Object(Map::new())

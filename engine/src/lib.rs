@@ -13,6 +13,8 @@ pub mod config;
 pub mod error;
 pub mod expr;
 pub mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keys;
 pub mod legacy;
 pub mod log_view;
@@ -29,6 +31,6 @@ pub use config::Config;
 pub use error::{ApiError, ErrorKind};
 pub use extenddo_log as log;
 pub use extenddo_projections as projections;
-pub use flow::{Action, Flow, HttpRequest, Response, CONTENT_TYPE};
+pub use flow::{request_too_large, Action, Flow, HttpRequest, Response, CONTENT_TYPE, MAX_REQUEST_BYTES};
 pub use op::{Op, TableRequest};
 pub use table::{execute_absent, TableObject};

@@ -53,6 +53,20 @@ impl Number {
         self.neg
     }
 
+    /// Bytes DynamoDB charges for this number: it stores base-100 digits aligned on the
+    /// decimal point (so `1.5` takes two, `100` one), plus one byte of exponent, plus one
+    /// for a negative sign.
+    pub fn storage_size(&self) -> usize {
+        if self.is_zero() {
+            return 1;
+        }
+        // Digit i (from 1) of 0.d1d2… × 10^exp has weight 10^(exp - i).
+        let first = i64::from(self.exp) - 1;
+        let last = i64::from(self.exp) - self.digits.len() as i64;
+        let pairs = (first.div_euclid(2) - last.div_euclid(2) + 1) as usize;
+        1 + pairs + usize::from(self.neg)
+    }
+
     /// Number of significant digits (what the 38-digit limit counts).
     pub fn significant_digits(&self) -> usize {
         self.digits.len()
@@ -70,14 +84,16 @@ impl Number {
         if self.is_zero() {
             return Ok(());
         }
-        if self.digits.len() > MAX_DIGITS {
-            return Err(NumberError::Precision);
-        }
+        // Range first: an out-of-range result (9.9…E+125 + 1E+125) is an overflow to AWS,
+        // even when it also has too many digits.
         if self.exp > MAX_EXP {
             return Err(NumberError::Overflow);
         }
         if self.exp < MIN_EXP {
             return Err(NumberError::Underflow);
+        }
+        if self.digits.len() > MAX_DIGITS {
+            return Err(NumberError::Precision);
         }
         Ok(())
     }
@@ -452,6 +468,19 @@ mod tests {
             Number::parse("1e99999999999999999999"),
             Err(NumberError::Overflow)
         );
+    }
+
+    #[test]
+    fn storage_size_counts_base_100_digits() {
+        for (text, size) in [("1.5", 3), ("100", 2), ("3.14159", 5), ("-42", 3), ("0", 1), ("1", 2), ("12", 2), ("123", 3), ("0.01", 2)] {
+            assert_eq!(n(text).storage_size(), size, "{text}");
+        }
+    }
+
+    #[test]
+    fn overflow_wins_over_precision() {
+        let max = n("9.9999999999999999999999999999999999999E+125");
+        assert_eq!(max.checked_add(&n("1E+125")), Err(NumberError::Overflow));
     }
 
     #[test]

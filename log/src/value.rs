@@ -64,9 +64,8 @@ impl AttributeValue {
     }
 }
 
-/// 1 byte per two significant digits, plus one.
 fn number_size(n: &Number) -> usize {
-    n.significant_digits().div_ceil(2) + 1
+    n.storage_size()
 }
 
 /// Size of a whole item: attribute names plus values.

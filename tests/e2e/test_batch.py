@@ -339,9 +339,6 @@ def test_batch_get_over_100_keys_across_tables(ddb, make_table):
         "ValidationException", "Too many items requested for the BatchGetItem call")
 
 
-@pytest.mark.xfail(strict=True, reason="reported: engine/src/batch.rs answers \"Too many items "
-                   "requested for the BatchGetItem call\" (AWS's cross-table message) for one "
-                   "table's Keys over 100")
 def test_batch_get_over_100_keys_in_one_table(ddb_noval, table_s):
     """Newer regions: no dump of the keys, capitalised member path (conformance); older: the
     keys dumped, lower-case path (dynalite)."""

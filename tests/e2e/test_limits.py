@@ -116,13 +116,10 @@ NUMBER_BYTES_STRADDLE = [
     ("1.5", 3), ("1.2", 3), ("1.200", 3), ("1.234", 4), ("3.14159", 5), ("100.5", 4),
     ("-42", 3),
 ]
-SIZE_RULE = pytest.mark.xfail(strict=True, reason=(
-    "reported: log/src/value.rs sizes a number as ceil(digits/2)+1; AWS counts the integer and "
-    "fraction digits separately and adds a byte for a negative sign"))
 
 
 @pytest.mark.parametrize("literal,cost", NUMBER_BYTES_AGREED + [
-    pytest.param(lit, cost, marks=SIZE_RULE) for lit, cost in NUMBER_BYTES_STRADDLE])
+    (lit, cost) for lit, cost in NUMBER_BYTES_STRADDLE])
 def test_number_byte_cost(ddb, table_s, literal, cost):
     def item(key, total):
         pad = total - len("pk") - len(key) - len("n") - cost - len("p")
@@ -228,9 +225,6 @@ def test_invalid_numbers_in_other_members(ddb, table_s, value, message):
         "ValidationException", message)
 
 
-@pytest.mark.xfail(strict=True, reason="reported: engine/src/ops/mod.rs (ExprParams) does not "
-                   "wrap value errors as \"ExpressionAttributeValues contains invalid value: "
-                   "... for key :k\"")
 @pytest.mark.parametrize("value,message", [
     ("123456789012345678901234567890123456789",
      "Attempting to store more than 38 significant digits in a Number"),
@@ -386,10 +380,6 @@ def test_key_condition_expression_size(ddb, table_s):
 def test_request_body_limit(host, table_s, request):
     """16 MB of request body is the most DynamoDB reads (15 MB is served, 17 MB refused);
     whitespace keeps the request otherwise valid."""
-    if host.kind == "worker":
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=(
-            "reported: the Worker host (worker/src/entry.rs) reads a request body of any size; "
-            "the native host refuses over 16 MB")))
     raw = Raw(host.endpoint, timeout=120)
     body = json.dumps({"TableName": table_s, "Item": {"pk": {"S": "body"}}}).encode()
     ok = body[:-1] + b" " * (15 * 1024 * 1024) + b"}"

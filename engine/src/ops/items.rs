@@ -228,6 +228,19 @@ pub(super) fn update(
         "",
     )?;
     let xp = ExprParams::from(p)?;
+    if !p.has("UpdateExpression") && !p.has("ConditionExpression") {
+        // UpdateItem names the expressions that are missing.
+        for (member, given) in [
+            ("ExpressionAttributeNames", xp.names.is_some()),
+            ("ExpressionAttributeValues", xp.values.is_some()),
+        ] {
+            if given {
+                return Err(ApiError::validation(format!(
+                    "{member} can only be specified when using expressions: UpdateExpression and ConditionExpression are null"
+                )));
+            }
+        }
+    }
     let mut ctx = xp.context();
     let update = match (p.str("UpdateExpression")?, p.has("AttributeUpdates")) {
         (Some(u), _) => Some(UpdateExpr::parse(u, &mut ctx)?),

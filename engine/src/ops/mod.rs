@@ -69,9 +69,29 @@ pub(crate) struct ExprParams {
 impl ExprParams {
     pub fn from(p: &Params) -> Result<ExprParams, ApiError> {
         let names = p.string_map("ExpressionAttributeNames")?;
+        // AWS names the placeholder whose value is invalid.
         let values = p
-            .item("ExpressionAttributeValues")?
-            .map(|m| m.into_iter().collect::<HashMap<_, _>>());
+            .object("ExpressionAttributeValues")?
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| match crate::wire::decode_value(v) {
+                        Ok(av) => Ok((k.clone(), av)),
+                        // Errors of AWS's request-level validator ("N validation error(s)
+                        // detected: …", e.g. nesting depth) come unwrapped.
+                        Err(e)
+                            if e.kind == crate::error::ErrorKind::Validation
+                                && !e.message.as_deref().is_some_and(|m| m.contains(" validation error")) =>
+                        {
+                            Err(ApiError::validation(format!(
+                                "ExpressionAttributeValues contains invalid value: {} for key {k}",
+                                e.message.unwrap_or_default()
+                            )))
+                        }
+                        Err(e) => Err(e),
+                    })
+                    .collect::<Result<HashMap<_, _>, ApiError>>()
+            })
+            .transpose()?;
         if names.as_ref().is_some_and(|n| n.is_empty()) {
             return Err(ApiError::validation(
                 "ExpressionAttributeNames must not be empty",
