@@ -194,8 +194,6 @@ def test_sparse_write_costs_no_index_units(ddb, idx_table):
     assert resp["ConsumedCapacity"] == indexes(idx_table, 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="reported: writes never bill index writes "
-                   "(engine/src/capacity.rs has no per-index units)")
 def test_index_writes_are_billed(ddb, idx_table):
     resp = ddb.put_item(TableName=idx_table, Item={"pk": {"S": "b"}, "sk": {"S": "1"},
                                                    "gsiPk": {"S": "g"}, "lsiSk": {"S": "l"},

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::items::read_projection;
 use super::{schema, ExprParams};
-use crate::capacity::{self, ReturnCapacity};
+use crate::capacity::{self, Consumed, ReturnCapacity};
 use crate::error::ApiError;
 use crate::keys;
 use crate::legacy;
@@ -91,7 +91,10 @@ pub(super) fn write(
                 // BatchWriteItem refuses a too deep item without the validation envelope.
                 let item = put.item("Item").map_err(|mut e| {
                     if e.message.as_deref() == Some(crate::wire::NESTING_ERROR) {
-                        e.message = Some(crate::wire::NESTING_ERROR["1 validation error detected: ".len()..].to_owned());
+                        e.message = Some(
+                            crate::wire::NESTING_ERROR["1 validation error detected: ".len()..]
+                                .to_owned(),
+                        );
                     }
                     e
                 })?;
@@ -117,9 +120,14 @@ pub(super) fn write(
             // a schema mismatch, not with PutItem's wording.
             let key_ok = std::iter::once(&s.key.hash)
                 .chain(s.key.range.as_ref())
-                .all(|a| item.get(&a.name).is_some_and(|v| v.type_name() == a.ty.as_str()));
+                .all(|a| {
+                    item.get(&a.name)
+                        .is_some_and(|v| v.type_name() == a.ty.as_str())
+                });
             if !key_ok {
-                return Err(ApiError::validation("The provided key element does not match the schema"));
+                return Err(ApiError::validation(
+                    "The provided key element does not match the schema",
+                ));
             }
             let key = keys::item_key(&s.key, &item)?;
             keys::check_index_keys(s, &item)?;
@@ -140,17 +148,18 @@ pub(super) fn write(
     if dry_run {
         return Ok(Value::Object(out));
     }
-    let mut units = 0.0;
+    let mut consumed = Consumed::default();
     for w in writes {
         let ((pk, sk), new) = match w {
             Write::Put(item, key) => (key, Some(item)),
             Write::Delete(key) => (key, None),
         };
         let old = items::get(sql, &pk, &sk)?;
-        units += capacity::write_units(
-            old.as_ref().map_or(0, item_size),
-            new.as_ref().map_or(0, item_size),
-        );
+        consumed.add(capacity::write_consumed(
+            schema(t)?,
+            old.as_ref(),
+            new.as_ref(),
+        ));
         let event = match (old, new) {
             (old, Some(new)) if old.as_ref() != Some(&new) => Event::ItemPut { old, new },
             (Some(old), None) => Event::ItemDeleted { old },
@@ -158,7 +167,7 @@ pub(super) fn write(
         };
         t.commit(sql, now_ms, event)?;
     }
-    if let Some(c) = capacity.render(&table, units) {
+    if let Some(c) = capacity.render_consumed(&table, &consumed) {
         out.insert("ConsumedCapacity".into(), c);
     }
     Ok(Value::Object(out))

@@ -7,7 +7,7 @@ use extenddo_projections::items;
 use serde_json::{json, Map, Value};
 
 use super::{return_values, schema, ExprParams};
-use crate::capacity::{self, ReturnCapacity};
+use crate::capacity::{self, Consumed, ReturnCapacity};
 use crate::error::{ApiError, ErrorKind};
 use crate::expr::{Condition, Placeholders, Projection, UpdateExpr};
 use crate::keys;
@@ -87,15 +87,8 @@ impl WriteOptions {
         Err(e)
     }
 
-    fn respond(
-        &self,
-        table: &str,
-        mut out: Map<String, Value>,
-        old: Option<&Item>,
-        new: Option<&Item>,
-    ) -> Value {
-        let units = capacity::write_units(old.map_or(0, item_size), new.map_or(0, item_size));
-        if let Some(c) = self.capacity.render(table, units) {
+    fn respond(&self, table: &str, mut out: Map<String, Value>, consumed: &Consumed) -> Value {
+        if let Some(c) = self.capacity.render_consumed(table, consumed) {
             out.insert("ConsumedCapacity".into(), c);
         }
         Value::Object(out)
@@ -140,8 +133,12 @@ fn collection_metrics(
     out: &mut Map<String, Value>,
 ) -> Result<(), ApiError> {
     use extenddo_projections::schema::IndexKind;
-    let locals: Vec<&str> =
-        s.indexes.iter().filter(|i| i.kind == IndexKind::Local).map(|i| i.name.as_str()).collect();
+    let locals: Vec<&str> = s
+        .indexes
+        .iter()
+        .filter(|i| i.kind == IndexKind::Local)
+        .map(|i| i.name.as_str())
+        .collect();
     if !asked || locals.is_empty() {
         return Ok(());
     }
@@ -196,15 +193,11 @@ pub(super) fn put(
     if rv == "ALL_OLD" {
         attributes(&mut out, old.as_ref());
     }
-    let new_size = item_size(&item);
+    let consumed = capacity::write_consumed(s, old.as_ref(), Some(&item));
     let key_item = keys::key_of(&s.key, &item);
     commit_change(t, sql, now_ms, &old, Some(item))?;
     collection_metrics(sql, schema(t)?, metrics, &pk, &key_item, &mut out)?;
-    let units = capacity::write_units(old.as_ref().map_or(0, item_size), new_size);
-    if let Some(c) = opts.capacity.render(&table, units) {
-        out.insert("ConsumedCapacity".into(), c);
-    }
-    Ok(Value::Object(out))
+    Ok(opts.respond(&table, out, &consumed))
 }
 
 pub(super) fn update(
@@ -296,17 +289,10 @@ pub(super) fn update(
         ),
         _ => {}
     }
-    let old_size = old.as_ref().map_or(0, item_size);
-    let new_size = item_size(&new);
+    let consumed = capacity::write_consumed(s, old.as_ref(), Some(&new));
     commit_change(t, sql, now_ms, &old, Some(new))?;
     collection_metrics(sql, schema(t)?, metrics, &pk, &key, &mut out)?;
-    if let Some(c) = opts
-        .capacity
-        .render(&table, capacity::write_units(old_size, new_size))
-    {
-        out.insert("ConsumedCapacity".into(), c);
-    }
-    Ok(Value::Object(out))
+    Ok(opts.respond(&table, out, &consumed))
 }
 
 pub(super) fn delete(
@@ -336,9 +322,10 @@ pub(super) fn delete(
     if rv == "ALL_OLD" {
         attributes(&mut out, old.as_ref());
     }
+    let consumed = capacity::write_consumed(s, old.as_ref(), None);
     commit_change(t, sql, now_ms, &old, None)?;
     collection_metrics(sql, schema(t)?, metrics, &pk, &key, &mut out)?;
-    Ok(opts.respond(&table, out, old.as_ref(), None))
+    Ok(opts.respond(&table, out, &consumed))
 }
 
 /// ProjectionExpression, or the legacy AttributesToGet.
