@@ -103,9 +103,15 @@ pub fn key_of(key: &KeySchema, item: &Item) -> Item {
 /// leaves the item out of the index.)
 pub fn check_index_keys(schema: &TableSchema, item: &Item) -> Result<(), ApiError> {
     for ix in &schema.indexes {
-        let parts = ix.hash.iter().map(|a| (true, a)).chain(ix.range.iter().map(|a| (false, a)));
+        let parts = ix
+            .hash
+            .iter()
+            .map(|a| (true, a))
+            .chain(ix.range.iter().map(|a| (false, a)));
         for (is_hash, attr) in parts {
-            let Some(v) = item.get(&attr.name) else { continue };
+            let Some(v) = item.get(&attr.name) else {
+                continue;
+            };
             if v.type_name() != attr.ty.as_str() {
                 return Err(ApiError::invalid_param(format!(
                     "Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",

@@ -31,6 +31,8 @@ pub use config::Config;
 pub use error::{ApiError, ErrorKind};
 pub use extenddo_log as log;
 pub use extenddo_projections as projections;
-pub use flow::{request_too_large, Action, Flow, HttpRequest, Response, CONTENT_TYPE, MAX_REQUEST_BYTES};
+pub use flow::{
+    request_too_large, Action, Flow, HttpRequest, Response, CONTENT_TYPE, MAX_REQUEST_BYTES,
+};
 pub use op::{Op, TableRequest};
 pub use table::{execute_absent, TableObject};

@@ -98,7 +98,8 @@ impl TableObject {
                 .any(|i| i.status == extenddo_projections::schema::IndexStatus::Creating)
         });
         if backfilling {
-            let more = self.background(sql, |t| crate::background::backfill_step(t, sql, now_ms))?;
+            let more =
+                self.background(sql, |t| crate::background::backfill_step(t, sql, now_ms))?;
             want(more.then_some(now_ms));
         }
         // TTL sweep: expired items, each deleted as a logged ItemExpired.

@@ -69,8 +69,17 @@ fn java_key_schema(k: &[Value]) -> String {
     let elems: Vec<String> = k
         .iter()
         .map(|e| {
-            let f = |m: &str| e.get(m).and_then(Value::as_str).unwrap_or("null").to_owned();
-            format!("KeySchemaElement(attributeName={}, keyType={})", f("AttributeName"), f("KeyType"))
+            let f = |m: &str| {
+                e.get(m)
+                    .and_then(Value::as_str)
+                    .unwrap_or("null")
+                    .to_owned()
+            };
+            format!(
+                "KeySchemaElement(attributeName={}, keyType={})",
+                f("AttributeName"),
+                f("KeyType")
+            )
         })
         .collect();
     format!("[{}]", elems.join(", "))
@@ -228,7 +237,10 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
     // Duplicate definitions.
     for (i, a) in attributes.iter().enumerate() {
         if attributes[..i].iter().any(|b| b.name == a.name) {
-            return Err(ApiError::validation(format!("Attribute Name is duplicated: {}", a.name)));
+            return Err(ApiError::validation(format!(
+                "Attribute Name is duplicated: {}",
+                a.name
+            )));
         }
     }
 
@@ -253,17 +265,25 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
     };
     let billing = billing_mode.clone();
     let mut indexes = Vec::new();
-    for (member, kind) in [("GlobalSecondaryIndexes", IndexKind::Global), ("LocalSecondaryIndexes", IndexKind::Local)] {
+    for (member, kind) in [
+        ("GlobalSecondaryIndexes", IndexKind::Global),
+        ("LocalSecondaryIndexes", IndexKind::Local),
+    ] {
         if let Some(list) = p.array(member)? {
             if list.is_empty() {
-                return Err(ApiError::invalid_param(format!("List of {member} is empty")));
+                return Err(ApiError::invalid_param(format!(
+                    "List of {member} is empty"
+                )));
             }
             for (i, raw) in list.iter().enumerate() {
                 indexes.push(parse_index(raw, kind, i, &billing)?);
             }
         }
     }
-    let globals = indexes.iter().filter(|i| i.kind == IndexKind::Global).count();
+    let globals = indexes
+        .iter()
+        .filter(|i| i.kind == IndexKind::Global)
+        .count();
     let locals = indexes.len() - globals;
     if globals > MAX_GSIS {
         return Err(ApiError::invalid_param(format!(
@@ -277,7 +297,10 @@ pub fn parse_create_table(p: &Params, id: String, now_ms: i64) -> Result<TableSc
     }
     for (i, ix) in indexes.iter().enumerate() {
         if indexes[..i].iter().any(|o| o.name == ix.name) {
-            return Err(ApiError::invalid_param(format!("Duplicate index name: {}", ix.name)));
+            return Err(ApiError::invalid_param(format!(
+                "Duplicate index name: {}",
+                ix.name
+            )));
         }
     }
     // Key names used by the table and every index, each once.
@@ -342,7 +365,11 @@ fn sorted(names: impl Iterator<Item = String>) -> String {
 
 /// AttributeDefinitions must name exactly the key attributes of the table and its indexes;
 /// AWS words the mismatch by comparing the two sets' sizes and whether indexes exist.
-pub fn check_definitions(defs: &[KeyAttr], used: &[String], has_indexes: bool) -> Result<(), ApiError> {
+pub fn check_definitions(
+    defs: &[KeyAttr],
+    used: &[String],
+    has_indexes: bool,
+) -> Result<(), ApiError> {
     let defined = || sorted(defs.iter().map(|a| a.name.clone()));
     let keys = || {
         let mut u: Vec<String> = used.to_vec();
@@ -371,7 +398,11 @@ pub fn check_definitions(defs: &[KeyAttr], used: &[String], has_indexes: bool) -
     }
 }
 
-fn check_local_index(ix: &IndexSchema, hash: &KeyAttr, range: Option<&KeyAttr>) -> Result<(), ApiError> {
+fn check_local_index(
+    ix: &IndexSchema,
+    hash: &KeyAttr,
+    range: Option<&KeyAttr>,
+) -> Result<(), ApiError> {
     if range.is_none() {
         return Err(ApiError::invalid_param(
             "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
@@ -395,7 +426,12 @@ fn check_local_index(ix: &IndexSchema, hash: &KeyAttr, range: Option<&KeyAttr>) 
 
 /// Parses one index definition (CreateTable's GlobalSecondaryIndexes / LocalSecondaryIndexes
 /// member, or UpdateTable's Create). Key attribute types are filled in by the caller.
-pub fn parse_index(raw: &Value, kind: IndexKind, i: usize, billing: &str) -> Result<IndexSchema, ApiError> {
+pub fn parse_index(
+    raw: &Value,
+    kind: IndexKind,
+    i: usize,
+    billing: &str,
+) -> Result<IndexSchema, ApiError> {
     let ip = Params::new(raw)?;
     let member = match kind {
         IndexKind::Global => "globalSecondaryIndexes",
@@ -418,8 +454,14 @@ pub fn parse_index(raw: &Value, kind: IndexKind, i: usize, billing: &str) -> Res
     let (mut hash, mut range) = (Vec::new(), Vec::new());
     for k in keys.into_iter().flatten() {
         let k = Params::new(k)?;
-        let (n, t) = (k.str("AttributeName")?.unwrap_or_default(), k.str("KeyType")?.unwrap_or_default());
-        let attr = KeyAttr { name: n.to_owned(), ty: KeyType::S };
+        let (n, t) = (
+            k.str("AttributeName")?.unwrap_or_default(),
+            k.str("KeyType")?.unwrap_or_default(),
+        );
+        let attr = KeyAttr {
+            name: n.to_owned(),
+            ty: KeyType::S,
+        };
         match t {
             "HASH" if range.is_empty() => hash.push(attr),
             "HASH" => {
@@ -430,24 +472,44 @@ pub fn parse_index(raw: &Value, kind: IndexKind, i: usize, billing: &str) -> Res
             "RANGE" => range.push(attr),
             other => {
                 let mut c = Constraints::default();
-                c.fail(Some(other), &format!("{at}.keySchema.member.keyType"), "Member must satisfy enum value set: [HASH, RANGE]");
+                c.fail(
+                    Some(other),
+                    &format!("{at}.keySchema.member.keyType"),
+                    "Member must satisfy enum value set: [HASH, RANGE]",
+                );
                 c.check()?;
             }
         }
     }
     if hash.is_empty() {
-        return Err(ApiError::validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
+        return Err(ApiError::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
     }
-    let max = if kind == IndexKind::Global { MAX_INDEX_KEY_PARTS } else { 1 };
+    let max = if kind == IndexKind::Global {
+        MAX_INDEX_KEY_PARTS
+    } else {
+        1
+    };
     if hash.len() > max {
-        return Err(ApiError::invalid_param("The KeySchema exceeds the maximum allowed number of HASH key attributes"));
+        return Err(ApiError::invalid_param(
+            "The KeySchema exceeds the maximum allowed number of HASH key attributes",
+        ));
     }
     if range.len() > max {
-        return Err(ApiError::invalid_param("The KeySchema exceeds the maximum allowed number of RANGE key attributes"));
+        return Err(ApiError::invalid_param(
+            "The KeySchema exceeds the maximum allowed number of RANGE key attributes",
+        ));
     }
     let names: Vec<&str> = hash.iter().chain(&range).map(|a| a.name.as_str()).collect();
-    if names.iter().enumerate().any(|(i, n)| names[..i].contains(n)) {
-        return Err(ApiError::validation("The KeySchema contains multiple key attributes with the same name"));
+    if names
+        .iter()
+        .enumerate()
+        .any(|(i, n)| names[..i].contains(n))
+    {
+        return Err(ApiError::validation(
+            "The KeySchema contains multiple key attributes with the same name",
+        ));
     }
     let pp = Params::new(ip.raw("Projection").unwrap_or(&Value::Null))?;
     let non_key = pp.array("NonKeyAttributes")?;
@@ -458,18 +520,32 @@ pub fn parse_index(raw: &Value, kind: IndexKind, i: usize, billing: &str) -> Res
         None => return Err(ApiError::invalid_param("Unknown ProjectionType: null")),
         Some(other) => {
             let mut c = Constraints::default();
-            c.fail(Some(other), &format!("{at}.projection.projectionType"), "Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]");
+            c.fail(
+                Some(other),
+                &format!("{at}.projection.projectionType"),
+                "Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]",
+            );
             c.check()?;
             ProjectionType::All
         }
     };
     let non_key: Vec<String> = non_key
-        .map(|v| v.iter().map(|x| x.as_str().map(str::to_owned).ok_or_else(|| ApiError::serialization("NonKeyAttributes must be strings"))).collect::<Result<Vec<_>, _>>())
+        .map(|v| {
+            v.iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| ApiError::serialization("NonKeyAttributes must be strings"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
         .transpose()?
         .unwrap_or_default();
     match (ty, non_key.is_empty()) {
         (ProjectionType::Include, true) => {
-            return Err(ApiError::invalid_param("ProjectionType is INCLUDE, but NonKeyAttributes is not specified"))
+            return Err(ApiError::invalid_param(
+                "ProjectionType is INCLUDE, but NonKeyAttributes is not specified",
+            ))
         }
         (ProjectionType::All | ProjectionType::KeysOnly, false) => {
             return Err(ApiError::invalid_param(format!(
@@ -479,8 +555,15 @@ pub fn parse_index(raw: &Value, kind: IndexKind, i: usize, billing: &str) -> Res
         }
         _ => {}
     }
-    if let Some(d) = non_key.iter().enumerate().find(|(i, n)| non_key[..*i].contains(n)) {
-        return Err(ApiError::invalid_param(format!("Duplicate element in NonKeyAttributes: {}", d.1)));
+    if let Some(d) = non_key
+        .iter()
+        .enumerate()
+        .find(|(i, n)| non_key[..*i].contains(n))
+    {
+        return Err(ApiError::invalid_param(format!(
+            "Duplicate element in NonKeyAttributes: {}",
+            d.1
+        )));
     }
     let throughput = match (kind, ip.raw("ProvisionedThroughput"), billing) {
         (IndexKind::Local, _, _) => None,
@@ -530,8 +613,12 @@ pub struct Live {
 }
 
 fn key_schema_json(hash: &[KeyAttr], range: &[KeyAttr]) -> Value {
-    let h = hash.iter().map(|a| json!({"AttributeName": a.name, "KeyType": "HASH"}));
-    let r = range.iter().map(|a| json!({"AttributeName": a.name, "KeyType": "RANGE"}));
+    let h = hash
+        .iter()
+        .map(|a| json!({"AttributeName": a.name, "KeyType": "HASH"}));
+    let r = range
+        .iter()
+        .map(|a| json!({"AttributeName": a.name, "KeyType": "RANGE"}));
     Value::Array(h.chain(r).collect())
 }
 
@@ -560,7 +647,11 @@ fn index_json(cfg: &Config, s: &TableSchema, ix: &IndexSchema, live: &Live) -> V
         if creating {
             v["Backfilling"] = json!(true);
         }
-        let (r, w) = ix.throughput.as_ref().map(|t| (t.read, t.write)).unwrap_or((0, 0));
+        let (r, w) = ix
+            .throughput
+            .as_ref()
+            .map(|t| (t.read, t.write))
+            .unwrap_or((0, 0));
         v["ProvisionedThroughput"] =
             json!({ "NumberOfDecreasesToday": 0, "ReadCapacityUnits": r, "WriteCapacityUnits": w });
     }
@@ -607,9 +698,16 @@ pub fn describe(cfg: &Config, s: &TableSchema, live: &Live) -> Value {
         "TableId": s.id,
         "DeletionProtectionEnabled": false,
     });
-    for (member, kind) in [("GlobalSecondaryIndexes", IndexKind::Global), ("LocalSecondaryIndexes", IndexKind::Local)] {
-        let list: Vec<Value> =
-            s.indexes.iter().filter(|i| i.kind == kind).map(|i| index_json(cfg, s, i, live)).collect();
+    for (member, kind) in [
+        ("GlobalSecondaryIndexes", IndexKind::Global),
+        ("LocalSecondaryIndexes", IndexKind::Local),
+    ] {
+        let list: Vec<Value> = s
+            .indexes
+            .iter()
+            .filter(|i| i.kind == kind)
+            .map(|i| index_json(cfg, s, i, live))
+            .collect();
         if !list.is_empty() {
             d[member] = Value::Array(list);
         }

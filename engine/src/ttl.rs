@@ -37,17 +37,25 @@ pub(crate) fn update(
             enabled = sp.bool("Enabled")?;
             attribute = sp.str("AttributeName")?;
             if enabled.is_none() {
-                c.fail(None, "timeToLiveSpecification.enabled", "Member must not be null");
+                c.fail(
+                    None,
+                    "timeToLiveSpecification.enabled",
+                    "Member must not be null",
+                );
             }
             let at = "timeToLiveSpecification.attributeName";
             match attribute {
                 None => c.fail(None, at, "Member must not be null"),
-                Some(a) if a.is_empty() => {
-                    c.fail(Some(a), at, "Member must have length greater than or equal to 1")
-                }
-                Some(a) if a.len() > 255 => {
-                    c.fail(Some(a), at, "Member must have length less than or equal to 255")
-                }
+                Some(a) if a.is_empty() => c.fail(
+                    Some(a),
+                    at,
+                    "Member must have length greater than or equal to 1",
+                ),
+                Some(a) if a.len() > 255 => c.fail(
+                    Some(a),
+                    at,
+                    "Member must have length less than or equal to 255",
+                ),
                 _ => {}
             }
         }

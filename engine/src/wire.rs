@@ -49,7 +49,9 @@ fn number(v: &Value) -> Result<Number, ApiError> {
             if s.is_empty() {
                 ApiError::validation("The parameter cannot be converted to a numeric value")
             } else {
-                ApiError::validation(format!("The parameter cannot be converted to a numeric value: {s}"))
+                ApiError::validation(format!(
+                    "The parameter cannot be converted to a numeric value: {s}"
+                ))
             }
         }
         other => ApiError::validation(other.to_string()),

@@ -12,9 +12,18 @@ use serde_json::{json, Value};
 
 #[derive(Debug, Clone)]
 enum Step {
-    Put { pk: u8, g: Option<u8>, n: Option<i8> },
-    Update { pk: u8, g: Option<u8> },
-    Delete { pk: u8 },
+    Put {
+        pk: u8,
+        g: Option<u8>,
+        n: Option<i8>,
+    },
+    Update {
+        pk: u8,
+        g: Option<u8>,
+    },
+    Delete {
+        pk: u8,
+    },
     /// Run background work (a backfill slice).
     Tick,
     /// Create the second GSI now (once).
@@ -34,7 +43,10 @@ fn step() -> impl Strategy<Value = Step> {
 const NOW: i64 = 1_700_000_000_000;
 
 fn run(t: &mut TableObject, sql: &Sqlite, op: Op, body: Value) -> Result<Value, String> {
-    t.execute(sql, vec![TableRequest::new(op, body)], NOW).pop().unwrap().map_err(|e| format!("{e:?}"))
+    t.execute(sql, vec![TableRequest::new(op, body)], NOW)
+        .pop()
+        .unwrap()
+        .map_err(|e| format!("{e:?}"))
 }
 
 proptest! {

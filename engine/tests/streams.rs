@@ -51,8 +51,13 @@ impl Host {
 
     fn call(&mut self, target: &str, body: Value, now: i64) -> Result<Value, Failure> {
         let bytes = serde_json::to_vec(&body).unwrap();
-        let prefix = if ["ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"]
-            .contains(&target)
+        let prefix = if [
+            "ListStreams",
+            "DescribeStream",
+            "GetShardIterator",
+            "GetRecords",
+        ]
+        .contains(&target)
         {
             "DynamoDBStreams_20120810."
         } else {
@@ -191,7 +196,9 @@ fn consume(
         records: Vec::new(),
         shards: Vec::new(),
     };
-    let listed = h.call("ListStreams", json!({"TableName": table}), now).unwrap();
+    let listed = h
+        .call("ListStreams", json!({"TableName": table}), now)
+        .unwrap();
     let all = h.call("ListStreams", json!({}), now).unwrap();
     assert_eq!(listed["Streams"], all["Streams"]);
     let mut calls = 0;
@@ -225,7 +232,11 @@ fn consume(
             let mut it = it["ShardIterator"].as_str().unwrap().to_owned();
             loop {
                 let r = h
-                    .call("GetRecords", json!({"ShardIterator": it, "Limit": page}), now)
+                    .call(
+                        "GetRecords",
+                        json!({"ShardIterator": it, "Limit": page}),
+                        now,
+                    )
                     .unwrap();
                 calls += 1;
                 if restart_after == Some(calls) {
@@ -267,9 +278,21 @@ fn normalize(r: &Value) -> Value {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Put { pk: u8, sk: u8, v: u8, exp: Option<i8> },
-    Update { pk: u8, sk: u8, v: u8 },
-    Delete { pk: u8, sk: u8 },
+    Put {
+        pk: u8,
+        sk: u8,
+        v: u8,
+        exp: Option<i8>,
+    },
+    Update {
+        pk: u8,
+        sk: u8,
+        v: u8,
+    },
+    Delete {
+        pk: u8,
+        sk: u8,
+    },
     Batch(Vec<(u8, u8, Option<u8>)>),
     ToggleStream(u8),
     ToggleTtl,
@@ -344,7 +367,9 @@ impl Model {
                 let e: i64 = item["exp"]["N"].as_str()?.parse().ok()?;
                 (e <= now_s).then(|| {
                     let pk = format!("p{}", k.0).into_bytes();
-                    let sk = keycode::encode(KeyType::N, &AttributeValue::N(Number::from(k.1 as i64))).unwrap();
+                    let sk =
+                        keycode::encode(KeyType::N, &AttributeValue::N(Number::from(k.1 as i64)))
+                            .unwrap();
                     (e, projections::items::partition_hash(&pk), pk, sk, *k)
                 })
             })
@@ -379,7 +404,8 @@ fn run_workload(steps: &[Step], page: i64, restart_at: usize) {
                 if let Some(e) = exp {
                     item["exp"] = json!({"N": (now / 1000 + *e as i64).to_string()});
                 }
-                h.call("PutItem", json!({"TableName": "tbl", "Item": item}), now).unwrap();
+                h.call("PutItem", json!({"TableName": "tbl", "Item": item}), now)
+                    .unwrap();
                 m.mutate((*pk, *sk), Some(item), false);
             }
             Step::Update { pk, sk, v } => {
@@ -390,13 +416,21 @@ fn run_workload(steps: &[Step], page: i64, restart_at: usize) {
                     now,
                 )
                 .unwrap();
-                let mut item = m.items.get(&(*pk, *sk)).cloned().unwrap_or_else(|| key(*pk, *sk));
+                let mut item = m
+                    .items
+                    .get(&(*pk, *sk))
+                    .cloned()
+                    .unwrap_or_else(|| key(*pk, *sk));
                 item["v"] = json!({"N": v.to_string()});
                 m.mutate((*pk, *sk), Some(item), false);
             }
             Step::Delete { pk, sk } => {
-                h.call("DeleteItem", json!({"TableName": "tbl", "Key": key(*pk, *sk)}), now)
-                    .unwrap();
+                h.call(
+                    "DeleteItem",
+                    json!({"TableName": "tbl", "Key": key(*pk, *sk)}),
+                    now,
+                )
+                .unwrap();
                 m.mutate((*pk, *sk), None, false);
             }
             Step::Batch(writes) => {
@@ -416,9 +450,16 @@ fn run_workload(steps: &[Step], page: i64, restart_at: usize) {
                         None => reqs.push(json!({"DeleteRequest": {"Key": key(*pk, *sk)}})),
                     }
                 }
-                h.call("BatchWriteItem", json!({"RequestItems": {"tbl": reqs}}), now).unwrap();
+                h.call(
+                    "BatchWriteItem",
+                    json!({"RequestItems": {"tbl": reqs}}),
+                    now,
+                )
+                .unwrap();
                 for (r, k) in reqs.iter().zip(seen) {
-                    let new = r["PutRequest"]["Item"].as_object().map(|_| r["PutRequest"]["Item"].clone());
+                    let new = r["PutRequest"]["Item"]
+                        .as_object()
+                        .map(|_| r["PutRequest"]["Item"].clone());
                     m.mutate(k, new, false);
                 }
             }
@@ -427,8 +468,12 @@ fn run_workload(steps: &[Step], page: i64, restart_at: usize) {
                     Some(_) => json!({"StreamEnabled": false}),
                     None => json!({"StreamEnabled": true, "StreamViewType": VIEWS[*v as usize]}),
                 };
-                h.call("UpdateTable", json!({"TableName": "tbl", "StreamSpecification": spec}), now)
-                    .unwrap();
+                h.call(
+                    "UpdateTable",
+                    json!({"TableName": "tbl", "StreamSpecification": spec}),
+                    now,
+                )
+                .unwrap();
                 m.view = match m.view {
                     Some(_) => None,
                     None => Some(VIEWS[*v as usize]),
@@ -436,8 +481,12 @@ fn run_workload(steps: &[Step], page: i64, restart_at: usize) {
             }
             Step::ToggleTtl => {
                 let spec = json!({"Enabled": !m.ttl, "AttributeName": "exp"});
-                h.call("UpdateTimeToLive", json!({"TableName": "tbl", "TimeToLiveSpecification": spec}), now)
-                    .unwrap();
+                h.call(
+                    "UpdateTimeToLive",
+                    json!({"TableName": "tbl", "TimeToLiveSpecification": spec}),
+                    now,
+                )
+                .unwrap();
                 m.ttl = !m.ttl;
             }
             Step::Advance(ms) => now += *ms as i64,
@@ -483,7 +532,11 @@ fn run_workload(steps: &[Step], page: i64, restart_at: usize) {
         assert_eq!(r["eventID"].as_str().unwrap().len(), 32);
     }
     // Shard lineage: every parent is a shard seen before.
-    let ids: Vec<&str> = got.shards.iter().map(|s| s["ShardId"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = got
+        .shards
+        .iter()
+        .map(|s| s["ShardId"].as_str().unwrap())
+        .collect();
     for (i, sh) in got.shards.iter().enumerate() {
         if let Some(p) = sh["ParentShardId"].as_str() {
             assert!(ids[..i].contains(&p), "parent {p} of shard {i}");
@@ -513,16 +566,30 @@ proptest! {
 // ---- focused cases ---------------------------------------------------------------------
 
 fn stream_arn(h: &mut Host, table: &str, now: i64) -> String {
-    let d = h.call("DescribeTable", json!({"TableName": table}), now).unwrap();
+    let d = h
+        .call("DescribeTable", json!({"TableName": table}), now)
+        .unwrap();
     d["Table"]["LatestStreamArn"].as_str().unwrap().to_owned()
 }
 
 fn first_shard(h: &mut Host, arn: &str, now: i64) -> String {
-    let d = h.call("DescribeStream", json!({"StreamArn": arn}), now).unwrap();
-    d["StreamDescription"]["Shards"][0]["ShardId"].as_str().unwrap().to_owned()
+    let d = h
+        .call("DescribeStream", json!({"StreamArn": arn}), now)
+        .unwrap();
+    d["StreamDescription"]["Shards"][0]["ShardId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
-fn iterator(h: &mut Host, arn: &str, shard: &str, ty: &str, seq: Option<&str>, now: i64) -> Result<String, Failure> {
+fn iterator(
+    h: &mut Host,
+    arn: &str,
+    shard: &str,
+    ty: &str,
+    seq: Option<&str>,
+    now: i64,
+) -> Result<String, Failure> {
     let mut body = json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": ty});
     if let Some(s) = seq {
         body["SequenceNumber"] = json!(s);
@@ -536,60 +603,130 @@ fn describe_table_and_stream() {
     let mut h = Host::new(Config::default());
     let created = create_table(&mut h, "music", Some("NEW_IMAGE"), T0);
     let td = &created["TableDescription"];
-    assert_eq!(td["StreamSpecification"], json!({"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"}));
+    assert_eq!(
+        td["StreamSpecification"],
+        json!({"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"})
+    );
     let label = td["LatestStreamLabel"].as_str().unwrap();
     assert_eq!(label.len(), "2026-11-27T14:00:00.123".len());
     let arn = td["LatestStreamArn"].as_str().unwrap().to_owned();
-    assert_eq!(arn, format!("arn:aws:dynamodb:us-east-1:000000000000:table/music/stream/{label}"));
-    let d = h.call("DescribeStream", json!({"StreamArn": arn}), T0).unwrap();
+    assert_eq!(
+        arn,
+        format!("arn:aws:dynamodb:us-east-1:000000000000:table/music/stream/{label}")
+    );
+    let d = h
+        .call("DescribeStream", json!({"StreamArn": arn}), T0)
+        .unwrap();
     let d = &d["StreamDescription"];
     assert_eq!(d["StreamStatus"], "ENABLED");
     assert_eq!(d["StreamViewType"], "NEW_IMAGE");
     assert_eq!(d["TableName"], "music");
-    assert_eq!(d["KeySchema"][1], json!({"AttributeName": "sk", "KeyType": "RANGE"}));
+    assert_eq!(
+        d["KeySchema"][1],
+        json!({"AttributeName": "sk", "KeyType": "RANGE"})
+    );
     let shards = d["Shards"].as_array().unwrap();
     assert_eq!(shards.len(), 1);
     assert!(shards[0]["SequenceNumberRange"]["EndingSequenceNumber"].is_null());
     assert!(shards[0]["ParentShardId"].is_null());
 
     // Disable: the shard closes, DescribeTable keeps LatestStreamArn without a spec.
-    h.call("PutItem", json!({"TableName": "music", "Item": key(1, 1)}), T0 + 1).unwrap();
-    h.call("UpdateTable", json!({"TableName": "music", "StreamSpecification": {"StreamEnabled": false}}), T0 + 2).unwrap();
-    let t = h.call("DescribeTable", json!({"TableName": "music"}), T0 + 3).unwrap();
+    h.call(
+        "PutItem",
+        json!({"TableName": "music", "Item": key(1, 1)}),
+        T0 + 1,
+    )
+    .unwrap();
+    h.call(
+        "UpdateTable",
+        json!({"TableName": "music", "StreamSpecification": {"StreamEnabled": false}}),
+        T0 + 2,
+    )
+    .unwrap();
+    let t = h
+        .call("DescribeTable", json!({"TableName": "music"}), T0 + 3)
+        .unwrap();
     assert!(t["Table"]["StreamSpecification"].is_null());
     assert_eq!(t["Table"]["LatestStreamArn"], json!(arn));
-    let d = h.call("DescribeStream", json!({"StreamArn": arn}), T0 + 3).unwrap();
+    let d = h
+        .call("DescribeStream", json!({"StreamArn": arn}), T0 + 3)
+        .unwrap();
     assert_eq!(d["StreamDescription"]["StreamStatus"], "DISABLED");
     let sh = &d["StreamDescription"]["Shards"][0];
     assert!(sh["SequenceNumberRange"]["EndingSequenceNumber"].is_string());
     // Read to the end of the closed shard: no NextShardIterator.
-    let it = iterator(&mut h, &arn, sh["ShardId"].as_str().unwrap(), "TRIM_HORIZON", None, T0 + 3).unwrap();
-    let r = h.call("GetRecords", json!({"ShardIterator": it}), T0 + 3).unwrap();
+    let it = iterator(
+        &mut h,
+        &arn,
+        sh["ShardId"].as_str().unwrap(),
+        "TRIM_HORIZON",
+        None,
+        T0 + 3,
+    )
+    .unwrap();
+    let r = h
+        .call("GetRecords", json!({"ShardIterator": it}), T0 + 3)
+        .unwrap();
     assert_eq!(r["Records"].as_array().unwrap().len(), 1);
     assert!(r["NextShardIterator"].is_null());
 
     // Errors as AWS words them.
-    let e = h.call("UpdateTable", json!({"TableName": "music", "StreamSpecification": {"StreamEnabled": false}}), T0 + 4).unwrap_err();
-    assert_eq!((e.code.as_str(), e.message.as_str()), ("ValidationException", "Table has no stream to disable: TableName: music"));
-    let e = h.call("UpdateTable", json!({"TableName": "music", "StreamSpecification": {"StreamEnabled": true}}), T0 + 4).unwrap_err();
+    let e = h
+        .call(
+            "UpdateTable",
+            json!({"TableName": "music", "StreamSpecification": {"StreamEnabled": false}}),
+            T0 + 4,
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.code.as_str(), e.message.as_str()),
+        (
+            "ValidationException",
+            "Table has no stream to disable: TableName: music"
+        )
+    );
+    let e = h
+        .call(
+            "UpdateTable",
+            json!({"TableName": "music", "StreamSpecification": {"StreamEnabled": true}}),
+            T0 + 4,
+        )
+        .unwrap_err();
     assert_eq!(e.message, "One or more parameter values were invalid: If stream is being enabled then UpdateViewType is required");
     let e = h.call("UpdateTable", json!({"TableName": "music", "StreamSpecification": {"StreamEnabled": false, "StreamViewType": "KEYS_ONLY"}}), T0 + 4).unwrap_err();
     assert_eq!(e.message, "One or more parameter values were invalid: If stream is being disabled, then UpdateViewType must not be specified");
 
     // Re-enable: a new stream whose first shard's parent is the old stream's shard.
     let r = h.call("UpdateTable", json!({"TableName": "music", "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}}), T0 + 5).unwrap();
-    let arn2 = r["TableDescription"]["LatestStreamArn"].as_str().unwrap().to_owned();
+    let arn2 = r["TableDescription"]["LatestStreamArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_ne!(arn2, arn);
     let e = h.call("UpdateTable", json!({"TableName": "music", "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}}), T0 + 6).unwrap_err();
-    assert_eq!(e.message, "Table already has an enabled stream: TableName: music");
-    let d = h.call("DescribeStream", json!({"StreamArn": arn2}), T0 + 6).unwrap();
-    assert_eq!(d["StreamDescription"]["Shards"][0]["ParentShardId"], sh["ShardId"]);
+    assert_eq!(
+        e.message,
+        "Table already has an enabled stream: TableName: music"
+    );
+    let d = h
+        .call("DescribeStream", json!({"StreamArn": arn2}), T0 + 6)
+        .unwrap();
+    assert_eq!(
+        d["StreamDescription"]["Shards"][0]["ParentShardId"],
+        sh["ShardId"]
+    );
     let l = h.call("ListStreams", json!({}), T0 + 6).unwrap();
     assert_eq!(l["Streams"].as_array().unwrap().len(), 2);
     let l = h.call("ListStreams", json!({"Limit": 1}), T0 + 6).unwrap();
     assert_eq!(l["Streams"][0]["StreamArn"], json!(arn));
     assert_eq!(l["LastEvaluatedStreamArn"], json!(arn));
-    let l = h.call("ListStreams", json!({"Limit": 1, "ExclusiveStartStreamArn": arn}), T0 + 6).unwrap();
+    let l = h
+        .call(
+            "ListStreams",
+            json!({"Limit": 1, "ExclusiveStartStreamArn": arn}),
+            T0 + 6,
+        )
+        .unwrap();
     assert_eq!(l["Streams"][0]["StreamArn"], json!(arn2));
     assert!(l["LastEvaluatedStreamArn"].is_null());
 
@@ -604,9 +741,15 @@ fn describe_table_and_stream() {
     assert_eq!(e.message, "One or more parameter values were invalid: Table is being created with a stream enabled, UpdateViewType is required");
     bad["StreamSpecification"] = json!({"StreamEnabled": true, "StreamViewType": "ALL"});
     let e = h.call("CreateTable", bad, T0).unwrap_err();
-    assert!(e.message.contains("streamSpecification.streamViewType"), "{}", e.message);
+    assert!(
+        e.message.contains("streamSpecification.streamViewType"),
+        "{}",
+        e.message
+    );
     // Nothing was reserved.
-    assert!(h.call("DescribeTable", json!({"TableName": "bad"}), T0).is_err());
+    assert!(h
+        .call("DescribeTable", json!({"TableName": "bad"}), T0)
+        .is_err());
 }
 
 #[test]
@@ -616,63 +759,170 @@ fn iterator_errors_expiry_and_trimming() {
     let arn = stream_arn(&mut h, "tbl", T0);
     let shard = first_shard(&mut h, &arn, T0);
     for i in 0..3 {
-        h.call("PutItem", json!({"TableName": "tbl", "Item": key(i, 0)}), T0 + i as i64).unwrap();
+        h.call(
+            "PutItem",
+            json!({"TableName": "tbl", "Item": key(i, 0)}),
+            T0 + i as i64,
+        )
+        .unwrap();
     }
     let it = iterator(&mut h, &arn, &shard, "TRIM_HORIZON", None, T0 + 10).unwrap();
-    let r = h.call("GetRecords", json!({"ShardIterator": it.clone(), "Limit": 2}), T0 + 10).unwrap();
+    let r = h
+        .call(
+            "GetRecords",
+            json!({"ShardIterator": it.clone(), "Limit": 2}),
+            T0 + 10,
+        )
+        .unwrap();
     let recs = r["Records"].as_array().unwrap().clone();
     assert_eq!(recs.len(), 2);
     assert!(recs[0]["dynamodb"]["NewImage"].is_null());
-    let seq1 = recs[1]["dynamodb"]["SequenceNumber"].as_str().unwrap().to_owned();
+    let seq1 = recs[1]["dynamodb"]["SequenceNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // AT / AFTER sequence number.
-    let at = iterator(&mut h, &arn, &shard, "AT_SEQUENCE_NUMBER", Some(&seq1), T0 + 10).unwrap();
-    let r = h.call("GetRecords", json!({"ShardIterator": at}), T0 + 10).unwrap();
+    let at = iterator(
+        &mut h,
+        &arn,
+        &shard,
+        "AT_SEQUENCE_NUMBER",
+        Some(&seq1),
+        T0 + 10,
+    )
+    .unwrap();
+    let r = h
+        .call("GetRecords", json!({"ShardIterator": at}), T0 + 10)
+        .unwrap();
     assert_eq!(r["Records"].as_array().unwrap().len(), 2);
-    let after = iterator(&mut h, &arn, &shard, "AFTER_SEQUENCE_NUMBER", Some(&seq1), T0 + 10).unwrap();
-    let r = h.call("GetRecords", json!({"ShardIterator": after}), T0 + 10).unwrap();
+    let after = iterator(
+        &mut h,
+        &arn,
+        &shard,
+        "AFTER_SEQUENCE_NUMBER",
+        Some(&seq1),
+        T0 + 10,
+    )
+    .unwrap();
+    let r = h
+        .call("GetRecords", json!({"ShardIterator": after}), T0 + 10)
+        .unwrap();
     assert_eq!(r["Records"].as_array().unwrap().len(), 1);
     // LATEST sees only what comes next.
     let latest = iterator(&mut h, &arn, &shard, "LATEST", None, T0 + 10).unwrap();
-    h.call("PutItem", json!({"TableName": "tbl", "Item": key(9, 9)}), T0 + 11).unwrap();
-    let r = h.call("GetRecords", json!({"ShardIterator": latest}), T0 + 12).unwrap();
+    h.call(
+        "PutItem",
+        json!({"TableName": "tbl", "Item": key(9, 9)}),
+        T0 + 11,
+    )
+    .unwrap();
+    let r = h
+        .call("GetRecords", json!({"ShardIterator": latest}), T0 + 12)
+        .unwrap();
     assert_eq!(r["Records"].as_array().unwrap().len(), 1);
     assert_eq!(r["Records"][0]["dynamodb"]["Keys"], key(9, 9));
 
     // Malformed iterators.
     for bad in ["nonsense", &format!("{arn}|1|AAAA"), &it[..it.len() - 4]] {
-        let e = h.call("GetRecords", json!({"ShardIterator": bad}), T0 + 12).unwrap_err();
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("ValidationException", "Invalid ShardIterator"), "{bad}");
+        let e = h
+            .call("GetRecords", json!({"ShardIterator": bad}), T0 + 12)
+            .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("ValidationException", "Invalid ShardIterator"),
+            "{bad}"
+        );
     }
-    let e = h.call("GetRecords", json!({"ShardIterator": it, "Limit": 1001}), T0 + 12).unwrap_err();
-    assert!(e.message.contains("Member must have value less than or equal to 1000"), "{}", e.message);
+    let e = h
+        .call(
+            "GetRecords",
+            json!({"ShardIterator": it, "Limit": 1001}),
+            T0 + 12,
+        )
+        .unwrap_err();
+    assert!(
+        e.message
+            .contains("Member must have value less than or equal to 1000"),
+        "{}",
+        e.message
+    );
     // 15 minutes later the iterator has expired.
-    let e = h.call("GetRecords", json!({"ShardIterator": it}), T0 + 10 + 15 * 60_000 + 1).unwrap_err();
+    let e = h
+        .call(
+            "GetRecords",
+            json!({"ShardIterator": it}),
+            T0 + 10 + 15 * 60_000 + 1,
+        )
+        .unwrap_err();
     assert_eq!(e.code, "ExpiredIteratorException");
-    assert!(e.message.starts_with("Iterator expired. The iterator was created at time "), "{}", e.message);
-    assert!(e.message.ends_with("which is further in the future than the tolerated delay of 900000 milliseconds."));
+    assert!(
+        e.message
+            .starts_with("Iterator expired. The iterator was created at time "),
+        "{}",
+        e.message
+    );
+    assert!(e.message.ends_with(
+        "which is further in the future than the tolerated delay of 900000 milliseconds."
+    ));
     // Unknown stream / shard.
     let e = iterator(&mut h, &format!("{arn}x"), &shard, "LATEST", None, T0).unwrap_err();
     assert_eq!(e.code, "ResourceNotFoundException");
-    let e = iterator(&mut h, &arn, "shardId-00000000000000000000-00000000", "LATEST", None, T0).unwrap_err();
+    let e = iterator(
+        &mut h,
+        &arn,
+        "shardId-00000000000000000000-00000000",
+        "LATEST",
+        None,
+        T0,
+    )
+    .unwrap_err();
     assert_eq!(e.code, "ResourceNotFoundException");
-    let e = iterator(&mut h, &arn, &shard, "AT_SEQUENCE_NUMBER", Some("999999999999999999999"), T0).unwrap_err();
+    let e = iterator(
+        &mut h,
+        &arn,
+        &shard,
+        "AT_SEQUENCE_NUMBER",
+        Some("999999999999999999999"),
+        T0,
+    )
+    .unwrap_err();
     assert_eq!(e.code, "ValidationException");
-    let e = h.call("DescribeStream", json!({"StreamArn": arn.replace("table/tbl/", "table/nope/")}), T0).unwrap_err();
+    let e = h
+        .call(
+            "DescribeStream",
+            json!({"StreamArn": arn.replace("table/tbl/", "table/nope/")}),
+            T0,
+        )
+        .unwrap_err();
     assert_eq!(e.code, "ResourceNotFoundException");
 
     // 24 hours later the first records are trimmed; later ones are still there.
     let day = 24 * 3600 * 1000;
-    h.call("PutItem", json!({"TableName": "tbl", "Item": key(7, 7)}), T0 + day).unwrap();
+    h.call(
+        "PutItem",
+        json!({"TableName": "tbl", "Item": key(7, 7)}),
+        T0 + day,
+    )
+    .unwrap();
     let now = T0 + day + 100;
     let e = iterator(&mut h, &arn, &shard, "AT_SEQUENCE_NUMBER", Some(&seq1), now).unwrap_err();
     assert_eq!(e.code, "TrimmedDataAccessException");
     let th = iterator(&mut h, &arn, &shard, "TRIM_HORIZON", None, now).unwrap();
-    let r = h.call("GetRecords", json!({"ShardIterator": th}), now).unwrap();
-    let keys: Vec<&Value> = r["Records"].as_array().unwrap().iter().map(|r| &r["dynamodb"]["Keys"]).collect();
+    let r = h
+        .call("GetRecords", json!({"ShardIterator": th}), now)
+        .unwrap();
+    let keys: Vec<&Value> = r["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["dynamodb"]["Keys"])
+        .collect();
     assert_eq!(keys, vec![&key(7, 7)]);
     // An iterator issued before the trim horizon moved past its position.
     let old = iterator(&mut h, &arn, &shard, "TRIM_HORIZON", None, T0 + day - 1000).unwrap();
-    let e = h.call("GetRecords", json!({"ShardIterator": old}), T0 + day + 20).unwrap_err();
+    let e = h
+        .call("GetRecords", json!({"ShardIterator": old}), T0 + day + 20)
+        .unwrap_err();
     assert_eq!(e.code, "TrimmedDataAccessException");
 }
 
@@ -683,13 +933,26 @@ fn ttl_api_and_sweeper() {
         ..Config::default()
     });
     create_table(&mut h, "tbl", Some("NEW_AND_OLD_IMAGES"), T0);
-    let d = h.call("DescribeTimeToLive", json!({"TableName": "tbl"}), T0).unwrap();
-    assert_eq!(d, json!({"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}));
+    let d = h
+        .call("DescribeTimeToLive", json!({"TableName": "tbl"}), T0)
+        .unwrap();
+    assert_eq!(
+        d,
+        json!({"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
+    );
     let e = h.call("UpdateTimeToLive", json!({"TableName": "tbl", "TimeToLiveSpecification": {"Enabled": false, "AttributeName": "exp"}}), T0).unwrap_err();
     assert_eq!(e.message, "TimeToLive is already disabled");
-    let e = h.call("UpdateTimeToLive", json!({"TableName": "tbl"}), T0).unwrap_err();
+    let e = h
+        .call("UpdateTimeToLive", json!({"TableName": "tbl"}), T0)
+        .unwrap_err();
     assert_eq!(e.message, "1 validation error detected: Value null at 'timeToLiveSpecification' failed to satisfy constraint: Member must not be null");
-    let e = h.call("UpdateTimeToLive", json!({"TableName": "tbl", "TimeToLiveSpecification": {"AttributeName": ""}}), T0).unwrap_err();
+    let e = h
+        .call(
+            "UpdateTimeToLive",
+            json!({"TableName": "tbl", "TimeToLiveSpecification": {"AttributeName": ""}}),
+            T0,
+        )
+        .unwrap_err();
     assert_eq!(e.message, "2 validation errors detected: Value null at 'timeToLiveSpecification.enabled' failed to satisfy constraint: Member must not be null; Value '' at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must have length greater than or equal to 1");
     let e = h.call("UpdateTimeToLive", json!({"TableName": "nope", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}}), T0).unwrap_err();
     assert_eq!(e.code, "ResourceNotFoundException");
@@ -701,19 +964,51 @@ fn ttl_api_and_sweeper() {
         json!({"TableName": "tbl", "Item": it})
     };
     // Expired a minute ago, in the future, not a number, more than five years ago.
-    h.call("PutItem", item(1, json!({"N": (now_s - 60).to_string()})), T0).unwrap();
-    h.call("PutItem", item(2, json!({"N": (now_s + 30).to_string()})), T0).unwrap();
-    h.call("PutItem", item(3, json!({"S": (now_s - 60).to_string()})), T0).unwrap();
-    h.call("PutItem", item(4, json!({"N": (now_s - 6 * 365 * 86400).to_string()})), T0).unwrap();
+    h.call(
+        "PutItem",
+        item(1, json!({"N": (now_s - 60).to_string()})),
+        T0,
+    )
+    .unwrap();
+    h.call(
+        "PutItem",
+        item(2, json!({"N": (now_s + 30).to_string()})),
+        T0,
+    )
+    .unwrap();
+    h.call(
+        "PutItem",
+        item(3, json!({"S": (now_s - 60).to_string()})),
+        T0,
+    )
+    .unwrap();
+    h.call(
+        "PutItem",
+        item(4, json!({"N": (now_s - 6 * 365 * 86400).to_string()})),
+        T0,
+    )
+    .unwrap();
     h.call("UpdateTimeToLive", json!({"TableName": "tbl", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}}), T0).unwrap();
-    let d = h.call("DescribeTimeToLive", json!({"TableName": "tbl"}), T0).unwrap();
-    assert_eq!(d, json!({"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}}));
+    let d = h
+        .call("DescribeTimeToLive", json!({"TableName": "tbl"}), T0)
+        .unwrap();
+    assert_eq!(
+        d,
+        json!({"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}})
+    );
     let e = h.call("UpdateTimeToLive", json!({"TableName": "tbl", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "other"}}), T0).unwrap_err();
     assert_eq!(e.message, "TimeToLive is already enabled");
     let e = h.call("UpdateTimeToLive", json!({"TableName": "tbl", "TimeToLiveSpecification": {"Enabled": false, "AttributeName": "other"}}), T0).unwrap_err();
-    assert_eq!(e.message, "TimeToLive is active on a different AttributeName: current AttributeName is exp");
+    assert_eq!(
+        e.message,
+        "TimeToLive is active on a different AttributeName: current AttributeName is exp"
+    );
 
-    let count = |h: &mut Host, now| h.call("Scan", json!({"TableName": "tbl"}), now).unwrap()["Count"].as_i64().unwrap();
+    let count = |h: &mut Host, now| {
+        h.call("Scan", json!({"TableName": "tbl"}), now).unwrap()["Count"]
+            .as_i64()
+            .unwrap()
+    };
     let t = h.objects.values_mut().next().unwrap();
     let sql = h.dbs.values().next().unwrap();
     let next = t.tick(sql, T0).unwrap();
@@ -722,27 +1017,45 @@ fn ttl_api_and_sweeper() {
     assert_eq!(count(&mut h, T0), 3);
     let t = h.objects.values_mut().next().unwrap();
     let sql = h.dbs.values().next().unwrap();
-    assert_eq!(t.tick(sql, (now_s + 31) * 1000).unwrap(), Some((now_s + 30) * 1000 + 2000));
+    assert_eq!(
+        t.tick(sql, (now_s + 31) * 1000).unwrap(),
+        Some((now_s + 30) * 1000 + 2000)
+    );
     assert_eq!(count(&mut h, T0), 3);
     let t = h.objects.values_mut().next().unwrap();
     let sql = h.dbs.values().next().unwrap();
     // What remains due is the stream's shard rollover (four hours after creation).
-    assert_eq!(t.tick(sql, (now_s + 32) * 1000).unwrap(), Some(T0 + 4 * 3600 * 1000));
+    assert_eq!(
+        t.tick(sql, (now_s + 32) * 1000).unwrap(),
+        Some(T0 + 4 * 3600 * 1000)
+    );
     assert_eq!(count(&mut h, T0), 2);
 
     // The REMOVE records carry the service identity.
     let arn = stream_arn(&mut h, "tbl", T0);
     let got = consume(&mut h, "tbl", (now_s + 33) * 1000, 100, None);
-    let removes: Vec<&Value> = got.records.iter().filter(|r| r["eventName"] == "REMOVE").collect();
+    let removes: Vec<&Value> = got
+        .records
+        .iter()
+        .filter(|r| r["eventName"] == "REMOVE")
+        .collect();
     assert_eq!(removes.len(), 2);
     for r in removes {
-        assert_eq!(r["userIdentity"], json!({"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}));
+        assert_eq!(
+            r["userIdentity"],
+            json!({"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"})
+        );
         assert!(r["dynamodb"]["OldImage"]["exp"].is_object());
     }
     assert!(arn.contains("/stream/"));
     // Disabling stops the sweeper.
     h.call("UpdateTimeToLive", json!({"TableName": "tbl", "TimeToLiveSpecification": {"Enabled": false, "AttributeName": "exp"}}), T0).unwrap();
-    h.call("PutItem", item(5, json!({"N": (now_s - 60).to_string()})), T0).unwrap();
+    h.call(
+        "PutItem",
+        item(5, json!({"N": (now_s - 60).to_string()})),
+        T0,
+    )
+    .unwrap();
     h.tick((now_s + 100) * 1000);
     assert_eq!(count(&mut h, T0), 3);
 }
@@ -757,7 +1070,12 @@ fn shards_roll_over_and_keep_lineage() {
     let mut now = T0;
     for i in 0..5u8 {
         now += 600;
-        h.call("PutItem", json!({"TableName": "tbl", "Item": key(i, 0)}), now).unwrap();
+        h.call(
+            "PutItem",
+            json!({"TableName": "tbl", "Item": key(i, 0)}),
+            now,
+        )
+        .unwrap();
         h.tick(now);
     }
     let got = consume(&mut h, "tbl", now, 10, None);

@@ -51,7 +51,10 @@ pub fn encode_event(event: &Event) -> Vec<u8> {
 }
 
 pub fn decode_event(payload: &[u8]) -> Result<Event, FrameError> {
-    let (event, used) = bincode::serde::decode_from_slice::<Event, _>(payload, config())
+    // The limit bounds what a length prefix may make the decoder allocate (strings and byte
+    // strings claim their length up front); a legal payload never claims more than its size.
+    let limited = bincode::config::standard().with_limit::<MAX_PAYLOAD>();
+    let (event, used) = bincode::serde::decode_from_slice::<Event, _>(payload, limited)
         .map_err(|e| FrameError::Payload(e.to_string()))?;
     if used != payload.len() {
         return Err(FrameError::Payload(format!(

@@ -5,6 +5,7 @@ use extenddo_log::Item;
 use super::ast::{Cond, DocPath};
 use super::error::{ExprError, ExprKind, Problem};
 use super::eval::eval_condition;
+use super::legacy::LegacyCondition;
 use super::parser::parse_condition;
 use super::placeholders::Placeholders;
 use super::validate::{walk_condition, Resolver};
@@ -68,6 +69,24 @@ impl Condition {
     ) -> Result<Condition, ExprError> {
         let (cond, paths) = parse_cond(expr, kind, ctx)?;
         Ok(Condition { cond, paths })
+    }
+
+    /// The condition a legacy `Expected`, `QueryFilter` or `ScanFilter` map states: its
+    /// conditions joined by AND, or by OR when `any` (`ConditionalOperator: OR`). An empty
+    /// map holds for every item. The caller has validated the conditions.
+    pub fn from_legacy(conds: &[LegacyCondition], any: bool) -> Condition {
+        let parts: Vec<Cond> = conds.iter().map(LegacyCondition::to_cond).collect();
+        let cond = match (parts.len(), any) {
+            (0, _) => Cond::And(Vec::new()),
+            (1, _) => parts.into_iter().next().unwrap_or(Cond::And(Vec::new())),
+            (_, false) => Cond::And(parts),
+            (_, true) => Cond::Or(parts),
+        };
+        let paths = conds
+            .iter()
+            .map(|c| DocPath::attr(c.attr.clone()))
+            .collect();
+        Condition { cond, paths }
     }
 
     /// Whether `item` satisfies the condition. Never fails; evaluate a condition on a missing

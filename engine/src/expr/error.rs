@@ -248,6 +248,9 @@ pub enum ExprError {
     MissingAttribute,
     #[error("An operand in the update expression has an incorrect data type")]
     OperandDataType,
+    /// Legacy `AttributeUpdates` ADD / DELETE on an attribute of another type.
+    #[error("Type mismatch for attribute to update")]
+    TypeMismatchForUpdate,
     /// Arithmetic in SET / ADD overflowed DynamoDB's number limits.
     #[error("{0}")]
     Number(NumberError),

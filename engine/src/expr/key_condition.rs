@@ -62,6 +62,84 @@ pub struct KeyCondition {
     pub range: Option<RangeCondition>,
 }
 
+/// A query's key condition against a key schema with several partition-key or sort-key
+/// attributes (a global secondary index with a multi-attribute key): equality on every
+/// partition-key attribute, and conditions on a left prefix of the sort-key attributes,
+/// equalities but for the last one, which may be a range condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiKeyCondition {
+    /// One value per partition-key attribute, in key-schema order.
+    pub hash_values: Vec<AttributeValue>,
+    /// Conditions on the leading sort-key attributes, in key-schema order; every one but the
+    /// last is [`RangeCondition::Eq`].
+    pub range: Vec<RangeCondition>,
+}
+
+impl MultiKeyCondition {
+    /// Checks per-attribute conditions against a key schema (`hash` and `range` attribute
+    /// names in key-schema order) and orders them. Errors, as for single-attribute keys: a
+    /// partition-key attribute without a condition, or a sort-key attribute skipped before a
+    /// later one, "Query condition missed key schema element: <name>"; a partition-key
+    /// condition other than equality, a condition after a range condition, or a condition on
+    /// another attribute, "Query key condition not supported".
+    pub fn from_conditions(
+        conds: Vec<(String, RangeCondition)>,
+        hash: &[&str],
+        range: &[&str],
+    ) -> Result<MultiKeyCondition, ExprError> {
+        if conds.is_empty() {
+            return Err(ExprError::KeyConditionCount);
+        }
+        let find = |name: &str| conds.iter().find(|(a, _)| a == name).map(|(_, c)| c);
+        let mut hash_values = Vec::with_capacity(hash.len());
+        for h in hash {
+            match find(h) {
+                None => return Err(ExprError::MissedKeySchemaElement((*h).to_string())),
+                Some(RangeCondition::Eq(v)) => hash_values.push(v.clone()),
+                Some(_) => return Err(ExprError::KeyConditionNotSupported),
+            }
+        }
+        let mut out = Vec::new();
+        let mut first_missing: Option<&str> = None;
+        for r in range {
+            let Some(c) = find(r) else {
+                first_missing.get_or_insert(r);
+                continue;
+            };
+            if let Some(m) = first_missing {
+                return Err(ExprError::MissedKeySchemaElement(m.to_string()));
+            }
+            if out
+                .last()
+                .is_some_and(|l| !matches!(l, RangeCondition::Eq(_)))
+            {
+                return Err(ExprError::KeyConditionNotSupported);
+            }
+            out.push(c.clone());
+        }
+        let is_key = |a: &str| hash.contains(&a) || range.contains(&a);
+        if conds.iter().any(|(a, _)| !is_key(a)) {
+            return Err(match first_missing {
+                Some(m) => ExprError::MissedKeySchemaElement(m.to_string()),
+                None => ExprError::KeyConditionNotSupported,
+            });
+        }
+        Ok(MultiKeyCondition {
+            hash_values,
+            range: out,
+        })
+    }
+
+    /// Every value the condition compares with (for the caller's size checks): the
+    /// partition-key values, then the sort-key ones.
+    pub fn values(&self) -> (Vec<&AttributeValue>, Vec<&AttributeValue>) {
+        (
+            self.hash_values.iter().collect(),
+            self.range.iter().flat_map(RangeCondition::values).collect(),
+        )
+    }
+}
+
 /// A parsed KeyConditionExpression. Its structure is checked when it is matched against a
 /// key schema ([`KeyConditionExpr::extract`]), after the request's unused-placeholder check,
 /// as DynamoDB orders its errors.
@@ -107,6 +185,22 @@ impl KeyConditionExpr {
     pub fn parse(expr: &str, ctx: &mut Placeholders<'_>) -> Result<KeyConditionExpr, ExprError> {
         let (cond, _) = parse_cond(expr, ExprKind::KeyCondition, ctx)?;
         Ok(KeyConditionExpr { cond })
+    }
+
+    /// The key condition for a key schema with several partition-key or sort-key
+    /// attributes (names in key-schema order); see [`MultiKeyCondition::from_conditions`].
+    pub fn extract_multi(
+        &self,
+        hash: &[&str],
+        range: &[&str],
+    ) -> Result<MultiKeyCondition, ExprError> {
+        let mut conds: Vec<Extracted> = Vec::new();
+        collect(&self.cond, &mut conds)?;
+        let conds = conds
+            .iter()
+            .map(|c| Ok((c.attr.clone(), c.range_condition()?)))
+            .collect::<Result<Vec<_>, ExprError>>()?;
+        MultiKeyCondition::from_conditions(conds, hash, range)
     }
 
     /// The key condition for a key schema: `hash_key` is the partition key attribute,
@@ -162,6 +256,25 @@ impl KeyConditionExpr {
             }
         }
         Ok(KeyCondition { hash_value, range })
+    }
+}
+
+impl Extracted {
+    fn range_condition(&self) -> Result<RangeCondition, ExprError> {
+        let mut v = self.values.iter().cloned();
+        let mut next = || v.next().ok_or(ExprError::KeyConditionNotSupported);
+        Ok(match self.comparison {
+            Comparison::Eq => RangeCondition::Eq(next()?),
+            Comparison::Lt => RangeCondition::Lt(next()?),
+            Comparison::Le => RangeCondition::Le(next()?),
+            Comparison::Gt => RangeCondition::Gt(next()?),
+            Comparison::Ge => RangeCondition::Ge(next()?),
+            Comparison::BeginsWith => RangeCondition::BeginsWith(next()?),
+            Comparison::Between => {
+                let lo = next()?;
+                RangeCondition::Between(lo, next()?)
+            }
+        })
     }
 }
 
@@ -474,6 +587,62 @@ mod tests {
             "Query key condition not supported"
         );
         assert_eq!(hash_only("p = :p").unwrap().range, None);
+    }
+
+    #[test]
+    fn multi_attribute_keys() {
+        let vs: HashMap<String, AttributeValue> = [(":a", s("a")), (":b", s("b")), (":n", n(1))]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let multi = |e: &str| {
+            let mut ctx = Placeholders::new(None, Some(&vs));
+            KeyConditionExpr::parse(e, &mut ctx)
+                .unwrap()
+                .extract_multi(&["h1", "h2"], &["s1", "s2", "s3"])
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            multi("h1 = :a AND h2 = :n").unwrap(),
+            MultiKeyCondition {
+                hash_values: vec![s("a"), n(1)],
+                range: vec![]
+            }
+        );
+        assert_eq!(
+            multi("s1 = :a AND h2 = :n AND h1 = :b AND begins_with(s2, :b)").unwrap(),
+            MultiKeyCondition {
+                hash_values: vec![s("b"), n(1)],
+                range: vec![
+                    RangeCondition::Eq(s("a")),
+                    RangeCondition::BeginsWith(s("b"))
+                ]
+            }
+        );
+        assert_eq!(
+            multi("h1 = :a AND h2 = :n AND :a < s1").unwrap().range,
+            vec![RangeCondition::Gt(s("a"))]
+        );
+        assert_eq!(
+            multi("h1 = :a AND h2 = :n AND s1 = :a AND s2 = :a AND s3 BETWEEN :a AND :b")
+                .unwrap()
+                .range
+                .len(),
+            3
+        );
+        for (e, msg) in [
+            ("h1 = :a", "Query condition missed key schema element: h2"),
+            ("h2 = :n AND s1 = :a", "Query condition missed key schema element: h1"),
+            ("h1 = :a AND h2 > :n", "Query key condition not supported"),
+            ("h1 = :a AND h2 = :n AND s2 = :a", "Query condition missed key schema element: s1"),
+            ("h1 = :a AND h2 = :n AND s1 = :a AND s3 = :a", "Query condition missed key schema element: s2"),
+            ("h1 = :a AND h2 = :n AND s1 > :a AND s2 = :a", "Query key condition not supported"),
+            ("h1 = :a AND h2 = :n AND zz = :a", "Query condition missed key schema element: s1"),
+            ("h1 = :a AND h2 = :n AND s1 = :a AND zz = :a", "Query condition missed key schema element: s2"),
+            ("h1 = :a AND h2 = :n AND s1 <> :a", "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: <>"),
+        ] {
+            assert_eq!(multi(e).unwrap_err(), msg, "{e}");
+        }
     }
 
     #[test]

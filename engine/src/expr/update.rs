@@ -15,6 +15,7 @@ use super::ast::{DocPath, Operand, PathElement, RawAction};
 use super::condition::precheck;
 use super::error::{ExprError, ExprKind, Problem};
 use super::eval::update_value;
+use super::legacy::LegacyUpdate;
 use super::parser::parse_update;
 use super::placeholders::Placeholders;
 use super::projection::project_item;
@@ -26,6 +27,11 @@ enum Action {
     Remove,
     Add(AttributeValue),
     Delete(AttributeValue),
+    /// Legacy `AttributeUpdates` ADD: also appends lists; a type clash is "Type mismatch for
+    /// attribute to update".
+    LegacyAdd(AttributeValue),
+    /// Legacy `AttributeUpdates` DELETE with a set value.
+    LegacyDelete(AttributeValue),
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -168,6 +174,34 @@ impl UpdateExpr {
         })
     }
 
+    /// The update a legacy `AttributeUpdates` map states (validated by the caller), one
+    /// top-level attribute per entry: PUT sets it, ADD adds to it, DELETE removes it or, given
+    /// a set, removes those elements.
+    pub fn from_attribute_updates(updates: Vec<(String, LegacyUpdate)>) -> UpdateExpr {
+        let mut actions = Vec::with_capacity(updates.len());
+        let mut paths = Vec::with_capacity(updates.len());
+        let mut tree = UpdNode::default();
+        for (name, update) in updates {
+            let path = DocPath::attr(name);
+            if paths.contains(&path) {
+                continue;
+            }
+            tree.insert(path.elements(), actions.len());
+            actions.push(match update {
+                LegacyUpdate::Put(v) => Action::Set(Operand::Value(v)),
+                LegacyUpdate::Add(v) => Action::LegacyAdd(v),
+                LegacyUpdate::Delete(None) => Action::Remove,
+                LegacyUpdate::Delete(Some(v)) => Action::LegacyDelete(v),
+            });
+            paths.push(path);
+        }
+        UpdateExpr {
+            actions,
+            paths,
+            tree,
+        }
+    }
+
     /// The updated document paths, in the order they appear in the expression.
     pub fn paths(&self) -> &[DocPath] {
         &self.paths
@@ -296,6 +330,28 @@ fn apply_action(
                 (NS(a), NS(b)) => Ok(Some(NS(union(a, b)))),
                 (BS(a), BS(b)) => Ok(Some(BS(union(a, b)))),
                 _ => Err(ExprError::OperandDataType),
+            }
+        }
+        Action::LegacyAdd(v) => {
+            let Some(old) = old else {
+                return Ok(Some(v.clone()));
+            };
+            match (old, v) {
+                (N(a), N(b)) => Ok(Some(N(a.checked_add(b)?))),
+                (SS(a), SS(b)) => Ok(Some(SS(union(a, b)))),
+                (NS(a), NS(b)) => Ok(Some(NS(union(a, b)))),
+                (BS(a), BS(b)) => Ok(Some(BS(union(a, b)))),
+                (L(a), L(b)) => Ok(Some(L(a.iter().chain(b).cloned().collect()))),
+                _ => Err(ExprError::TypeMismatchForUpdate),
+            }
+        }
+        Action::LegacyDelete(v) => {
+            let Some(old) = old else { return Ok(None) };
+            match (old, v) {
+                (SS(a), SS(b)) => Ok(non_empty(SS(difference(a, b)))),
+                (NS(a), NS(b)) => Ok(non_empty(NS(difference(a, b)))),
+                (BS(a), BS(b)) => Ok(non_empty(BS(difference(a, b)))),
+                _ => Err(ExprError::TypeMismatchForUpdate),
             }
         }
         Action::Delete(v) => {

@@ -80,7 +80,10 @@ impl ExprParams {
                         // detected: …", e.g. nesting depth) come unwrapped.
                         Err(e)
                             if e.kind == crate::error::ErrorKind::Validation
-                                && !e.message.as_deref().is_some_and(|m| m.contains(" validation error")) =>
+                                && !e
+                                    .message
+                                    .as_deref()
+                                    .is_some_and(|m| m.contains(" validation error")) =>
                         {
                             Err(ApiError::validation(format!(
                                 "ExpressionAttributeValues contains invalid value: {} for key {k}",

@@ -25,7 +25,11 @@ fn limit(p: &Params) -> Result<Option<usize>, ApiError> {
     let l = p.int("Limit")?;
     let mut c = Constraints::default();
     if let Some(l) = l.filter(|l| *l < 1) {
-        c.fail(Some(&l.to_string()), "limit", "Member must have value greater than or equal to 1");
+        c.fail(
+            Some(&l.to_string()),
+            "limit",
+            "Member must have value greater than or equal to 1",
+        );
     }
     c.check()?;
     Ok(l.map(|l| l as usize))
@@ -70,9 +74,16 @@ struct ReadOptions<'a> {
 }
 
 impl<'a> ReadOptions<'a> {
-    fn parse(p: &Params, ctx: &mut Placeholders<'_>, query: bool) -> Result<ReadOptions<'a>, ApiError> {
+    fn parse(
+        p: &Params,
+        ctx: &mut Placeholders<'_>,
+        query: bool,
+    ) -> Result<ReadOptions<'a>, ApiError> {
         let filter_param = if query { "QueryFilter" } else { "ScanFilter" };
-        let mut lists = vec![("AttributesToGet", "ProjectionExpression"), (filter_param, "FilterExpression")];
+        let mut lists = vec![
+            ("AttributesToGet", "ProjectionExpression"),
+            (filter_param, "FilterExpression"),
+        ];
         if query {
             lists.push(("KeyConditions", "KeyConditionExpression"));
         }
@@ -98,8 +109,12 @@ impl<'a> ReadOptions<'a> {
         let capacity = ReturnCapacity::from(p)?;
         let filter = match (p.str("FilterExpression")?, query) {
             (Some(f), _) => Some(Condition::parse_filter(f, ctx)?),
-            (None, true) if p.has("QueryFilter") => Some(legacy::query_filter(p)?),
-            (None, false) if p.has("ScanFilter") => Some(legacy::scan_filter(p)?),
+            (None, true) if p.has("QueryFilter") || p.has("ConditionalOperator") => {
+                Some(legacy::query_filter(p)?)
+            }
+            (None, false) if p.has("ScanFilter") || p.has("ConditionalOperator") => {
+                Some(legacy::scan_filter(p)?)
+            }
             _ => None,
         };
         let projection = read_projection(p, ctx)?;
@@ -109,20 +124,24 @@ impl<'a> ReadOptions<'a> {
                     "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
                 ))
             }
+            // AWS names the member the request used.
             (Some(Select::Count), Some(_)) => {
-                return Err(ApiError::validation(
-                    "Cannot specify the AttributesToGet when choosing to get only the Count",
-                ))
+                return Err(ApiError::validation(format!(
+                    "Cannot specify the {} when choosing to get only the Count",
+                    projection_member(p)
+                )))
             }
             (Some(Select::All), Some(_)) => {
-                return Err(ApiError::validation(
-                    "Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES",
-                ))
+                return Err(ApiError::validation(format!(
+                    "Cannot specify the {} when choosing to get ALL_ATTRIBUTES",
+                    projection_member(p)
+                )))
             }
             (Some(Select::Projected), Some(_)) => {
-                return Err(ApiError::validation(
-                    "Cannot specify the AttributesToGet when choosing to get ALL_PROJECTED_ATTRIBUTES",
-                ))
+                return Err(ApiError::validation(format!(
+                    "Cannot specify the {} when choosing to get ALL_PROJECTED_ATTRIBUTES",
+                    projection_member(p)
+                )))
             }
             (Some(Select::Projected), _) if !p.has("IndexName") => {
                 return Err(ApiError::validation(
@@ -170,7 +189,9 @@ impl<'a> ReadOptions<'a> {
         if let Some(f) = &self.filter {
             wanted.extend(f.paths());
         }
-        let outside = wanted.iter().any(|p| p.top_level().is_some_and(|n| !projected(n)));
+        let outside = wanted
+            .iter()
+            .any(|p| p.top_level().is_some_and(|n| !projected(n)));
         if self.select == Select::All || outside {
             if ix.kind == IndexKind::Global {
                 return Err(ApiError::invalid_param(format!(
@@ -200,7 +221,9 @@ fn last_key(s: &TableSchema, source: Source, item: &Item) -> Item {
 
 /// Decodes ExclusiveStartKey for a source.
 fn start_key(p: &Params, s: &TableSchema, source: Source) -> Result<Option<Resume>, ApiError> {
-    let Some(k) = p.item("ExclusiveStartKey")? else { return Ok(None) };
+    let Some(k) = p.item("ExclusiveStartKey")? else {
+        return Ok(None);
+    };
     match source {
         Source::Table => keys::key_member(&s.key, &k)
             .map(|key| Some(Resume::Table(key)))
@@ -211,7 +234,8 @@ fn start_key(p: &Params, s: &TableSchema, source: Source) -> Result<Option<Resum
             if expected.len() != k.len() {
                 return Err(mismatch());
             }
-            let (tpk, tsk) = extenddo_projections::keycode::item_key(&s.key, &k).map_err(|_| mismatch())?;
+            let (tpk, tsk) =
+                extenddo_projections::keycode::item_key(&s.key, &k).map_err(|_| mismatch())?;
             let (ipk, isk) = indexes::entry_key(ix, &k).ok_or_else(mismatch)?;
             Ok(Some(Resume::Index(ipk, isk, tpk, tsk)))
         }
@@ -232,7 +256,16 @@ struct Page<'a> {
 
 impl<'a> Page<'a> {
     fn new(opts: &'a ReadOptions<'a>, schema: &'a TableSchema, limit: Option<usize>) -> Page<'a> {
-        Page { opts, schema, items: Vec::new(), count: 0, scanned: 0, bytes: 0, last: None, limit }
+        Page {
+            opts,
+            schema,
+            items: Vec::new(),
+            count: 0,
+            scanned: 0,
+            bytes: 0,
+            last: None,
+            limit,
+        }
     }
 
     /// Adds an item read from the source; returns whether the page is full. Limit counts
@@ -258,7 +291,9 @@ impl<'a> Page<'a> {
 
     /// Rows still wanted, capped for one SQL read.
     fn want(&self) -> usize {
-        self.limit.map_or(1000, |l| l.saturating_sub(self.scanned)).clamp(1, 1000)
+        self.limit
+            .map_or(1000, |l| l.saturating_sub(self.scanned))
+            .clamp(1, 1000)
     }
 
     fn finish(self, stopped: bool) -> Value {
@@ -282,7 +317,10 @@ impl<'a> Page<'a> {
                         IndexKind::Local => "LocalSecondaryIndexes",
                     };
                     obj.remove("Table");
-                    obj.insert(member.into(), json!({ ix.name.clone(): { "CapacityUnits": units } }));
+                    obj.insert(
+                        member.into(),
+                        json!({ ix.name.clone(): { "CapacityUnits": units } }),
+                    );
                 }
             }
             out.insert("ConsumedCapacity".into(), c);
@@ -293,7 +331,11 @@ impl<'a> Page<'a> {
 
 /// An index entry as the read sees it: the indexed item, or the table's item for a local
 /// index that must read beyond its projection.
-fn index_item(sql: &dyn Sql, opts: &ReadOptions, row: indexes::IndexRow) -> Result<(Item, i64), ApiError> {
+fn index_item(
+    sql: &dyn Sql,
+    opts: &ReadOptions,
+    row: indexes::IndexRow,
+) -> Result<(Item, i64), ApiError> {
     if opts.fetch_from_table {
         if let Some(item) = items::get(sql, &row.tpk, &row.tsk)? {
             let size = extenddo_log::value::item_size(&item) as i64;
@@ -301,6 +343,44 @@ fn index_item(sql: &dyn Sql, opts: &ReadOptions, row: indexes::IndexRow) -> Resu
         }
     }
     Ok((row.item, row.size))
+}
+
+/// The projection member a request used, as AWS names it in Select errors.
+fn projection_member(p: &Params) -> &'static str {
+    if p.has("ProjectionExpression") {
+        "ProjectionExpression"
+    } else {
+        "AttributesToGet"
+    }
+}
+
+/// A FilterExpression may not look inside a key attribute (`keys` are the key attributes of
+/// what is read); a Query's may not use them at all (they belong in the key condition).
+fn check_filter_keys(
+    p: &Params,
+    opts: &ReadOptions,
+    keys: &[&str],
+    query: bool,
+) -> Result<(), ApiError> {
+    let Some(filter) = opts.filter.as_ref().filter(|_| p.has("FilterExpression")) else {
+        return Ok(());
+    };
+    for path in filter.paths() {
+        let Some(name) = path.top_level().filter(|n| keys.contains(n)) else {
+            continue;
+        };
+        if path.elements().len() > 1 {
+            return Err(ApiError::validation(format!(
+                "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: {name}"
+            )));
+        }
+        if query {
+            return Err(ApiError::validation(format!(
+                "Filter Expression can only contain non-primary key attributes: Primary key attribute: {name}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Segment and TotalSegments of a parallel scan, checked as DynamoDB does.
@@ -340,13 +420,17 @@ fn segments(p: &Params) -> Result<(i64, i64), ApiError> {
 }
 
 fn find_index<'s>(s: &'s TableSchema, p: &Params) -> Result<Option<&'s IndexSchema>, ApiError> {
-    let Some(name) = p.str("IndexName")? else { return Ok(None) };
+    let Some(name) = p.str("IndexName")? else {
+        return Ok(None);
+    };
     let mut c = Constraints::default();
     table_def::check_table_name(&mut c, Some(name), "indexName");
     c.check()?;
-    s.index(name)
-        .map(Some)
-        .ok_or_else(|| ApiError::validation(format!("The table does not have the specified index: {name}")))
+    s.index(name).map(Some).ok_or_else(|| {
+        ApiError::validation(format!(
+            "The table does not have the specified index: {name}"
+        ))
+    })
 }
 
 pub(super) fn scan(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, ApiError> {
@@ -361,7 +445,27 @@ pub(super) fn scan(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, 
     if let Some(ix) = find_index(s, p)? {
         opts.on_index(s, ix)?;
     }
+    let table_keys: Vec<&str> = std::iter::once(s.key.hash.name.as_str())
+        .chain(s.key.range.as_ref().map(|r| r.name.as_str()))
+        .collect();
+    check_filter_keys(p, &opts, &table_keys, false)?;
     let mut resume = start_key(p, s, opts.source)?;
+    // A start key must lie in the segment being scanned.
+    let start_hash = match &resume {
+        Some(Resume::Table((pk, _))) | Some(Resume::Index(pk, _, _, _)) => {
+            Some(items::partition_hash(pk))
+        }
+        None => None,
+    };
+    if let (Some(h), Some(seg), Some(total)) =
+        (start_hash, p.int("Segment")?, p.int("TotalSegments")?)
+    {
+        if h < h_range.0 || h >= h_range.1 {
+            return Err(invalid_start(&format!(
+                "Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: {total} Segment: {seg}"
+            )));
+        }
+    }
     let mut page = Page::new(&opts, s, limit);
     loop {
         let want = page.want();
@@ -385,14 +489,21 @@ pub(super) fn scan(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, 
             }
             Source::Index(ix) => {
                 let after = match &resume {
-                    Some(Resume::Index(a, b, c, d)) => Some((a.as_slice(), b.as_slice(), c.as_slice(), d.as_slice())),
+                    Some(Resume::Index(a, b, c, d)) => {
+                        Some((a.as_slice(), b.as_slice(), c.as_slice(), d.as_slice()))
+                    }
                     _ => None,
                 };
                 let rows = indexes::scan(sql, &ix.name, h_range, after, want)?;
                 let n = rows.len();
                 let mut stopped = false;
                 for row in rows {
-                    resume = Some(Resume::Index(row.ipk.clone(), row.isk.clone(), row.tpk.clone(), row.tsk.clone()));
+                    resume = Some(Resume::Index(
+                        row.ipk.clone(),
+                        row.isk.clone(),
+                        row.tpk.clone(),
+                        row.tsk.clone(),
+                    ));
                     let (item, size) = index_item(sql, &opts, row)?;
                     if page.push(&item, size) {
                         stopped = true;
@@ -442,36 +553,56 @@ pub(super) fn query(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value,
     };
     let mut opts = ReadOptions::parse(p, &mut ctx, true)?;
     xp.check_used(&ctx, p)?;
+    // Legacy KeyConditions are checked on their own before the key schema is known.
+    let legacy_keys = match parsed {
+        Some(_) => None,
+        None => Some(legacy::KeyConditions::parse(p)?),
+    };
     let s = schema(t)?;
     let index = find_index(s, p)?;
     if let Some(ix) = index {
         opts.on_index(s, ix)?;
     }
+    let source_keys: Vec<&str> = match index {
+        Some(ix) => ix.key_names().collect(),
+        None => std::iter::once(s.key.hash.name.as_str())
+            .chain(s.key.range.as_ref().map(|r| r.name.as_str()))
+            .collect(),
+    };
+    check_filter_keys(p, &opts, &source_keys, true)?;
     // The key the condition is on: the table's, or the index's.
     let (hash, range): (&[KeyAttr], Option<&KeyAttr>) = match index {
         Some(ix) => (&ix.hash, ix.range.first()),
         None => (std::slice::from_ref(&s.key.hash), s.key.range.as_ref()),
     };
-    if hash.len() != 1 || index.is_some_and(|ix| ix.range.len() > 1) {
-        return Err(ApiError::validation(
-            "Query on an index with a multi-attribute key is not supported yet",
-        ));
-    }
-    let hash = &hash[0];
-    let cond = match parsed {
-        Some(k) => k.extract(&hash.name, range.map(|r| r.name.as_str()))?,
-        None => legacy::key_conditions(p, &hash.name, range.map(|r| r.name.as_str()))?,
-    };
-    keys::check_key_value_size(true, &cond.hash_value)?;
-    if let Some(rc) = &cond.range {
-        for v in rc.values() {
-            keys::check_key_value_size(false, v)?;
+    let (pk, sort) = match index.filter(|ix| ix.hash.len() != 1 || ix.range.len() > 1) {
+        Some(ix) => multi_key_range(ix, parsed.as_ref(), legacy_keys.as_ref())?,
+        None => {
+            let hash = hash
+                .first()
+                .ok_or_else(|| ApiError::internal("key schema without a partition key"))?;
+            let range_name = range.map(|r| r.name.as_str());
+            let cond = match (&parsed, &legacy_keys) {
+                (Some(k), _) => k.extract(&hash.name, range_name)?,
+                (None, Some(l)) => l.extract(&hash.name, range_name)?,
+                (None, None) => return Err(ApiError::internal("query without a key condition")),
+            };
+            keys::check_key_value_size(true, &cond.hash_value)?;
+            if let Some(rc) = &cond.range {
+                for v in rc.values() {
+                    keys::check_key_value_size(false, v)?;
+                }
+            }
+            let pk = encode_key_value(hash.ty, &cond.hash_value)?;
+            let sort = match (&cond.range, range) {
+                (Some(rc), Some(attr)) => sort_range(attr.ty, rc)?,
+                _ => SortRange {
+                    lo: Bound::Unbounded,
+                    hi: Bound::Unbounded,
+                },
+            };
+            (pk, sort)
         }
-    }
-    let pk = encode_key_value(hash.ty, &cond.hash_value)?;
-    let sort = match (&cond.range, range) {
-        (Some(rc), Some(attr)) => sort_range(attr.ty, rc)?,
-        _ => SortRange { lo: Bound::Unbounded, hi: Bound::Unbounded },
     };
     let resume = start_key(p, s, opts.source)?;
     let mut page = Page::new(&opts, s, limit);
@@ -492,7 +623,11 @@ pub(super) fn query(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value,
                 let n = rows.len();
                 for row in rows {
                     let sk = row.sk.clone();
-                    if forward { lo = Bound::Excluded(sk) } else { hi = Bound::Excluded(sk) }
+                    if forward {
+                        lo = Bound::Excluded(sk)
+                    } else {
+                        hi = Bound::Excluded(sk)
+                    }
                     if page.push(&row.item, row.size) {
                         return Ok(page.finish(true));
                     }
@@ -509,8 +644,19 @@ pub(super) fn query(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value,
             };
             loop {
                 let want = page.want();
-                let r = after.as_ref().map(|(a, b, c)| (a.as_slice(), b.as_slice(), c.as_slice()));
-                let rows = indexes::range(sql, &ix.name, &pk, as_ref(&lo), as_ref(&hi), forward, r, want)?;
+                let r = after
+                    .as_ref()
+                    .map(|(a, b, c)| (a.as_slice(), b.as_slice(), c.as_slice()));
+                let rows = indexes::range(
+                    sql,
+                    &ix.name,
+                    &pk,
+                    as_ref(&lo),
+                    as_ref(&hi),
+                    forward,
+                    r,
+                    want,
+                )?;
                 let n = rows.len();
                 for row in rows {
                     after = Some((row.isk.clone(), row.tpk.clone(), row.tsk.clone()));
@@ -527,6 +673,134 @@ pub(super) fn query(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value,
     }
 }
 
+/// The index partition key and sort-key range of a Query on an index with a
+/// multi-attribute key: equality on every partition-key attribute, conditions on a left
+/// prefix of the sort-key attributes.
+fn multi_key_range(
+    ix: &IndexSchema,
+    parsed: Option<&KeyConditionExpr>,
+    legacy_keys: Option<&legacy::KeyConditions>,
+) -> Result<(Vec<u8>, SortRange), ApiError> {
+    let hash: Vec<&str> = ix.hash.iter().map(|a| a.name.as_str()).collect();
+    let range: Vec<&str> = ix.range.iter().map(|a| a.name.as_str()).collect();
+    let cond = match (parsed, legacy_keys) {
+        (Some(k), _) => k.extract_multi(&hash, &range)?,
+        (None, Some(l)) => l.extract_multi(&hash, &range)?,
+        (None, None) => return Err(ApiError::internal("query without a key condition")),
+    };
+    let (hash_values, range_values) = cond.values();
+    for v in &hash_values {
+        keys::check_key_value_size(true, v)?;
+    }
+    for v in &range_values {
+        keys::check_key_value_size(false, v)?;
+    }
+    let pk = indexes::encode_values(&ix.hash, &hash_values).ok_or_else(mismatch)?;
+    Ok((pk, composite_sort_range(&ix.range, &cond.range)?))
+}
+
+/// The encoded index sort-key range for conditions on the leading sort-key attributes
+/// (equalities, then at most one range condition). A composite key is each component
+/// escaped (0x00 → 0x00 0xFF) and terminated (0x00 0x01), so with P the encoded equal
+/// components and E(v) an escaped component, the keys whose next component is v are exactly
+/// those starting with `P E(v) 00 01`, i.e. `[P E(v) 00 01, P E(v) 00 02)`; smaller
+/// components sort before that range and larger ones after it.
+fn composite_sort_range(
+    attrs: &[KeyAttr],
+    conds: &[RangeCondition],
+) -> Result<SortRange, ApiError> {
+    use Bound::*;
+    let unbounded = SortRange {
+        lo: Unbounded,
+        hi: Unbounded,
+    };
+    if attrs.len() == 1 {
+        // One sort-key attribute: stored as-is, like a table's sort key.
+        return match conds.first() {
+            Some(rc) => sort_range(attrs[0].ty, rc),
+            None => Ok(unbounded),
+        };
+    }
+    let Some((last, eqs)) = conds.split_last() else {
+        return Ok(unbounded);
+    };
+    let eq_values = eqs
+        .iter()
+        .map(|c| match c {
+            RangeCondition::Eq(v) => Some(v),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| {
+            ApiError::internal("a range condition before the last sort-key condition")
+        })?;
+    let k = eq_values.len();
+    let attr = attrs
+        .get(k)
+        .ok_or_else(|| ApiError::internal("more sort-key conditions than attributes"))?;
+    let prefix = indexes::composite_prefix(&attrs[..k], &eq_values).ok_or_else(mismatch)?;
+    // `P E(v) 00 01`: where the keys whose component k is v start.
+    let component = |v: &AttributeValue| -> Result<Vec<u8>, ApiError> {
+        let mut values = eq_values.clone();
+        values.push(v);
+        indexes::composite_prefix(&attrs[..=k], &values).ok_or_else(mismatch)
+    };
+    // Just past every key whose component k is v: the terminator's 0x01 becomes 0x02.
+    let past = |v: &AttributeValue| -> Result<Vec<u8>, ApiError> {
+        let c = component(v)?;
+        keycode::prefix_successor(&c)
+            .ok_or_else(|| ApiError::internal("composite key without terminator"))
+    };
+    let (base_lo, base_hi) = if prefix.is_empty() {
+        (Unbounded, Unbounded)
+    } else {
+        let hi = keycode::prefix_successor(&prefix).map_or(Unbounded, Excluded);
+        (Included(prefix.clone()), hi)
+    };
+    Ok(match last {
+        RangeCondition::Eq(v) => SortRange {
+            lo: Included(component(v)?),
+            hi: Excluded(past(v)?),
+        },
+        RangeCondition::Lt(v) => SortRange {
+            lo: base_lo,
+            hi: Excluded(component(v)?),
+        },
+        RangeCondition::Le(v) => SortRange {
+            lo: base_lo,
+            hi: Excluded(past(v)?),
+        },
+        RangeCondition::Gt(v) => SortRange {
+            lo: Included(past(v)?),
+            hi: base_hi,
+        },
+        RangeCondition::Ge(v) => SortRange {
+            lo: Included(component(v)?),
+            hi: base_hi,
+        },
+        RangeCondition::Between(a, b) => SortRange {
+            lo: Included(component(a)?),
+            hi: Excluded(past(b)?),
+        },
+        RangeCondition::BeginsWith(s) => {
+            if attr.ty == KeyType::N {
+                return Err(ApiError::validation(format!(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: {}",
+                    s.type_name()
+                )));
+            }
+            // `P E(s)`: the component without its terminator.
+            let mut start = component(s)?;
+            start.truncate(start.len().saturating_sub(2));
+            let hi = keycode::prefix_successor(&start).map_or(Unbounded, Excluded);
+            SortRange {
+                lo: Included(start),
+                hi,
+            }
+        }
+    })
+}
+
 fn mismatch() -> ApiError {
     ApiError::invalid_param("Condition parameter type does not match schema type")
 }
@@ -540,12 +814,30 @@ fn sort_range(ty: KeyType, rc: &RangeCondition) -> Result<SortRange, ApiError> {
     use Bound::*;
     let enc = |v: &AttributeValue| encode_key_value(ty, v);
     Ok(match rc {
-        RangeCondition::Eq(v) => SortRange { lo: Included(enc(v)?), hi: Included(enc(v)?) },
-        RangeCondition::Lt(v) => SortRange { lo: Unbounded, hi: Excluded(enc(v)?) },
-        RangeCondition::Le(v) => SortRange { lo: Unbounded, hi: Included(enc(v)?) },
-        RangeCondition::Gt(v) => SortRange { lo: Excluded(enc(v)?), hi: Unbounded },
-        RangeCondition::Ge(v) => SortRange { lo: Included(enc(v)?), hi: Unbounded },
-        RangeCondition::Between(a, b) => SortRange { lo: Included(enc(a)?), hi: Included(enc(b)?) },
+        RangeCondition::Eq(v) => SortRange {
+            lo: Included(enc(v)?),
+            hi: Included(enc(v)?),
+        },
+        RangeCondition::Lt(v) => SortRange {
+            lo: Unbounded,
+            hi: Excluded(enc(v)?),
+        },
+        RangeCondition::Le(v) => SortRange {
+            lo: Unbounded,
+            hi: Included(enc(v)?),
+        },
+        RangeCondition::Gt(v) => SortRange {
+            lo: Excluded(enc(v)?),
+            hi: Unbounded,
+        },
+        RangeCondition::Ge(v) => SortRange {
+            lo: Included(enc(v)?),
+            hi: Unbounded,
+        },
+        RangeCondition::Between(a, b) => SortRange {
+            lo: Included(enc(a)?),
+            hi: Included(enc(b)?),
+        },
         RangeCondition::BeginsWith(prefix) => {
             if ty == KeyType::N {
                 return Err(ApiError::validation(format!(
@@ -558,8 +850,10 @@ fn sort_range(ty: KeyType, rc: &RangeCondition) -> Result<SortRange, ApiError> {
                 Some(succ) => Excluded(succ),
                 None => Unbounded,
             };
-            SortRange { lo: Included(p), hi }
+            SortRange {
+                lo: Included(p),
+                hi,
+            }
         }
     })
 }
-

@@ -20,7 +20,12 @@ pub(super) fn live(sql: &dyn Sql, s: &TableSchema, status: &'static str) -> Resu
             Ok((ix.name.clone(), c, b))
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(Live { status, item_count, size_bytes, indexes })
+    Ok(Live {
+        status,
+        item_count,
+        size_bytes,
+        indexes,
+    })
 }
 
 pub(super) fn create(
@@ -105,13 +110,21 @@ fn throughput(raw: &Value, at: &str) -> Result<Throughput, ApiError> {
         }
     }
     c.check()?;
-    Ok(Throughput { read: r.unwrap_or(1), write: w.unwrap_or(1) })
+    Ok(Throughput {
+        read: r.unwrap_or(1),
+        write: w.unwrap_or(1),
+    })
 }
 
 /// UpdateTable: billing and throughput, new attribute definitions, and global secondary
 /// index creation (backfilled in the background), deletion and throughput updates. The new
 /// schema is logged as one `TableUpdated` record.
-pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
+pub(super) fn update(
+    t: &mut TableObject,
+    sql: &dyn Sql,
+    p: &Params,
+    now_ms: i64,
+) -> Result<Value, ApiError> {
     let name = table_def::table_name(p)?;
     if !UPDATE_MEMBERS.iter().any(|m| p.has(m)) {
         return Err(ApiError::validation(
@@ -121,12 +134,24 @@ pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64
     let billing = p.str("BillingMode")?;
     if let Some(b) = billing.filter(|b| *b != "PROVISIONED" && *b != "PAY_PER_REQUEST") {
         let mut c = Constraints::default();
-        c.fail(Some(b), "billingMode", "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]");
+        c.fail(
+            Some(b),
+            "billingMode",
+            "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]",
+        );
         c.check()?;
     }
-    let requested_tp = p.raw("ProvisionedThroughput").map(|r| throughput(r, "provisionedThroughput")).transpose()?;
+    let requested_tp = p
+        .raw("ProvisionedThroughput")
+        .map(|r| throughput(r, "provisionedThroughput"))
+        .transpose()?;
     let mut new_defs = Vec::new();
-    for (i, d) in p.array("AttributeDefinitions")?.into_iter().flatten().enumerate() {
+    for (i, d) in p
+        .array("AttributeDefinitions")?
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let d = Params::new(d)?;
         let (n, ty) = (d.str("AttributeName")?, d.str("AttributeType")?);
         let ty = match ty {
@@ -135,14 +160,24 @@ pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64
             Some("B") => KeyType::B,
             other => {
                 let mut c = Constraints::default();
-                c.fail(other, &format!("attributeDefinitions.{}.member.attributeType", i + 1), "Member must satisfy enum value set: [B, N, S]");
+                c.fail(
+                    other,
+                    &format!("attributeDefinitions.{}.member.attributeType", i + 1),
+                    "Member must satisfy enum value set: [B, N, S]",
+                );
                 c.check()?;
                 KeyType::S
             }
         };
-        new_defs.push(KeyAttr { name: n.unwrap_or_default().to_owned(), ty });
+        new_defs.push(KeyAttr {
+            name: n.unwrap_or_default().to_owned(),
+            ty,
+        });
     }
-    let old = t.schema.clone().ok_or_else(|| ApiError::table_not_found(&name))?;
+    let old = t
+        .schema
+        .clone()
+        .ok_or_else(|| ApiError::table_not_found(&name))?;
     let mut s = old.clone();
 
     // Billing mode and table throughput.
@@ -190,12 +225,17 @@ pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64
 
     if let Some(updates) = p.array("GlobalSecondaryIndexUpdates")? {
         if updates.is_empty() {
-            return Err(ApiError::invalid_param("List of GlobalSecondaryIndexUpdates is empty"));
+            return Err(ApiError::invalid_param(
+                "List of GlobalSecondaryIndexUpdates is empty",
+            ));
         }
         let mut touched: Vec<String> = Vec::new();
         for (i, u) in updates.iter().enumerate() {
             let up = Params::new(u)?;
-            let actions = ["Create", "Update", "Delete"].iter().filter(|a| up.has(a)).count();
+            let actions = ["Create", "Update", "Delete"]
+                .iter()
+                .filter(|a| up.has(a))
+                .count();
             if actions == 0 {
                 return Err(ApiError::invalid_param(
                     "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null",
@@ -206,11 +246,16 @@ pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64
                     "Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object",
                 ));
             }
-            let ix_name = |raw: &Value| Params::new(raw).and_then(|x| Ok(x.str("IndexName")?.unwrap_or_default().to_owned()));
+            let ix_name = |raw: &Value| {
+                Params::new(raw)
+                    .and_then(|x| Ok(x.str("IndexName")?.unwrap_or_default().to_owned()))
+            };
             if let Some(raw) = up.raw("Create") {
                 let mut ix = table_def::parse_index(raw, IndexKind::Global, i, &s.billing_mode)?;
                 if s.index(&ix.name).is_some() {
-                    return Err(ApiError::validation("Attempting to create an index which already exists"));
+                    return Err(ApiError::validation(
+                        "Attempting to create an index which already exists",
+                    ));
                 }
                 for a in ix.hash.iter_mut().chain(ix.range.iter_mut()) {
                     match s.attributes.iter().find(|d| d.name == a.name) {
@@ -223,7 +268,12 @@ pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64
                         }
                     }
                 }
-                if s.indexes.iter().filter(|i| i.kind == IndexKind::Global).count() >= table_def::MAX_GSIS {
+                if s.indexes
+                    .iter()
+                    .filter(|i| i.kind == IndexKind::Global)
+                    .count()
+                    >= table_def::MAX_GSIS
+                {
                     return Err(ApiError::new(
                         ErrorKind::LimitExceeded,
                         format!("Subscriber limit exceeded: Number of global secondary indexes exceeds the per-table limit of {}", table_def::MAX_GSIS),
@@ -235,9 +285,16 @@ pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64
             } else if let Some(raw) = up.raw("Delete") {
                 let n = ix_name(raw)?;
                 match s.index(&n).map(|i| i.kind) {
-                    None => return Err(ApiError::new(ErrorKind::ResourceNotFound, format!("Requested resource not found: Index: {n} not found"))),
+                    None => {
+                        return Err(ApiError::new(
+                            ErrorKind::ResourceNotFound,
+                            format!("Requested resource not found: Index: {n} not found"),
+                        ))
+                    }
                     Some(IndexKind::Local) => {
-                        return Err(ApiError::validation(format!("Cannot delete an index that is not a GlobalSecondaryIndex: {n}")))
+                        return Err(ApiError::validation(format!(
+                            "Cannot delete an index that is not a GlobalSecondaryIndex: {n}"
+                        )))
                     }
                     Some(IndexKind::Global) => s.indexes.retain(|i| i.name != n),
                 }
@@ -245,11 +302,26 @@ pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64
             } else if let Some(raw) = up.raw("Update") {
                 let n = ix_name(raw)?;
                 let up = Params::new(raw)?;
-                let tp = up.raw("ProvisionedThroughput").map(|r| throughput(r, "globalSecondaryIndexUpdates.member.update.provisionedThroughput")).transpose()?;
+                let tp = up
+                    .raw("ProvisionedThroughput")
+                    .map(|r| {
+                        throughput(
+                            r,
+                            "globalSecondaryIndexUpdates.member.update.provisionedThroughput",
+                        )
+                    })
+                    .transpose()?;
                 let billing = s.billing_mode.clone();
-                let ix = s.index_mut(&n).ok_or_else(|| ApiError::new(ErrorKind::ResourceNotFound, format!("Requested resource not found: Index: {n} not found")))?;
+                let ix = s.index_mut(&n).ok_or_else(|| {
+                    ApiError::new(
+                        ErrorKind::ResourceNotFound,
+                        format!("Requested resource not found: Index: {n} not found"),
+                    )
+                })?;
                 if ix.kind == IndexKind::Local {
-                    return Err(ApiError::validation(format!("Cannot update an index that is not a GlobalSecondaryIndex: {n}")));
+                    return Err(ApiError::validation(format!(
+                        "Cannot update an index that is not a GlobalSecondaryIndex: {n}"
+                    )));
                 }
                 match (billing.as_str(), tp) {
                     ("PAY_PER_REQUEST", Some(_)) => {
@@ -265,7 +337,11 @@ pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64
                 touched.push(n);
             }
         }
-        if let Some(dup) = touched.iter().enumerate().find(|(i, n)| touched[..*i].contains(n)) {
+        if let Some(dup) = touched
+            .iter()
+            .enumerate()
+            .find(|(i, n)| touched[..*i].contains(n))
+        {
             return Err(ApiError::invalid_param(format!(
                 "Only one global secondary index update per index is allowed simultaneously. Index: {}",
                 dup.1
@@ -274,15 +350,24 @@ pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64
     }
     // StreamSpecification: enabling opens a new stream whose shard starts after this
     // update's record; disabling closes it (see streams::update_table).
-    if crate::streams::update_table(p, &mut s, t.next_lsn(), now_ms)? && p.has("GlobalSecondaryIndexUpdates") {
+    if crate::streams::update_table(p, &mut s, t.next_lsn(), now_ms)?
+        && p.has("GlobalSecondaryIndexUpdates")
+    {
         return Err(ApiError::invalid_param(
             "You cannot create or delete index while changing stream status",
         ));
     }
     // Switching to provisioned billing needs throughput for every global index too.
     if s.billing_mode == "PROVISIONED" && old.billing_mode != "PROVISIONED" {
-        if let Some(ix) = s.indexes.iter().find(|i| i.kind == IndexKind::Global && i.throughput.is_none()) {
-            return Err(ApiError::invalid_param(format!("ProvisionedThroughput must be specified for index: {}", ix.name)));
+        if let Some(ix) = s
+            .indexes
+            .iter()
+            .find(|i| i.kind == IndexKind::Global && i.throughput.is_none())
+        {
+            return Err(ApiError::invalid_param(format!(
+                "ProvisionedThroughput must be specified for index: {}",
+                ix.name
+            )));
         }
     }
     if s.billing_mode == "PAY_PER_REQUEST" {
@@ -293,7 +378,11 @@ pub(super) fn update(t: &mut TableObject, sql: &dyn Sql, p: &Params, now_ms: i64
     // Only definitions some key still uses are kept.
     let used: Vec<String> = std::iter::once(s.key.hash.name.clone())
         .chain(s.key.range.iter().map(|r| r.name.clone()))
-        .chain(s.indexes.iter().flat_map(|i| i.key_names().map(str::to_owned).collect::<Vec<_>>()))
+        .chain(
+            s.indexes
+                .iter()
+                .flat_map(|i| i.key_names().map(str::to_owned).collect::<Vec<_>>()),
+        )
         .collect();
     s.attributes.retain(|a| used.contains(&a.name));
 

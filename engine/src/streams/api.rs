@@ -92,7 +92,14 @@ pub(crate) fn check_arn_members<'a>(op: Op, p: &Params<'a>) -> Result<&'a str, A
                 }
                 _ => {}
             }
-            length(&mut c, p.str("SequenceNumber")?, "sequenceNumber", 21, 40, false);
+            length(
+                &mut c,
+                p.str("SequenceNumber")?,
+                "sequenceNumber",
+                21,
+                40,
+                false,
+            );
         }
         _ => {
             limit(&mut c, p.int("Limit")?, 100);
@@ -209,7 +216,8 @@ fn ts_at(sql: &dyn Sql, lsn: u64) -> Result<Option<i64>, ApiError> {
 /// The first LSN in `lo ..= hi` whose record is not older than `cutoff` (`hi + 1` if none),
 /// by binary search (record times do not decrease along the log).
 fn first_untrimmed(sql: &dyn Sql, lo: u64, hi: u64, cutoff: i64) -> Result<u64, ApiError> {
-    let fresh = |lsn| -> Result<bool, ApiError> { Ok(ts_at(sql, lsn)?.is_none_or(|ts| ts >= cutoff)) };
+    let fresh =
+        |lsn| -> Result<bool, ApiError> { Ok(ts_at(sql, lsn)?.is_none_or(|ts| ts >= cutoff)) };
     if lo > hi || fresh(lo)? {
         return Ok(lo);
     }
@@ -314,7 +322,10 @@ pub(crate) fn get_records(
     }
     let (s, st) = find_stream(t, &it.stream_arn, now_ms)?;
     let sh = find_shard(st, &it.shard_id, now_ms).ok_or_else(|| {
-        ApiError::new(ErrorKind::ResourceNotFound, "Invalid ShardId in ShardIterator")
+        ApiError::new(
+            ErrorKind::ResourceNotFound,
+            "Invalid ShardId in ShardIterator",
+        )
     })?;
     let end = sh.last_lsn.unwrap_or(u64::MAX);
     let cutoff = now_ms - RETENTION_MS;

@@ -78,7 +78,9 @@ mod tests {
     #[test]
     fn round_trip_and_tamper() {
         let it = ShardIterator {
-            stream_arn: "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-11-27T14:00:00.123".into(),
+            stream_arn:
+                "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-11-27T14:00:00.123"
+                    .into(),
             shard_id: "shardId-00000001795788000123-0a1b2c3d".into(),
             position: 42,
             issued_ms: 1_795_788_000_123,
@@ -95,6 +97,9 @@ mod tests {
         let mut chars: Vec<char> = s.chars().collect();
         let i = chars.len() - 3;
         chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
-        assert_eq!(ShardIterator::decode(&chars.into_iter().collect::<String>()), None);
+        assert_eq!(
+            ShardIterator::decode(&chars.into_iter().collect::<String>()),
+            None
+        );
     }
 }

@@ -89,7 +89,13 @@ fn shard_id(table_id: &str, label: &str, first_lsn: u64, created_ms: i64) -> Str
     format!("shardId-{:020}-{:08x}", created_ms.max(0), h.finalize())
 }
 
-fn new_shard(table_id: &str, label: &str, parent: Option<String>, lsn: u64, now_ms: i64) -> ShardState {
+fn new_shard(
+    table_id: &str,
+    label: &str,
+    parent: Option<String>,
+    lsn: u64,
+    now_ms: i64,
+) -> ShardState {
     ShardState {
         id: shard_id(table_id, label, lsn + 1, now_ms),
         parent,
@@ -153,7 +159,8 @@ fn prune(streams: &mut Streams, now_ms: i64) {
         i == n || st.disabled_ms.is_none_or(|d| d >= horizon)
     });
     for st in &mut streams.streams {
-        st.shards.retain(|sh| sh.closed_ms.is_none_or(|c| c >= horizon));
+        st.shards
+            .retain(|sh| sh.closed_ms.is_none_or(|c| c >= horizon));
     }
 }
 
@@ -194,7 +201,10 @@ fn spec(p: &Params) -> Result<Option<(bool, Option<StreamViewType>)>, ApiError> 
         );
     }
     c.check()?;
-    Ok(Some((enabled.unwrap_or(false), parsed.and_then(|(_, t)| t))))
+    Ok(Some((
+        enabled.unwrap_or(false),
+        parsed.and_then(|(_, t)| t),
+    )))
 }
 
 /// CreateTable's StreamSpecification, validated: the view type of a stream to enable.
@@ -213,7 +223,12 @@ pub(crate) fn create_spec(p: &Params) -> Result<Option<StreamViewType>, ApiError
 
 /// CreateTable: opens the stream the request asks for in `s`, whose `TableCreated` record
 /// will be logged as `lsn`.
-pub(crate) fn on_create(p: &Params, s: &mut TableSchema, lsn: u64, now_ms: i64) -> Result<(), ApiError> {
+pub(crate) fn on_create(
+    p: &Params,
+    s: &mut TableSchema,
+    lsn: u64,
+    now_ms: i64,
+) -> Result<(), ApiError> {
     if let Some(view) = create_spec(p)? {
         open(s, view, lsn, now_ms);
     }
@@ -223,7 +238,12 @@ pub(crate) fn on_create(p: &Params, s: &mut TableSchema, lsn: u64, now_ms: i64) 
 /// UpdateTable's StreamSpecification: validates it (shape, then against the table) and
 /// applies it to `s`, the new schema, whose `TableUpdated` record will be logged as `lsn`.
 /// Returns whether the request had a StreamSpecification.
-pub(crate) fn update_table(p: &Params, s: &mut TableSchema, lsn: u64, now_ms: i64) -> Result<bool, ApiError> {
+pub(crate) fn update_table(
+    p: &Params,
+    s: &mut TableSchema,
+    lsn: u64,
+    now_ms: i64,
+) -> Result<bool, ApiError> {
     let Some((enabled, view)) = spec(p)? else {
         return Ok(false);
     };
@@ -274,11 +294,18 @@ pub(crate) fn rollover_due(t: &TableObject) -> Option<i64> {
     let st = t.schema.as_ref()?.stream.as_ref()?.enabled()?;
     let sh = st.open_shard()?;
     // An empty shard is not rolled over; a write will make the host tick again.
-    (t.next_lsn() > sh.first_lsn).then(|| sh.created_ms.saturating_add(t.cfg.stream_shard_rollover_ms.max(1)))
+    (t.next_lsn() > sh.first_lsn).then(|| {
+        sh.created_ms
+            .saturating_add(t.cfg.stream_shard_rollover_ms.max(1))
+    })
 }
 
 /// Closes the open shard and opens its child, as one logged `TableUpdated`.
-pub(crate) fn rollover_step(t: &mut TableObject, sql: &dyn Sql, now_ms: i64) -> Result<(), ApiError> {
+pub(crate) fn rollover_step(
+    t: &mut TableObject,
+    sql: &dyn Sql,
+    now_ms: i64,
+) -> Result<(), ApiError> {
     let Some(mut s) = t.schema.clone() else {
         return Ok(());
     };
@@ -298,7 +325,11 @@ pub(crate) fn rollover_step(t: &mut TableObject, sql: &dyn Sql, now_ms: i64) -> 
     st.shards.push(child);
     prune(streams, now_ms);
     let schema_json = serde_json::to_string(&s).map_err(ApiError::internal)?;
-    t.commit(sql, now_ms, extenddo_log::Event::TableUpdated { schema_json })
+    t.commit(
+        sql,
+        now_ms,
+        extenddo_log::Event::TableUpdated { schema_json },
+    )
 }
 
 /// The table a Streams request is about (DescribeStream and GetShardIterator name it in
@@ -309,7 +340,8 @@ pub(crate) fn route(op: Op, p: &Params) -> Result<String, ApiError> {
         Op::GetRecords => {
             let it = api::iterator_member(p)?;
             let decoded = ShardIterator::decode(it).ok_or_else(api::invalid_iterator)?;
-            let (table, _) = parse_stream_arn(&decoded.stream_arn).ok_or_else(api::invalid_iterator)?;
+            let (table, _) =
+                parse_stream_arn(&decoded.stream_arn).ok_or_else(api::invalid_iterator)?;
             Ok(table.to_owned())
         }
         _ => {
@@ -344,8 +376,16 @@ mod tests {
             arn,
             "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/2026-11-27T14:00:00.123"
         );
-        assert_eq!(parse_stream_arn(&arn), Some(("Music", "2026-11-27T14:00:00.123")));
-        for bad in ["", "arn:aws:s3:::x", "arn:aws:dynamodb:r:a:table/Music", "arn:aws:dynamodb:r:a:table//stream/x"] {
+        assert_eq!(
+            parse_stream_arn(&arn),
+            Some(("Music", "2026-11-27T14:00:00.123"))
+        );
+        for bad in [
+            "",
+            "arn:aws:s3:::x",
+            "arn:aws:dynamodb:r:a:table/Music",
+            "arn:aws:dynamodb:r:a:table//stream/x",
+        ] {
             assert_eq!(parse_stream_arn(bad), None, "{bad}");
         }
     }

@@ -1,0 +1,289 @@
+//! Entry points shared by the cargo-fuzz targets (`fuzz/`) and the corpus replay test
+//! (`engine/tests/fuzz_corpus.rs`), so CI replays the saved corpus through exactly the code
+//! the fuzzer ran. Every function must return normally on any input: a panic is a bug (the
+//! Worker host hangs a request that panics).
+//!
+//! `request_decode` needs SQLite storage, which this crate only has behind the host's
+//! feature; callers hand it a constructor (`Sqlite::in_memory` natively).
+
+use std::collections::HashMap;
+
+use extenddo_log::Sql;
+use serde_json::{json, Value};
+
+use crate::catalog::{Catalog, CatalogRequest};
+use crate::error::{ApiError, ErrorKind};
+use crate::flow::{Action, Flow, HttpRequest, Response};
+use crate::op::TableRequest;
+use crate::table::{execute_absent, TableObject};
+use crate::wire;
+use crate::Config;
+
+/// Opens a fresh, empty SQL database (one per table object, one for the catalog).
+pub type OpenSql = fn() -> Box<dyn Sql>;
+
+/// The targets a fuzz input picks from (see [`requests`]).
+pub const TARGETS: [&str; 21] = [
+    "DynamoDB_20120810.PutItem",
+    "DynamoDB_20120810.GetItem",
+    "DynamoDB_20120810.UpdateItem",
+    "DynamoDB_20120810.DeleteItem",
+    "DynamoDB_20120810.Query",
+    "DynamoDB_20120810.Scan",
+    "DynamoDB_20120810.BatchGetItem",
+    "DynamoDB_20120810.BatchWriteItem",
+    "DynamoDB_20120810.CreateTable",
+    "DynamoDB_20120810.UpdateTable",
+    "DynamoDB_20120810.DescribeTable",
+    "DynamoDB_20120810.DeleteTable",
+    "DynamoDB_20120810.ListTables",
+    "DynamoDB_20120810.UpdateTimeToLive",
+    "DynamoDB_20120810.DescribeTimeToLive",
+    "DynamoDB_20120810.DescribeLimits",
+    "DynamoDB_20120810.DescribeEndpoints",
+    "DynamoDBStreams_20120810.ListStreams",
+    "DynamoDBStreams_20120810.DescribeStream",
+    "DynamoDBStreams_20120810.GetShardIterator",
+    "DynamoDBStreams_20120810.GetRecords",
+];
+
+/// The table every `request_decode` run starts with (the fuzzer learns its name from the
+/// seed corpus): a sort key, a local index, a global index with a multi-attribute key, a
+/// stream.
+pub const FIXTURE_TABLE: &str = "fuzz";
+
+const NOW: i64 = 1_700_000_000_000;
+/// An `Authorization` header of the shape the engine accepts.
+const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00";
+const MAX_REQUESTS: usize = 8;
+const MAX_FLOW_STEPS: usize = 10_000;
+
+/// A host over in-memory storage: the catalog and one database per table object, driven
+/// through [`Flow`] as the native and Worker hosts drive it.
+pub struct Host {
+    cfg: Config,
+    open: OpenSql,
+    catalog: Box<dyn Sql>,
+    /// Table objects by table id.
+    tables: HashMap<String, (Box<dyn Sql>, TableObject)>,
+    now: i64,
+}
+
+impl Host {
+    pub fn new(open: OpenSql) -> Result<Host, ApiError> {
+        let catalog = open();
+        Catalog::open(&*catalog)?;
+        Ok(Host {
+            cfg: Config {
+                ttl_sweep_delay_ms: 0,
+                backfill_chunk: 2,
+                ..Config::default()
+            },
+            open,
+            catalog,
+            tables: HashMap::new(),
+            now: NOW,
+        })
+    }
+
+    /// Serves one request; the clock advances a second per request.
+    pub fn handle(&mut self, target: Option<&str>, body: &[u8]) -> Response {
+        self.now += 1000;
+        let req = HttpRequest {
+            target,
+            authorization: Some(AUTHORIZATION),
+            host: Some("localhost"),
+            body,
+        };
+        let (mut flow, mut action) = Flow::start(&self.cfg, req, self.now);
+        for _ in 0..MAX_FLOW_STEPS {
+            action = match action {
+                Action::Respond(r) => {
+                    self.tick();
+                    return r;
+                }
+                Action::Catalog(req) => {
+                    let r = Catalog.handle(&*self.catalog, req, self.now);
+                    flow.step(r)
+                }
+                Action::Table { table, request } => {
+                    let r = self.table(&table, request);
+                    flow.step(r)
+                }
+            };
+        }
+        panic!("the request flow did not finish in {MAX_FLOW_STEPS} steps");
+    }
+
+    fn table(&mut self, name: &str, request: TableRequest) -> Result<Value, ApiError> {
+        let lookup = Catalog.handle(
+            &*self.catalog,
+            CatalogRequest::Lookup {
+                name: name.to_owned(),
+            },
+            self.now,
+        );
+        let Some(id) = lookup
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_owned))
+        else {
+            return execute_absent(&self.cfg, request, self.now);
+        };
+        if !self.tables.contains_key(&id) {
+            let sql = (self.open)();
+            let t = TableObject::open(&*sql, self.cfg.clone())?;
+            self.tables.insert(id.clone(), (sql, t));
+        }
+        let (sql, t) = self
+            .tables
+            .get_mut(&id)
+            .ok_or_else(|| ApiError::internal("table object vanished"))?;
+        t.execute(&**sql, vec![request], self.now)
+            .pop()
+            .unwrap_or_else(|| Err(ApiError::internal("no result")))
+    }
+
+    /// Runs due background work (backfills, TTL sweeps, shard rollover) on every table.
+    fn tick(&mut self) {
+        for (sql, t) in self.tables.values_mut() {
+            let _ = t.tick(&**sql, self.now);
+        }
+    }
+}
+
+fn fixture(host: &mut Host) {
+    let create = json!({
+        "TableName": FIXTURE_TABLE,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+            {"AttributeName": "g", "AttributeType": "S"},
+            {"AttributeName": "h", "AttributeType": "N"},
+            {"AttributeName": "b", "AttributeType": "B"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "LocalSecondaryIndexes": [{
+            "IndexName": "lsi",
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "g", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "multi",
+                "KeySchema": [
+                    {"AttributeName": "g", "KeyType": "HASH"},
+                    {"AttributeName": "h", "KeyType": "HASH"},
+                    {"AttributeName": "b", "KeyType": "RANGE"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "byg",
+                "KeySchema": [
+                    {"AttributeName": "g", "KeyType": "HASH"},
+                    {"AttributeName": "h", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["x"]},
+            },
+        ],
+        "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    });
+    host.handle(Some(TARGETS[8]), create.to_string().as_bytes());
+    for (i, g) in ["a", "a\u{0}", "b"].iter().enumerate() {
+        let put = json!({"TableName": FIXTURE_TABLE, "Item": {
+            "pk": {"S": "p"}, "sk": {"N": i.to_string()}, "g": {"S": g}, "h": {"N": "1"},
+            "b": {"B": "AP8="}, "x": {"SS": ["x", "y"]}, "l": {"L": [{"N": "1"}, {"M": {"k": {"S": "v"}}}]},
+        }});
+        host.handle(Some(TARGETS[0]), put.to_string().as_bytes());
+    }
+}
+
+/// Whether a response is a server error, which request input should never cause.
+pub fn is_server_error(r: &Response) -> bool {
+    r.status >= 500 || {
+        let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        body["__type"] == ErrorKind::InternalServerError.type_name()
+    }
+}
+
+/// Splits a fuzz input into requests: NUL-separated chunks (a JSON body holds no raw NUL),
+/// each a target selector byte and the body. Selector `i` (1 ≤ i ≤ 21) names `TARGETS[i - 1]`;
+/// 0xFF sends no target; any other takes the target from the body's first line.
+pub fn requests(data: &[u8]) -> Vec<(Option<String>, &[u8])> {
+    data.split(|b| *b == 0)
+        .take(MAX_REQUESTS)
+        .filter_map(|chunk| {
+            let (&sel, rest) = chunk.split_first()?;
+            if let Some(t) = (sel as usize).checked_sub(1).and_then(|i| TARGETS.get(i)) {
+                return Some((Some((*t).to_string()), rest));
+            }
+            if sel == 0xFF {
+                return Some((None, rest));
+            }
+            let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+            let target = String::from_utf8_lossy(&rest[..end]).into_owned();
+            Some((Some(target), rest.get(end + 1..).unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// Runs the requests of `data` against a fresh host holding the fixture table. Returns the
+/// responses (for callers that check more than "no panic").
+pub fn request_decode(data: &[u8], open: OpenSql) -> Vec<Response> {
+    let Ok(mut host) = Host::new(open) else {
+        return Vec::new();
+    };
+    fixture(&mut host);
+    requests(data)
+        .into_iter()
+        .map(|(target, body)| host.handle(target.as_deref(), body))
+        .collect()
+}
+
+/// Every expression parser, evaluator and projector on the input as text.
+pub fn expressions(data: &[u8]) {
+    crate::expr::fuzz_parse_all(&String::from_utf8_lossy(data));
+}
+
+/// JSON → item → JSON → item must round-trip exactly once it decodes.
+pub fn wire_values(data: &[u8]) {
+    let Ok(v) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let _ = wire::decode_value(&v);
+    let Ok(item) = wire::decode_item(&v) else {
+        return;
+    };
+    let _ = extenddo_log::value::item_size(&item);
+    let encoded = wire::encode_item(&item);
+    let again = wire::decode_item(&encoded).expect("an encoded item decodes");
+    assert_eq!(again, item, "decode(encode(item)) == item");
+    assert_eq!(wire::encode_item(&again), encoded, "encoding is canonical");
+}
+
+/// Frame and segment decoding never panic; a frame wrapped around the input decodes to a
+/// record that re-encodes to the same bytes.
+pub fn log_frames(data: &[u8]) {
+    use extenddo_log::frame::{decode_event, encode_frame};
+    use extenddo_log::{segment, Record};
+    let _ = segment::scan(data);
+    let _ = Record::decode(data);
+    let _ = decode_event(data);
+    let framed = encode_frame(1, 2, data);
+    if let Ok((record, used)) = Record::decode(&framed) {
+        assert_eq!(used, framed.len());
+        let bytes = record.encode();
+        let (back, _) = Record::decode(&bytes).expect("an encoded record decodes");
+        assert_eq!(back, record);
+    }
+    let scan = segment::scan(&[framed.as_slice(), data].concat());
+    assert!(!scan.records.is_empty() || decode_event(data).is_err());
+}
