@@ -13,7 +13,6 @@ use extenddo_engine::{request_too_large, HttpRequest, Response, CONTENT_TYPE, MA
 
 use crate::host::Host;
 
-
 pub async fn serve(host: Host, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let host = Arc::new(host);
     let app = Router::new()
