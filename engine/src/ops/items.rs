@@ -164,14 +164,19 @@ fn attributes(out: &mut Map<String, Value>, item: Option<&Item>) {
     }
 }
 
-pub(super) fn put(
-    t: &mut TableObject,
-    sql: &dyn Sql,
-    p: &Params,
-    now_ms: i64,
-) -> Result<Value, ApiError> {
+/// What PutItem and DeleteItem share, validated in AWS's order: the table, the `Item` or
+/// `Key`, ReturnValues (ALL_OLD or NONE) and the write options.
+struct SimpleWrite {
+    table: String,
+    subject: Item,
+    all_old: bool,
+    opts: WriteOptions,
+    metrics: bool,
+}
+
+fn simple_write(p: &Params, member: &str, at: &str) -> Result<SimpleWrite, ApiError> {
     let table = table_def::table_name(p)?;
-    let item = required_item(p, "Item", "item")?;
+    let subject = required_item(p, member, at)?;
     legacy::check_mixing(p, &[("Expected", "ConditionExpression")])?;
     let rv = return_values(
         p,
@@ -183,6 +188,28 @@ pub(super) fn put(
     let opts = write_options(p, &mut ctx)?;
     xp.check_used(&ctx, p)?;
     let metrics = capacity::item_collection_metrics(p)?;
+    Ok(SimpleWrite {
+        table,
+        subject,
+        all_old: rv == "ALL_OLD",
+        opts,
+        metrics,
+    })
+}
+
+pub(super) fn put(
+    t: &mut TableObject,
+    sql: &dyn Sql,
+    p: &Params,
+    now_ms: i64,
+) -> Result<Value, ApiError> {
+    let SimpleWrite {
+        table,
+        subject: item,
+        all_old,
+        opts,
+        metrics,
+    } = simple_write(p, "Item", "item")?;
     let s = schema(t)?;
     let (pk, sk) = keys::item_key(&s.key, &item)?;
     keys::check_index_keys(s, &item)?;
@@ -190,7 +217,7 @@ pub(super) fn put(
     let old = items::get(sql, &pk, &sk)?;
     opts.check(old.as_ref())?;
     let mut out = Map::new();
-    if rv == "ALL_OLD" {
+    if all_old {
         attributes(&mut out, old.as_ref());
     }
     let consumed = capacity::write_consumed(s, old.as_ref(), Some(&item));
@@ -301,25 +328,19 @@ pub(super) fn delete(
     p: &Params,
     now_ms: i64,
 ) -> Result<Value, ApiError> {
-    let table = table_def::table_name(p)?;
-    let key = required_item(p, "Key", "key")?;
-    legacy::check_mixing(p, &[("Expected", "ConditionExpression")])?;
-    let rv = return_values(
-        p,
-        &["NONE", "ALL_OLD"],
-        "ReturnValues can only be ALL_OLD or NONE",
-    )?;
-    let xp = ExprParams::from(p)?;
-    let mut ctx = xp.context();
-    let opts = write_options(p, &mut ctx)?;
-    xp.check_used(&ctx, p)?;
-    let metrics = capacity::item_collection_metrics(p)?;
+    let SimpleWrite {
+        table,
+        subject: key,
+        all_old,
+        opts,
+        metrics,
+    } = simple_write(p, "Key", "key")?;
     let s = schema(t)?;
     let (pk, sk) = keys::key_member(&s.key, &key)?;
     let old = items::get(sql, &pk, &sk)?;
     opts.check(old.as_ref())?;
     let mut out = Map::new();
-    if rv == "ALL_OLD" {
+    if all_old {
         attributes(&mut out, old.as_ref());
     }
     let consumed = capacity::write_consumed(s, old.as_ref(), None);
