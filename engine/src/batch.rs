@@ -12,6 +12,11 @@ use crate::wire::{Constraints, Params};
 
 pub const MAX_GET_KEYS: usize = 100;
 pub const MAX_WRITE_REQUESTS: usize = 25;
+/// A BatchGetItem response holds at most this many bytes of items; the keys past it are
+/// returned as UnprocessedKeys.
+pub const MAX_GET_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// Members a table's share of a BatchGetItem returns to the flow only.
+pub(crate) const RESPONSE_BYTES: &str = "ResponseBytes";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -145,8 +150,10 @@ pub fn split(op: Op, p: &Params) -> Result<(Kind, VecDeque<(String, TableRequest
 #[derive(Default)]
 pub struct Merged {
     responses: Map<String, Value>,
+    unprocessed: Map<String, Value>,
     capacity: Vec<Value>,
     asked_capacity: bool,
+    bytes: u64,
 }
 
 impl Merged {
@@ -159,7 +166,19 @@ impl Merged {
         if kind == Kind::Get {
             self.responses
                 .insert(table.to_owned(), v.remove("Items").unwrap_or(json!([])));
+            self.bytes += v
+                .remove(RESPONSE_BYTES)
+                .and_then(|b| b.as_u64())
+                .unwrap_or(0);
+            if let Some(u) = v.remove("UnprocessedKeys") {
+                self.unprocessed.insert(table.to_owned(), u);
+            }
         }
+    }
+
+    /// Item bytes the response may still take.
+    pub fn remaining_bytes(&self) -> u64 {
+        MAX_GET_RESPONSE_BYTES.saturating_sub(self.bytes)
     }
 
     pub fn finish(self, kind: Kind) -> Value {
@@ -167,7 +186,7 @@ impl Merged {
         match kind {
             Kind::Get => {
                 out.insert("Responses".into(), Value::Object(self.responses));
-                out.insert("UnprocessedKeys".into(), json!({}));
+                out.insert("UnprocessedKeys".into(), Value::Object(self.unprocessed));
             }
             Kind::Write => {
                 out.insert("UnprocessedItems".into(), json!({}));

@@ -311,7 +311,10 @@ impl Flow {
 impl Fanout {
     fn next(&mut self) -> Action {
         match self.pending.pop_front() {
-            Some((table, request)) => {
+            Some((table, mut request)) => {
+                if self.kind == batch::Kind::Get {
+                    request.budget = Some(self.merged.remaining_bytes());
+                }
                 self.current = Some((table.clone(), request.dry_run));
                 Action::Table { table, request }
             }

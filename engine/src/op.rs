@@ -117,6 +117,10 @@ pub struct TableRequest {
     /// Validate only; change nothing (the first pass of a multi-table batch write).
     #[serde(default)]
     pub dry_run: bool,
+    /// A table's share of a BatchGetItem: the item bytes it may still return before the
+    /// response reaches DynamoDB's 16 MB limit (the rest become UnprocessedKeys).
+    #[serde(default)]
+    pub budget: Option<u64>,
 }
 
 impl TableRequest {
@@ -126,6 +130,7 @@ impl TableRequest {
             body,
             table_id: None,
             dry_run: false,
+            budget: None,
         }
     }
 }

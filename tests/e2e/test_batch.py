@@ -456,8 +456,6 @@ def test_batch_get_round_trips_all_types(ddb, table_s):
     assert canon(resp["Responses"][table_s][0]) == canon(ALL_TYPES_ITEM)
 
 
-@pytest.mark.xfail(strict=True, reason="reported: BatchGetItem never stops at AWS's 16 MB response "
-                   "limit; UnprocessedKeys is always empty")
 def test_batch_get_16mb_response_limit_leaves_unprocessed_keys(ddb, table_s):
     """Over 16 MB of items: AWS returns part of them and the rest as UnprocessedKeys (with the
     table's read options), which a retry then returns."""

@@ -22,7 +22,12 @@ fn duplicates() -> ApiError {
     ApiError::validation("Provided list of item keys contains duplicates")
 }
 
-pub(super) fn get(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, ApiError> {
+pub(super) fn get(
+    t: &TableObject,
+    sql: &dyn Sql,
+    p: &Params,
+    budget: Option<u64>,
+) -> Result<Value, ApiError> {
     let table = table_def::table_name(p)?;
     legacy::check_mixing(p, &[("AttributesToGet", "ProjectionExpression")])?;
     let consistent = p.bool("ConsistentRead")?.unwrap_or(false);
@@ -48,9 +53,23 @@ pub(super) fn get(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, A
     }
     let mut found = Vec::new();
     let mut units = 0.0;
-    for (pk, sk) in &encoded {
+    let (mut bytes, budget) = (0u64, budget.unwrap_or(u64::MAX));
+    let mut unprocessed = Vec::new();
+    for (i, (pk, sk)) in encoded.iter().enumerate() {
+        if bytes >= budget {
+            unprocessed.push(raw_keys[i].clone());
+            continue;
+        }
         let item = items::get(sql, pk, sk)?;
-        units += capacity::read_units(item.as_ref().map_or(0, item_size), consistent);
+        let size = item.as_ref().map_or(0, item_size);
+        if bytes + size as u64 > budget {
+            // Past the response limit: this key and the rest are retried by the client.
+            unprocessed.push(raw_keys[i].clone());
+            bytes = budget;
+            continue;
+        }
+        bytes += size as u64;
+        units += capacity::read_units(size, consistent);
         if let Some(item) = item {
             found.push(encode_item(&match &projection {
                 Some(pr) => pr.apply(&item),
@@ -60,6 +79,26 @@ pub(super) fn get(t: &TableObject, sql: &dyn Sql, p: &Params) -> Result<Value, A
     }
     let mut out = Map::new();
     out.insert("Items".into(), Value::Array(found));
+    out.insert(
+        crate::batch::RESPONSE_BYTES.into(),
+        Value::from(bytes.min(budget)),
+    );
+    if !unprocessed.is_empty() {
+        // The retry carries the table's read options with the keys, as AWS returns them.
+        let mut again = Map::new();
+        again.insert("Keys".into(), Value::Array(unprocessed));
+        for member in [
+            "ProjectionExpression",
+            "ExpressionAttributeNames",
+            "ConsistentRead",
+            "AttributesToGet",
+        ] {
+            if let Some(v) = p.raw(member) {
+                again.insert(member.into(), v.clone());
+            }
+        }
+        out.insert("UnprocessedKeys".into(), Value::Object(again));
+    }
     if let Some(c) = capacity.render(&table, units) {
         out.insert("ConsumedCapacity".into(), c);
     }

@@ -36,7 +36,7 @@ pub(crate) fn run(
         Op::DeleteItem => items::delete(t, sql, &p, now_ms),
         Op::Query => read::query(t, sql, &p),
         Op::Scan => read::scan(t, sql, &p),
-        Op::BatchGetTable => batch::get(t, sql, &p),
+        Op::BatchGetTable => batch::get(t, sql, &p, req.budget),
         Op::BatchWriteTable => batch::write(t, sql, &p, req.dry_run, now_ms),
         Op::UpdateTimeToLive => crate::ttl::update(t, sql, &p, now_ms),
         Op::DescribeTimeToLive => crate::ttl::describe(t, &p),
