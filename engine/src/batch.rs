@@ -151,6 +151,7 @@ pub fn split(op: Op, p: &Params) -> Result<(Kind, VecDeque<(String, TableRequest
 pub struct Merged {
     responses: Map<String, Value>,
     unprocessed: Map<String, Value>,
+    metrics: Map<String, Value>,
     capacity: Vec<Value>,
     asked_capacity: bool,
     bytes: u64,
@@ -162,6 +163,9 @@ impl Merged {
         if let Some(c) = v.remove("ConsumedCapacity") {
             self.asked_capacity = true;
             self.capacity.push(c);
+        }
+        if let Some(m) = v.remove("ItemCollectionMetrics") {
+            self.metrics.insert(table.to_owned(), m);
         }
         if kind == Kind::Get {
             self.responses
@@ -190,6 +194,9 @@ impl Merged {
             }
             Kind::Write => {
                 out.insert("UnprocessedItems".into(), json!({}));
+                if !self.metrics.is_empty() {
+                    out.insert("ItemCollectionMetrics".into(), Value::Object(self.metrics));
+                }
             }
         }
         if self.asked_capacity {

@@ -259,8 +259,6 @@ def test_no_item_collection_metrics_without_local_indexes(ddb, table_sn):
     assert not resp.get("ItemCollectionMetrics")
 
 
-@pytest.mark.xfail(strict=True, reason="reported: BatchWriteItem never returns "
-                   "ItemCollectionMetrics (engine/src/batch.rs merges only capacity)")
 def test_batch_write_item_collection_metrics(ddb, idx_table):
     resp = ddb.batch_write_item(RequestItems={idx_table: [
         {"PutRequest": {"Item": {"pk": {"S": "b1"}, "sk": {"S": "1"}, "lsiSk": {"S": "l"}}}},

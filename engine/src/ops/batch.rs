@@ -8,7 +8,7 @@ use extenddo_log::{Event, Sql};
 use extenddo_projections::items;
 use serde_json::{Map, Value};
 
-use super::items::read_projection;
+use super::items::{collection_metric, read_projection};
 use super::{schema, ExprParams};
 use crate::capacity::{self, Consumed, ReturnCapacity};
 use crate::error::ApiError;
@@ -119,7 +119,7 @@ pub(super) fn write(
 ) -> Result<Value, ApiError> {
     let table = table_def::table_name(p)?;
     let capacity = ReturnCapacity::from(p)?;
-    capacity::item_collection_metrics(p)?;
+    let metrics_asked = capacity::item_collection_metrics(p)?;
     let requests = p.array("Requests")?.cloned().unwrap_or_default();
     let mut parsed = Vec::with_capacity(requests.len());
     for r in &requests {
@@ -188,6 +188,7 @@ pub(super) fn write(
         return Ok(Value::Object(out));
     }
     let mut consumed = Consumed::default();
+    let mut metrics = Vec::new();
     for w in writes {
         let ((pk, sk), new) = match w {
             Write::Put(item, key) => (key, Some(item)),
@@ -199,15 +200,24 @@ pub(super) fn write(
             old.as_ref(),
             new.as_ref(),
         ));
+        let image = new.clone().or_else(|| old.clone()).unwrap_or_default();
         let event = match (old, new) {
-            (old, Some(new)) if old.as_ref() != Some(&new) => Event::ItemPut { old, new },
-            (Some(old), None) => Event::ItemDeleted { old },
-            _ => continue,
+            (old, Some(new)) if old.as_ref() != Some(&new) => Some(Event::ItemPut { old, new }),
+            (Some(old), None) => Some(Event::ItemDeleted { old }),
+            _ => None,
         };
-        t.commit(sql, now_ms, event)?;
+        if let Some(event) = event {
+            t.commit(sql, now_ms, event)?;
+        }
+        if let Some(m) = collection_metric(sql, schema(t)?, metrics_asked, &pk, &image)? {
+            metrics.push(m);
+        }
     }
     if let Some(c) = capacity.render_consumed(&table, &consumed) {
         out.insert("ConsumedCapacity".into(), c);
+    }
+    if !metrics.is_empty() {
+        out.insert("ItemCollectionMetrics".into(), Value::Array(metrics));
     }
     Ok(Value::Object(out))
 }

@@ -132,6 +132,21 @@ fn collection_metrics(
     key_item: &Item,
     out: &mut Map<String, Value>,
 ) -> Result<(), ApiError> {
+    if let Some(m) = collection_metric(sql, s, asked, pk, key_item)? {
+        out.insert("ItemCollectionMetrics".into(), m);
+    }
+    Ok(())
+}
+
+/// The ItemCollectionMetrics of the item collection keyed `pk`, when asked for and the table
+/// has local indexes (only they make item collections).
+pub(super) fn collection_metric(
+    sql: &dyn Sql,
+    s: &extenddo_projections::TableSchema,
+    asked: bool,
+    pk: &[u8],
+    key_item: &Item,
+) -> Result<Option<Value>, ApiError> {
     use extenddo_projections::schema::IndexKind;
     let locals: Vec<&str> = s
         .indexes
@@ -140,7 +155,7 @@ fn collection_metrics(
         .map(|i| i.name.as_str())
         .collect();
     if !asked || locals.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let bytes = extenddo_projections::indexes::collection_bytes(sql, pk, &locals)?;
     let gb = bytes as f64 / (1u64 << 30) as f64;
@@ -148,14 +163,10 @@ fn collection_metrics(
     if let Some(v) = key_item.get(&s.key.hash.name) {
         key.insert(s.key.hash.name.clone(), v.clone());
     }
-    out.insert(
-        "ItemCollectionMetrics".into(),
-        serde_json::json!({
-            "ItemCollectionKey": encode_item(&key),
-            "SizeEstimateRangeGB": [gb.floor(), gb.floor() + 1.0],
-        }),
-    );
-    Ok(())
+    Ok(Some(serde_json::json!({
+        "ItemCollectionKey": encode_item(&key),
+        "SizeEstimateRangeGB": [gb.floor(), gb.floor() + 1.0],
+    })))
 }
 
 fn attributes(out: &mut Map<String, Value>, item: Option<&Item>) {
