@@ -200,7 +200,6 @@ pub(super) fn write(
             old.as_ref(),
             new.as_ref(),
         ));
-        let image = new.clone().or_else(|| old.clone()).unwrap_or_default();
         let event = match (old, new) {
             (old, Some(new)) if old.as_ref() != Some(&new) => Some(Event::ItemPut { old, new }),
             (Some(old), None) => Some(Event::ItemDeleted { old }),
@@ -209,7 +208,7 @@ pub(super) fn write(
         if let Some(event) = event {
             t.commit(sql, now_ms, event)?;
         }
-        if let Some(m) = collection_metric(sql, schema(t)?, metrics_asked, &pk, &image)? {
+        if let Some(m) = collection_metric(sql, schema(t)?, metrics_asked, &pk)? {
             metrics.push(m);
         }
     }

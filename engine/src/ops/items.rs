@@ -109,15 +109,12 @@ fn commit_change(
     t: &mut TableObject,
     sql: &dyn Sql,
     now_ms: i64,
-    old: &Option<Item>,
+    old: Option<Item>,
     new: Option<Item>,
 ) -> Result<(), ApiError> {
     let event = match (old, new) {
-        (old, Some(new)) if old.as_ref() != Some(&new) => Event::ItemPut {
-            old: old.clone(),
-            new,
-        },
-        (Some(old), None) => Event::ItemDeleted { old: old.clone() },
+        (old, Some(new)) if old.as_ref() != Some(&new) => Event::ItemPut { old, new },
+        (Some(old), None) => Event::ItemDeleted { old },
         _ => return Ok(()),
     };
     t.commit(sql, now_ms, event)
@@ -129,10 +126,9 @@ fn collection_metrics(
     s: &extenddo_projections::TableSchema,
     asked: bool,
     pk: &[u8],
-    key_item: &Item,
     out: &mut Map<String, Value>,
 ) -> Result<(), ApiError> {
-    if let Some(m) = collection_metric(sql, s, asked, pk, key_item)? {
+    if let Some(m) = collection_metric(sql, s, asked, pk)? {
         out.insert("ItemCollectionMetrics".into(), m);
     }
     Ok(())
@@ -145,7 +141,6 @@ pub(super) fn collection_metric(
     s: &extenddo_projections::TableSchema,
     asked: bool,
     pk: &[u8],
-    key_item: &Item,
 ) -> Result<Option<Value>, ApiError> {
     use extenddo_projections::schema::IndexKind;
     let locals: Vec<&str> = s
@@ -159,9 +154,10 @@ pub(super) fn collection_metric(
     }
     let bytes = extenddo_projections::indexes::collection_bytes(sql, pk, &locals)?;
     let gb = bytes as f64 / (1u64 << 30) as f64;
+    // The collection key is the partition key, decoded from its stored form.
     let mut key = Item::new();
-    if let Some(v) = key_item.get(&s.key.hash.name) {
-        key.insert(s.key.hash.name.clone(), v.clone());
+    if let Some(v) = extenddo_projections::keycode::decode(s.key.hash.ty, pk) {
+        key.insert(s.key.hash.name.clone(), v);
     }
     Ok(Some(serde_json::json!({
         "ItemCollectionKey": encode_item(&key),
@@ -232,9 +228,8 @@ pub(super) fn put(
         attributes(&mut out, old.as_ref());
     }
     let consumed = capacity::write_consumed(s, old.as_ref(), Some(&item));
-    let key_item = keys::key_of(&s.key, &item);
-    commit_change(t, sql, now_ms, &old, Some(item))?;
-    collection_metrics(sql, schema(t)?, metrics, &pk, &key_item, &mut out)?;
+    commit_change(t, sql, now_ms, old, Some(item))?;
+    collection_metrics(sql, schema(t)?, metrics, &pk, &mut out)?;
     Ok(opts.respond(&table, out, &consumed))
 }
 
@@ -328,8 +323,8 @@ pub(super) fn update(
         _ => {}
     }
     let consumed = capacity::write_consumed(s, old.as_ref(), Some(&new));
-    commit_change(t, sql, now_ms, &old, Some(new))?;
-    collection_metrics(sql, schema(t)?, metrics, &pk, &key, &mut out)?;
+    commit_change(t, sql, now_ms, old, Some(new))?;
+    collection_metrics(sql, schema(t)?, metrics, &pk, &mut out)?;
     Ok(opts.respond(&table, out, &consumed))
 }
 
@@ -355,8 +350,8 @@ pub(super) fn delete(
         attributes(&mut out, old.as_ref());
     }
     let consumed = capacity::write_consumed(s, old.as_ref(), None);
-    commit_change(t, sql, now_ms, &old, None)?;
-    collection_metrics(sql, schema(t)?, metrics, &pk, &key, &mut out)?;
+    commit_change(t, sql, now_ms, old, None)?;
+    collection_metrics(sql, schema(t)?, metrics, &pk, &mut out)?;
     Ok(opts.respond(&table, out, &consumed))
 }
 

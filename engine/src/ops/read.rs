@@ -269,11 +269,11 @@ impl<'a> Page<'a> {
     }
 
     /// Adds an item read from the source; returns whether the page is full. Limit counts
-    /// items read, before the filter, as DynamoDB's does.
+    /// items read, before the filter, as DynamoDB's does. Only the item that fills the page
+    /// becomes the LastEvaluatedKey, so only its key is kept.
     fn push(&mut self, item: &Item, size: i64) -> bool {
         self.scanned += 1;
         self.bytes += size;
-        self.last = Some(last_key(self.schema, self.opts.source, item));
         if self.opts.filter.as_ref().is_none_or(|f| f.eval(item)) {
             self.count += 1;
             match (&self.opts.projection, self.opts.select) {
@@ -282,7 +282,11 @@ impl<'a> Page<'a> {
                 (None, _) => self.items.push(encode_item(item)),
             }
         }
-        self.full()
+        let full = self.full();
+        if full {
+            self.last = Some(last_key(self.schema, self.opts.source, item));
+        }
+        full
     }
 
     fn full(&self) -> bool {
