@@ -13,6 +13,9 @@
 #   CONNECTIONS [16]  DURATION [20] s  WARMUP [3] s  ITEMS [10000]  SORT_KEYS [50]
 #   LIMIT [10]  THREADS [1] (client runtime threads)
 #   WORKLOADS ["put get query mix put-gsi2 put-gsi5 query-gsi"]  SERVERS ["extenddo dynalite moto"]
+#                     (add `floor` for GET / — the HTTP stack's own floor; add server `worker` for
+#                     the Cloudflare Worker under `wrangler dev` (real workerd, DO SQLite),
+#                     built by scripts/build-worker.sh unless build/ already holds it)
 #   QUICK=1           a smoke run: DURATION=3 WARMUP=1 ITEMS=2000; does not touch docs/
 #   UPDATE_DOCS=0|1   write docs/benchmarks.md [1, or 0 when QUICK=1]
 #   REQUIRE_EXTENDDO=1  fail instead of skipping extenddo when it cannot be built/started
@@ -158,6 +161,14 @@ if [[ " $SERVERS " == *" moto "* ]]; then
   MOTO_VERSION=$($moto_python -c 'import moto; print(moto.__version__)' 2>/dev/null || echo unknown)
 fi
 
+if [[ " $SERVERS " == *" worker "* ]]; then
+  if [[ ! -f $ROOT/build/index.js || ! -f $ROOT/build/index_bg.wasm || ${BUILD_WORKER:-0} == 1 ]]; then
+    log "building the Worker (scripts/build-worker.sh)"
+    "$ROOT/scripts/build-worker.sh" >"$OUT/worker-build.log" 2>&1 || die "building the Worker failed (see $OUT/worker-build.log)"
+  fi
+  WRANGLER_VERSION=$(node -p "require('$ROOT/node_modules/wrangler/package.json').version" 2>/dev/null || echo unknown)
+fi
+
 # --- runs -------------------------------------------------------------------------------
 BENCH_ARGS=(--connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP"
   --items "$ITEMS" --sort-keys "$SORT_KEYS" --limit "$LIMIT" --threads "$THREADS")
@@ -195,6 +206,10 @@ for server in $SERVERS; do
     moto)
       start moto "$OUT/moto.log" "$MOTO_SERVER" -H 127.0.0.1 -p "$port"
       ;;
+    worker)
+      start worker "$OUT/worker.log" env WRANGLER_SEND_METRICS=false CI=true \
+        bash "$ROOT/scripts/worker-dev.sh" --port "$port" --persist-to "$data"
+      ;;
     *) die "unknown server $server" ;;
   esac
   if ! wait_ready "$SERVER_PID" "$port"; then
@@ -221,6 +236,7 @@ env_desc="CONNECTIONS=$CONNECTIONS DURATION=$DURATION WARMUP=$WARMUP ITEMS=$ITEM
 [[ -n $EXTENDDO_ARGS ]] && env_desc="EXTENDDO_ARGS=\"$EXTENDDO_ARGS\" $env_desc"
 export EXTENDDO_SERVE="${EXTENDDO_BIN:-target/release/extenddo} serve --listen 127.0.0.1:PORT --data-dir TMPDIR${EXTENDDO_ARGS:+ $EXTENDDO_ARGS}"
 export LOAD_START LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+export WRANGLER_VERSION=${WRANGLER_VERSION:-}
 export OUT STAMP DATE_HUMAN SERVERS WORKLOADS EXTENDDO_STATUS DYNALITE_VERSION MOTO_VERSION env_desc cmd
 export BENCH_CMD="target/release/extenddo-bench --endpoint http://127.0.0.1:PORT --workload W --setup --json ${BENCH_ARGS[*]}"
 export GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "uncommitted")
@@ -259,6 +275,7 @@ if "extenddo" in servers:
     vers += [f"extenddo {E['GIT_REV']}{E['GIT_DIRTY']} (`{E['EXTENDDO_SERVE']}`)", E["RUSTC_VERSION"]]
 if E.get("DYNALITE_VERSION"): vers.append(f"dynalite {E['DYNALITE_VERSION']} (LevelDB on disk, node {E['NODE_VERSION']})")
 if E.get("MOTO_VERSION"): vers.append(f"moto {E['MOTO_VERSION']} (moto_server, in memory)")
+if E.get("WRANGLER_VERSION"): vers.append(f"worker {E['GIT_REV']}{E['GIT_DIRTY']} under wrangler dev {E['WRANGLER_VERSION']} (local workerd, Durable Object SQLite)")
 print("- versions: " + "; ".join(vers))
 if E.get("EXTENDDO_STATUS"):
     print(f"- **extenddo was not benchmarked in this run: {E['EXTENDDO_STATUS']}.** "
@@ -273,7 +290,7 @@ for w in workloads:
             print(f"| {w} | {s} | not run | | | | | |"); continue
         l = r["latency_ms"]
         print(f"| {w} | {s} | {ops(r)} | {ms(l['p50'])} | {ms(l['p99'])} | {ms(l['p999'])} | {r['errors']} | {r['reconnects']} |")
-others = [s for s in servers if s != "extenddo"]
+others = [s for s in servers if s not in ("extenddo", "worker")]
 if others and any(k[0] == "extenddo" for k in res):
     print()
     print("| workload | " + " | ".join(f"extenddo/{o} (ops/s)" for o in others) + " |")
@@ -283,6 +300,19 @@ if others and any(k[0] == "extenddo" for k in res):
         for o in others:
             a, b = res.get(("extenddo", w)), res.get((o, w))
             cells.append("–" if not a or not b or b["ops_per_sec"] == 0 else f"{a['ops_per_sec'] / b['ops_per_sec']:.2f}×")
+        print(f"| {w} | " + " | ".join(cells) + " |")
+floors = {s: res[(s, "floor")]["ops_per_sec"] for s in servers if (s, "floor") in res and res[(s, "floor")]["ops_per_sec"] > 0}
+if floors:
+    print()
+    print("Share of each server's own floor (`GET /` on the same server, same run):\n")
+    print("| workload | " + " | ".join(f"{s}/floor" for s in floors) + " |")
+    print("|---|" + "---:|" * len(floors))
+    for w in workloads:
+        if w == "floor": continue
+        cells = []
+        for s, f in floors.items():
+            r = res.get((s, w))
+            cells.append("–" if not r else f"{100 * r['ops_per_sec'] / f:.0f} %")
         print(f"| {w} | " + " | ".join(cells) + " |")
 errs = [(s, w, k, v) for (s, w), r in res.items() for k, v in r["error_kinds"].items()]
 if errs:

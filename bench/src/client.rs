@@ -194,7 +194,25 @@ impl Conn {
     }
 
     async fn call_inner(&mut self, target: &str, body: Bytes) -> Result<Response, TransportError> {
-        let mut req = Request::builder()
+        let req = if target == crate::workload::FLOOR_TARGET {
+            Request::builder()
+                .method(Method::GET)
+                .uri("/")
+                .header(HOST, self.endpoint.host.clone())
+                .body(Full::new(body))
+                .map_err(|e| TransportError::Request(e.to_string()))?
+        } else {
+            self.dynamodb_request(target, body)?
+        };
+        self.send(req).await
+    }
+
+    fn dynamodb_request(
+        &self,
+        target: &str,
+        body: Bytes,
+    ) -> Result<Request<Full<Bytes>>, TransportError> {
+        Request::builder()
             .method(Method::POST)
             .uri("/")
             .header(HOST, self.endpoint.host.clone())
@@ -215,7 +233,10 @@ impl Conn {
             .header("x-amz-date", self.signer.amz_date.clone())
             .header(AUTHORIZATION, self.signer.authorization.clone())
             .body(Full::new(body))
-            .map_err(|e| TransportError::Request(e.to_string()))?;
+            .map_err(|e| TransportError::Request(e.to_string()))
+    }
+
+    async fn send(&mut self, mut req: Request<Full<Bytes>>) -> Result<Response, TransportError> {
         // A connection the server closed (`Connection: close`, or an idle close noticed
         // only now) is replaced, and a request that provably never left is sent again on
         // the new connection — once. Anything else is an error.

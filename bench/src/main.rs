@@ -129,7 +129,7 @@ async fn bench(args: Args) -> Result<(), String> {
         )
         .await;
     }
-    if args.setup {
+    if args.setup && args.workload.needs_table() {
         let mut conn = Conn::new(endpoint.clone(), signer.clone(), timeout);
         setup::ensure_table(&mut conn, &shape).await?;
         setup::preload(conns(args.connections as usize), &shape).await?;

@@ -29,6 +29,9 @@ pub enum Workload {
     /// Query a global secondary index (one random index partition, with a Limit).
     #[value(name = "query-gsi")]
     QueryGsi,
+    /// `GET /`: the server's static health answer, no table and no storage. The floor of
+    /// the HTTP stack under test, against which its DynamoDB workloads are compared.
+    Floor,
 }
 
 impl Workload {
@@ -42,7 +45,12 @@ impl Workload {
             Workload::PutGsi2 => "put-gsi2",
             Workload::PutGsi5 => "put-gsi5",
             Workload::QueryGsi => "query-gsi",
+            Workload::Floor => "floor",
         }
+    }
+    /// Whether the workload uses a table (all but `floor`).
+    pub fn needs_table(self) -> bool {
+        self != Workload::Floor
     }
     /// Global secondary indexes on the workload's table: index `gsi{i}` is keyed on the
     /// string attribute `g{i}`, projection ALL.
@@ -117,6 +125,9 @@ impl Shape {
             .collect()
     }
 }
+
+/// The target of a `floor` request: the client sends `GET /` for it.
+pub const FLOOR_TARGET: &str = "";
 
 /// One request to send and what its response must show.
 pub struct Op {
@@ -217,6 +228,11 @@ impl Shape {
             check: Check::HasItem,
         };
         match self.workload {
+            Workload::Floor => Op {
+                target: FLOOR_TARGET,
+                body: Bytes::new(),
+                check: Check::Ok,
+            },
             Workload::Put | Workload::Streams | Workload::PutGsi2 | Workload::PutGsi5 => put(rng),
             Workload::QueryGsi => Op {
                 target: "Query",

@@ -1,138 +1,220 @@
-//! A table actor: one OS thread owning one table object and its SQLite connection.
+//! An object actor: one OS thread owning one engine object and its SQLite connection.
 //!
-//! Requests queue on a channel; the actor takes everything queued at once and runs it as
-//! one batch (group commit): one SQL transaction and one fsync for many writes, each still
-//! its own log record, and no reply before the commit.
+//! Commands queue on a channel; the actor takes everything queued at once and runs it as one
+//! batch (group commit: one SQL transaction and one fsync for many writes, each still its own
+//! log record, and no reply before the commit). The reads of a batch run first, in their own
+//! transaction, and are answered without waiting for the writes' fsync. Between batches the
+//! actor sleeps until the object's timeout; it carries out the object's effects: calls to
+//! other objects go out as tasks whose outcomes come back through the queue, and `Retire`
+//! deletes the object's storage before the batch's replies leave, after which the actor stops.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Weak};
 use std::thread;
 use std::time::Duration;
 
-use extenddo_engine::{ApiError, Config, TableObject, TableRequest};
-use serde_json::Value;
+use extenddo_engine::{Address, Command, Config, Effect, EffectId, Error, Object, Outcome};
+use extenddo_log::sqlite::Sqlite;
 use tokio::sync::oneshot;
 
 use crate::clock::now_ms;
-use extenddo_log::sqlite::Sqlite;
+use crate::host::Host;
 
 /// Upper bound on one group commit, so a flood cannot delay the first reply indefinitely.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<Value, ApiError>>;
+pub const STOPPED: &str = "object actor stopped";
+
+type Reply = oneshot::Sender<Outcome>;
 
 enum Msg {
-    Request(TableRequest, Reply),
+    Command(Command, Reply),
+    Result(EffectId, Outcome),
 }
 
 #[derive(Clone)]
-pub struct TableActor {
+pub struct ObjectActor {
     tx: mpsc::Sender<Msg>,
+    alive: Arc<AtomicBool>,
 }
 
-impl TableActor {
+impl ObjectActor {
     /// Starts the actor; `open` runs on the actor's thread.
     pub fn spawn(
-        name: &str,
+        address: Address,
         cfg: Config,
-        open: impl FnOnce() -> Result<Sqlite, ApiError> + Send + 'static,
-    ) -> Result<TableActor, ApiError> {
+        open: Box<dyn FnOnce() -> Result<Sqlite, Error> + Send>,
+        host: Weak<Host>,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<ObjectActor, Error> {
         let (tx, rx) = mpsc::channel::<Msg>();
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), ApiError>>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), Error>>();
+        let alive = Arc::new(AtomicBool::new(true));
+        let actor = ObjectActor {
+            tx: tx.clone(),
+            alive: alive.clone(),
+        };
         thread::Builder::new()
-            .name(format!("table-{name}"))
+            .name(address.object_name())
             .spawn(move || {
                 let opened = open().and_then(|sql| {
-                    let table = TableObject::open(&sql, cfg)?;
-                    Ok((sql, table))
+                    let obj = extenddo_engine::open_object(&address, &sql, cfg)?;
+                    Ok((sql, obj))
                 });
-                let (sql, mut table) = match opened {
+                let (sql, obj) = match opened {
                     Ok(v) => {
                         let _ = ready_tx.send(Ok(()));
                         v
                     }
                     Err(e) => {
+                        alive.store(false, Ordering::SeqCst);
                         let _ = ready_tx.send(Err(e));
                         return;
                     }
                 };
-                run(&sql, &mut table, rx);
+                let mut run = Run {
+                    address,
+                    sql,
+                    obj,
+                    rx,
+                    tx,
+                    host,
+                    runtime,
+                };
+                run.run();
+                alive.store(false, Ordering::SeqCst);
             })
-            .map_err(ApiError::internal)?;
-        ready_rx.recv().map_err(ApiError::internal)??;
-        Ok(TableActor { tx })
+            .map_err(Error::host)?;
+        ready_rx.recv().map_err(Error::host)??;
+        Ok(actor)
     }
 
-    pub async fn call(&self, request: TableRequest) -> Result<Value, ApiError> {
+    pub fn alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
+    }
+
+    /// Runs one command; `Err(command)` if the actor had already stopped.
+    pub async fn call(&self, command: Command) -> Result<Outcome, Command> {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Msg::Request(request, reply))
-            .map_err(|_| ApiError::internal("table actor stopped"))?;
-        rx.await
-            .map_err(|_| ApiError::internal("table actor stopped"))?
+        if let Err(mpsc::SendError(Msg::Command(c, _))) = self.tx.send(Msg::Command(command, reply))
+        {
+            return Err(c);
+        }
+        Ok(rx.await.unwrap_or_else(|_| Err(Error::host(STOPPED))))
     }
 }
 
-fn run(sql: &Sqlite, table: &mut TableObject, rx: mpsc::Receiver<Msg>) {
-    // Background work (index backfill, TTL sweeps, shard rollover) resumes right after
-    // opening.
-    let mut due = tick(sql, table);
-    loop {
-        let first = match due {
-            None => match rx.recv() {
-                Ok(m) => m,
-                Err(_) => return,
-            },
-            Some(at) => {
-                let wait = (at - now_ms()).max(0) as u64;
-                match rx.recv_timeout(Duration::from_millis(wait)) {
+struct Run {
+    address: Address,
+    sql: Sqlite,
+    obj: Box<dyn Object>,
+    rx: mpsc::Receiver<Msg>,
+    tx: mpsc::Sender<Msg>,
+    host: Weak<Host>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Run {
+    fn run(&mut self) {
+        loop {
+            let first = match self.obj.poll_timeout() {
+                None => match self.rx.recv() {
                     Ok(m) => m,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        due = tick(sql, table);
-                        continue;
+                    Err(_) => return,
+                },
+                Some(at) => {
+                    let wait = at.saturating_sub(now_ms()).max(0) as u64;
+                    match self.rx.recv_timeout(Duration::from_millis(wait)) {
+                        Ok(m) => m,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            self.obj.handle_timeout(&self.sql, now_ms());
+                            if self.effects(Vec::new()) {
+                                return;
+                            }
+                            continue;
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
                     }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match self.rx.try_recv() {
+                    Ok(m) => batch.push(m),
+                    Err(_) => break,
                 }
             }
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(m) => batch.push(m),
-                Err(_) => break,
+            let mut commands = Vec::new();
+            for m in batch {
+                match m {
+                    Msg::Command(c, reply) => commands.push((c, reply)),
+                    Msg::Result(id, outcome) => {
+                        self.obj.handle_result(&self.sql, now_ms(), id, outcome)
+                    }
+                }
+            }
+            // Requests that arrived together are concurrent, so any order is a valid one: the
+            // reads go first and are answered without waiting for the writes' commit.
+            let (commands, replies): (Vec<_>, Vec<_>) = commands.into_iter().unzip();
+            let mut replies: Vec<Option<Reply>> = replies.into_iter().map(Some).collect();
+            let (reads, writes) = extenddo_engine::split_reads(commands);
+            let mut stop = false;
+            for group in [reads, writes] {
+                if group.is_empty() {
+                    continue;
+                }
+                let (positions, commands): (Vec<usize>, Vec<Command>) = group.into_iter().unzip();
+                let outcomes = self.obj.handle(&self.sql, now_ms(), commands);
+                let answered: Vec<(Reply, Outcome)> = positions
+                    .into_iter()
+                    .zip(outcomes)
+                    .filter_map(|(p, o)| replies[p].take().map(|r| (r, o)))
+                    .collect();
+                // Effects first: a retirement is done before its requester hears of it.
+                stop |= self.effects(answered);
+                if stop {
+                    break;
+                }
+            }
+            for r in replies.into_iter().flatten() {
+                let _ = r.send(Err(Error::host(STOPPED)));
+            }
+            if stop {
+                return;
             }
         }
-        // Requests that arrived together are concurrent, so any order is a valid one: the
-        // reads go first, in their own transaction, and are answered without waiting for the
-        // writes' commit (and its fsync).
-        let (reads, writes): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .partition(|Msg::Request(r, _)| !r.op.is_write());
-        for group in [reads, writes] {
-            if group.is_empty() {
-                continue;
-            }
-            let (requests, replies): (Vec<_>, Vec<_>) =
-                group.into_iter().map(|Msg::Request(r, tx)| (r, tx)).unzip();
-            let results = table.execute(sql, requests, now_ms());
-            for (reply, result) in replies.into_iter().zip(results) {
-                let _ = reply.send(result);
-            }
-        }
-        // A request may have started background work (a new index, TTL) or moved it
-        // earlier (an item written with an expiry time sooner than the next sweep). With
-        // nothing enabled a tick is a few in-memory checks.
-        due = tick(sql, table);
     }
-}
 
-/// Runs due background work; returns when to run it next.
-fn tick(sql: &Sqlite, table: &mut TableObject) -> Option<i64> {
-    match table.tick(sql, now_ms()) {
-        Ok(next) => next,
-        Err(e) => {
-            tracing::error!("background work failed: {}", e.message.unwrap_or_default());
-            // Try again later rather than spinning on a persistent failure.
-            Some(now_ms() + 1000)
+    /// Carries out the object's effects, then delivers `answered`. Returns whether the
+    /// object retired (the actor stops).
+    fn effects(&mut self, answered: Vec<(Reply, Outcome)>) -> bool {
+        for d in self.obj.take_diagnostics() {
+            tracing::error!("{}: {d}", self.address.object_name());
         }
+        let mut retired = false;
+        while let Some((id, effect)) = self.obj.poll_effect() {
+            match effect {
+                Effect::Retire => {
+                    if let Some(host) = self.host.upgrade() {
+                        host.retire(&self.address);
+                    }
+                    retired = true;
+                }
+                Effect::Call(call) => {
+                    let (host, tx) = (self.host.clone(), self.tx.clone());
+                    self.runtime.spawn(async move {
+                        let outcome = match host.upgrade() {
+                            Some(h) => h.call(call).await,
+                            None => Err(Error::host("the host is shutting down")),
+                        };
+                        let _ = tx.send(Msg::Result(id, outcome));
+                    });
+                }
+            }
+        }
+        for (reply, outcome) in answered {
+            let _ = reply.send(outcome);
+        }
+        retired
     }
 }

@@ -1,21 +1,23 @@
-//! The native host: where table objects and the catalog live, and the loop that drives the
-//! engine's request flow against them.
+//! The native host: where objects live (one actor per object, each over its own SQLite
+//! file), and the loop that drives the engine's request flow against them.
 //!
-//! Layout of a data directory: `catalog.sqlite` (table names → ids) and one
-//! `tables/<id>.sqlite` per table object.
+//! Layout of a data directory: `catalog.sqlite` (the catalog object) and one
+//! `tables/<table id>.sqlite` per table incarnation.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
+use extenddo_engine::api::catalog::{CatalogCommand, CatalogReply};
 use extenddo_engine::{
-    Action, ApiError, Catalog, CatalogRequest, Config, Flow, HttpRequest, Response, TableRequest,
+    Action, Address, Call, Command, Config, Error, Flow, FrontEnd, HttpRequest, HttpResponse,
+    Outcome, Reply,
 };
-use serde_json::Value;
-
-use crate::actor::TableActor;
-use crate::clock::now_ms;
 use extenddo_log::sqlite::{Durability, Sqlite};
+
+use crate::actor::ObjectActor;
+use crate::clock::now_ms;
 
 pub enum Storage {
     Dir {
@@ -33,133 +35,140 @@ impl Storage {
     pub fn table_path(root: &Path, id: &str) -> PathBuf {
         root.join("tables").join(format!("{id}.sqlite"))
     }
+
+    /// The file an object lives in (`None` in memory).
+    fn path(&self, address: &Address) -> Option<(PathBuf, Durability)> {
+        match (self, address) {
+            (Storage::Memory, _) => None,
+            (Storage::Dir { root, durability }, Address::Catalog) => {
+                Some((Storage::catalog_path(root), *durability))
+            }
+            (Storage::Dir { root, durability }, Address::Table(id)) => {
+                Some((Storage::table_path(root, id.as_str()), *durability))
+            }
+        }
+    }
 }
 
 pub struct Host {
-    cfg: Config,
+    front: FrontEnd,
     storage: Storage,
-    catalog: Mutex<Sqlite>,
-    /// Open table actors by table name.
-    actors: Mutex<HashMap<String, (String, TableActor)>>,
+    actors: Mutex<HashMap<Address, ObjectActor>>,
+    runtime: tokio::runtime::Handle,
+    me: Weak<Host>,
+    entropy: AtomicU64,
 }
 
 impl Host {
-    pub fn open(cfg: Config, storage: Storage) -> Result<Host, ApiError> {
-        let catalog = match &storage {
-            Storage::Dir { root, durability } => {
-                std::fs::create_dir_all(root.join("tables")).map_err(ApiError::internal)?;
-                Sqlite::open(&Storage::catalog_path(root), *durability)?
-            }
-            Storage::Memory => Sqlite::in_memory()?,
+    /// Opens the storage and starts the catalog and every table incarnation it knows, so
+    /// that their background work (TTL sweeps, index backfills, shard rollover, a creation
+    /// or deletion cut short by a crash) resumes without waiting for a request.
+    pub async fn open(cfg: Config, storage: Storage) -> Result<Arc<Host>, Error> {
+        if let Storage::Dir { root, .. } = &storage {
+            std::fs::create_dir_all(root.join("tables")).map_err(Error::host)?;
+        }
+        let seed = {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_i64(now_ms());
+            h.finish()
         };
-        Catalog::open(&catalog)?;
-        let tables = Catalog::all(&catalog)?;
-        let host = Host {
-            cfg,
+        let host = Arc::new_cyclic(|me| Host {
+            front: FrontEnd::new(cfg),
             storage,
-            catalog: Mutex::new(catalog),
             actors: Mutex::new(HashMap::new()),
-        };
-        // Every table's actor starts now, so background work (TTL sweeps, index backfills,
-        // stream shard rollover) resumes after a restart without waiting for a request.
-        for (name, _) in tables {
-            if let Err(e) = host.actor(&name) {
-                tracing::error!(
-                    "cannot open table {name}: {}",
-                    e.message.unwrap_or_default()
-                );
+            runtime: tokio::runtime::Handle::current(),
+            me: me.clone(),
+            entropy: AtomicU64::new(seed),
+        });
+        host.actor(&Address::Catalog)?;
+        let list = host
+            .call(Call {
+                to: Address::Catalog,
+                command: Command::Catalog(CatalogCommand::Incarnations),
+            })
+            .await?;
+        if let Reply::Catalog(CatalogReply::Incarnations(list)) = list {
+            for inc in list {
+                if let Err(e) = host.actor(&Address::Table(inc.id.clone())) {
+                    tracing::error!("cannot open table {} ({}): {e}", inc.name, inc.id);
+                }
             }
         }
         Ok(host)
     }
 
-    /// Serves one DynamoDB HTTP request.
-    pub async fn handle(&self, req: HttpRequest<'_>) -> Response {
-        let (mut flow, mut action) = Flow::start(&self.cfg, req, now_ms());
+    fn entropy(&self) -> u64 {
+        self.entropy.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+    }
+
+    /// Serves one HTTP request.
+    pub async fn handle(&self, req: HttpRequest<'_>) -> HttpResponse {
+        let (mut flow, mut action) = Flow::start(&self.front, req, now_ms(), self.entropy());
         loop {
             action = match action {
                 Action::Respond(r) => return r,
-                Action::Catalog(req) => {
-                    let r = self.catalog(req);
-                    flow.step(r)
-                }
-                Action::Table { table, request } => {
-                    let r = self.table(&table, request).await;
-                    flow.step(r)
+                Action::Call(call) => {
+                    let out = self.call(call).await;
+                    flow.step(&self.front, out)
                 }
             }
         }
     }
 
-    fn catalog(&self, req: CatalogRequest) -> Result<Value, ApiError> {
-        let retired = match &req {
-            CatalogRequest::Unregister { name } => Some(name.clone()),
-            _ => None,
-        };
-        let result = {
-            let sql = self
-                .catalog
-                .lock()
-                .map_err(|_| ApiError::internal("catalog lock poisoned"))?;
-            Catalog.handle(&*sql, req, now_ms())
-        };
-        if let (Ok(_), Some(name)) = (&result, retired) {
-            self.retire(&name);
-        }
-        result
+    /// The answer to a body over the size limit, read no further.
+    pub fn too_large(&self) -> HttpResponse {
+        extenddo_engine::request_too_large(now_ms(), self.entropy())
     }
 
-    async fn table(&self, name: &str, request: TableRequest) -> Result<Value, ApiError> {
-        match self.actor(name)? {
-            Some(actor) => actor.call(request).await,
-            None => extenddo_engine::execute_absent(&self.cfg, request, now_ms()),
+    /// Delivers a command to an object (started on first use) and awaits its outcome.
+    pub async fn call(&self, call: Call) -> Outcome {
+        let Call { to, mut command } = call;
+        for _ in 0..3 {
+            let actor = self.actor(&to)?;
+            match actor.call(command).await {
+                Ok(outcome) => return outcome,
+                // The actor stopped (its object retired) before it took the command: the
+                // object is opened again.
+                Err(c) => command = c,
+            }
         }
+        Err(Error::host(format!("object {} keeps stopping", to.object_name())))
     }
 
-    /// The actor of a table the catalog knows, started on first use.
-    fn actor(&self, name: &str) -> Result<Option<TableActor>, ApiError> {
+    /// The actor of an object, started on first use.
+    fn actor(&self, address: &Address) -> Result<ObjectActor, Error> {
         let mut actors = self
             .actors
             .lock()
-            .map_err(|_| ApiError::internal("actor map poisoned"))?;
-        if let Some((_, a)) = actors.get(name) {
-            return Ok(Some(a.clone()));
-        }
-        let lookup = {
-            let sql = self
-                .catalog
-                .lock()
-                .map_err(|_| ApiError::internal("catalog lock poisoned"))?;
-            Catalog.handle(
-                &*sql,
-                CatalogRequest::Lookup {
-                    name: name.to_owned(),
-                },
-                now_ms(),
-            )
-        };
-        let id = match lookup {
-            Ok(v) => v["id"].as_str().unwrap_or_default().to_owned(),
-            Err(_) => return Ok(None),
-        };
-        let open: Box<dyn FnOnce() -> Result<Sqlite, ApiError> + Send> = match &self.storage {
-            Storage::Dir { root, durability } => {
-                let (path, d) = (Storage::table_path(root, &id), *durability);
-                Box::new(move || Ok(Sqlite::open(&path, d)?))
+            .map_err(|_| Error::bug("actor map poisoned"))?;
+        if let Some(a) = actors.get(address) {
+            if a.alive() {
+                return Ok(a.clone());
             }
-            Storage::Memory => Box::new(|| Ok(Sqlite::in_memory()?)),
+        }
+        let open: Box<dyn FnOnce() -> Result<Sqlite, Error> + Send> = match self.storage.path(address) {
+            Some((path, d)) => Box::new(move || Ok(Sqlite::open(&path, d)?)),
+            None => Box::new(|| Ok(Sqlite::in_memory()?)),
         };
-        let actor = TableActor::spawn(name, self.cfg.clone(), open)?;
-        actors.insert(name.to_owned(), (id, actor.clone()));
-        Ok(Some(actor))
+        let actor = ObjectActor::spawn(
+            address.clone(),
+            self.front.cfg.clone(),
+            open,
+            self.me.clone(),
+            self.runtime.clone(),
+        )?;
+        actors.insert(address.clone(), actor.clone());
+        Ok(actor)
     }
 
-    /// Stops serving a deleted table and removes its storage. The actor thread ends when
-    /// its last handle is dropped.
-    fn retire(&self, name: &str) {
-        let removed = self.actors.lock().ok().and_then(|mut a| a.remove(name));
-        if let (Some((id, _)), Storage::Dir { root, .. }) = (removed, &self.storage) {
-            let path = Storage::table_path(root, &id);
+    /// Carries out an object's `Retire`: its storage goes. Called from the object's own
+    /// actor, which stops afterwards.
+    pub fn retire(&self, address: &Address) {
+        if let Ok(mut actors) = self.actors.lock() {
+            actors.remove(address);
+        }
+        if let Some((path, _)) = self.storage.path(address) {
             // The actor may still hold the file open; unlinking is safe on Unix.
             for suffix in ["", "-wal", "-shm"] {
                 let mut p = path.clone().into_os_string();

@@ -1,46 +1,60 @@
-//! `extenddo log …`: read, check and replay a table's change log.
+//! `extenddo log …`: read and check a table's change log.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Subcommand;
-use extenddo_engine::log::LogStore;
-use extenddo_engine::log_view::{record_json, record_line};
-use extenddo_engine::{Catalog, CatalogRequest};
+use clap::{Args, Subcommand};
+use extenddo_engine::api::catalog::IncarnationState;
+use extenddo_engine::catalog::incarnations_of;
+use extenddo_engine::log::{AttributeValue, Item, LogStore};
+use extenddo_engine::projections::verify::{compare, Difference};
+use extenddo_engine::projections::{keycode, TableSchema};
+use extenddo_engine::wire::log_view::{record_json, record_line};
+use extenddo_engine::wire::value::encode_item;
+use extenddo_engine::TableId;
 
 use crate::host::Storage;
 use extenddo_log::sqlite::Sqlite;
+
+/// Which table: by name (its current incarnation, or its newest) or by incarnation id.
+#[derive(Args)]
+pub struct Which {
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// The table's name.
+    #[arg(long, required_unless_present = "table_id", conflicts_with = "table_id")]
+    table: Option<String>,
+    /// One incarnation of a table (a deleted one included), by its TableId.
+    #[arg(long)]
+    table_id: Option<String>,
+    /// The account that owns the table (default: any).
+    #[arg(long)]
+    account: Option<String>,
+}
 
 #[derive(Subcommand)]
 pub enum LogCommand {
     /// Print every record of a table's log, one per line.
     Dump {
-        #[arg(long)]
-        data_dir: PathBuf,
-        #[arg(long)]
-        table: String,
+        #[command(flatten)]
+        which: Which,
         /// One JSON object per line: lsn, ts, kind and the event's images.
         #[arg(long)]
         json: bool,
     },
-    /// Check checksums and LSN continuity, and that replaying the log reproduces the
-    /// live projections.
+    /// Check checksums and LSN continuity, and that replaying the log reproduces every live
+    /// projection: items, each index, the TTL schedule and the schema.
     Verify {
-        #[arg(long)]
-        data_dir: PathBuf,
-        #[arg(long)]
-        table: String,
+        #[command(flatten)]
+        which: Which,
     },
 }
 
 pub fn run(cmd: LogCommand) -> ExitCode {
     let result = match cmd {
-        LogCommand::Dump {
-            data_dir,
-            table,
-            json,
-        } => dump(&data_dir, &table, json),
-        LogCommand::Verify { data_dir, table } => verify(&data_dir, &table),
+        LogCommand::Dump { which, json } => dump(&which, json),
+        LogCommand::Verify { which } => verify(&which),
     };
     match result {
         Ok(code) => code,
@@ -51,67 +65,109 @@ pub fn run(cmd: LogCommand) -> ExitCode {
     }
 }
 
-fn open_table(dir: &Path, table: &str) -> Result<Sqlite, String> {
-    let catalog = Sqlite::open_read_only(&Storage::catalog_path(dir))
-        .map_err(|e| format!("no catalog in {}: {e}", dir.display()))?;
-    let found = Catalog
-        .handle(
-            &catalog,
-            CatalogRequest::Lookup {
-                name: table.to_owned(),
-            },
-            0,
-        )
-        .map_err(|e| e.message.unwrap_or_default())?;
-    let id = found["id"].as_str().unwrap_or_default();
-    Sqlite::open_read_only(&Storage::table_path(dir, id)).map_err(|e| e.to_string())
+fn open_table(w: &Which) -> Result<Sqlite, String> {
+    let dir: &Path = &w.data_dir;
+    let id = match (&w.table_id, &w.table) {
+        (Some(id), _) => id.clone(),
+        (None, Some(name)) => {
+            let catalog = Sqlite::open_read_only(&Storage::catalog_path(dir))
+                .map_err(|e| format!("no catalog in {}: {e}", dir.display()))?;
+            let found = incarnations_of(&catalog, w.account.as_deref(), name)
+                .map_err(|e| e.to_string())?;
+            // The current incarnation, else the newest deleted one.
+            let pick = found
+                .iter()
+                .find(|i| i.state != IncarnationState::Deleted)
+                .or_else(|| found.first())
+                .ok_or_else(|| format!("no table {name} in {}", dir.display()))?;
+            pick.id.0.clone()
+        }
+        (None, None) => return Err("name a table with --table or --table-id".into()),
+    };
+    if !TableId::is_well_formed(&id) {
+        return Err(format!("{id} is not a table id"));
+    }
+    let path = Storage::table_path(dir, &id);
+    if !path.exists() {
+        return Err(format!("table {id} has no storage in {}", dir.display()));
+    }
+    Sqlite::open_read_only(&path).map_err(|e| e.to_string())
 }
 
-fn dump(dir: &Path, table: &str, as_json: bool) -> Result<ExitCode, String> {
-    let sql = open_table(dir, table)?;
+fn dump(w: &Which, as_json: bool) -> Result<ExitCode, String> {
+    let sql = open_table(w)?;
     let mut out = std::io::stdout().lock();
     use std::io::Write;
-    LogStore::for_each(&sql, |r| {
+    // A break is a closed pipe: the dump ends quietly either way.
+    let _stopped = LogStore::for_each(&sql, |r| {
         let line = if as_json {
             record_json(&r).to_string()
         } else {
             record_line(&r)
         };
         // A closed pipe (`| head`) ends the dump quietly.
-        writeln!(out, "{line}").map_err(|_| {
-            extenddo_engine::log::LogError::Sql(extenddo_engine::log::SqlError::Aborted)
-        })
+        match writeln!(out, "{line}") {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
     })
-    .or_else(|e| match e {
-        extenddo_engine::log::LogError::Sql(extenddo_engine::log::SqlError::Aborted) => Ok(()),
-        e => Err(e.to_string()),
-    })?;
+    .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(dir: &Path, table: &str) -> Result<ExitCode, String> {
-    let sql = open_table(dir, table)?;
+/// A table key, as DynamoDB JSON, for messages.
+fn render_key(schema: Option<&TableSchema>, key: &(Vec<u8>, Vec<u8>)) -> String {
+    let Some(s) = schema else {
+        return format!("{:02x?}", key);
+    };
+    let mut item = Item::new();
+    let mut put = |name: &str, ty, bytes: &[u8]| {
+        let v = keycode::decode(ty, bytes)
+            .unwrap_or_else(|| AttributeValue::B(bytes.to_vec()));
+        item.insert(name.to_owned(), v);
+    };
+    put(&s.key.hash.name, s.key.hash.ty, &key.0);
+    if let Some(r) = &s.key.range {
+        put(&r.name, r.ty, &key.1);
+    }
+    encode_item(&item).to_string()
+}
+
+fn describe(d: &Difference, schema: Option<&TableSchema>) -> String {
+    match &d.key {
+        Some(k) => format!(
+            "{} differs from its replay: {} row of key {}",
+            d.projection,
+            d.what,
+            render_key(schema, k)
+        ),
+        None => format!("{} differs from its replay", d.projection),
+    }
+}
+
+fn verify(w: &Which) -> Result<ExitCode, String> {
+    let sql = open_table(w)?;
     let report = LogStore::verify(&sql).map_err(|e| e.to_string())?;
     let mut problems = report.problems.clone();
     let replayed = Sqlite::in_memory().map_err(|e| e.to_string())?;
     extenddo_engine::projections::init(&replayed).map_err(|e| e.to_string())?;
-    extenddo_engine::projections::replay_into(&sql, &replayed).map_err(|e| e.to_string())?;
-    let live = extenddo_engine::projections::items::dump(&sql).map_err(|e| e.to_string())?;
-    let rebuilt =
-        extenddo_engine::projections::items::dump(&replayed).map_err(|e| e.to_string())?;
-    if live != rebuilt {
-        problems.push(format!(
-            "projection differs from replay: {} live items, {} replayed",
-            live.len(),
-            rebuilt.len()
-        ));
+    let schema =
+        extenddo_engine::projections::replay_into(&sql, &replayed).map_err(|e| e.to_string())?;
+    if let Some(d) = compare(&sql, &replayed).map_err(|e| e.to_string())? {
+        problems.push(describe(&d, schema.as_ref()));
     }
+    let (items, _) = extenddo_engine::projections::items::stats(&sql).map_err(|e| e.to_string())?;
+    let indexes = schema.as_ref().map_or(0, |s| s.indexes.len());
     println!(
-        "{} records, lsn {}..{}, {} items",
+        "{} records, lsn {}..{}, {items} items, {indexes} indexes{}",
         report.records,
         report.first_lsn.unwrap_or(0),
         report.last_lsn.unwrap_or(0),
-        live.len()
+        if schema.as_ref().is_some_and(|s| s.is_deleted()) {
+            " (deleted)"
+        } else {
+            ""
+        }
     );
     for p in &problems {
         println!("problem: {p}");

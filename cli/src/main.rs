@@ -75,6 +75,11 @@ enum Command {
         #[arg(long, default_value_t = extenddo_engine::config::DEFAULT_STREAM_SHARD_ROLLOVER_MS,
               value_parser = clap::value_parser!(i64).range(1000..))]
         stream_shard_rollover_ms: i64,
+        /// How long a deleted table keeps its storage, so its streams stay readable (ms;
+        /// DynamoDB keeps a deleted table's stream for 24 hours).
+        #[arg(long, default_value_t = extenddo_engine::api::streams::RETENTION_MS,
+              value_parser = clap::value_parser!(i64).range(0..))]
+        deleted_table_retention_ms: i64,
     },
     /// Inspect a table's change log.
     Log {
@@ -101,6 +106,7 @@ fn main() -> ExitCode {
             account_id,
             ttl_sweep_delay_ms,
             stream_shard_rollover_ms,
+            deleted_table_retention_ms,
         } => {
             let storage = if in_memory {
                 Storage::Memory
@@ -115,6 +121,7 @@ fn main() -> ExitCode {
                 account_id,
                 ttl_sweep_delay_ms,
                 stream_shard_rollover_ms,
+                deleted_table_retention_ms,
                 ..Config::default()
             };
             serve(
@@ -140,10 +147,10 @@ fn serve(listen: SocketAddr, storage: Storage, cfg: Config, dir: Option<PathBuf>
         }
     };
     runtime.block_on(async move {
-        let host = match Host::open(cfg, storage) {
+        let host = match Host::open(cfg, storage).await {
             Ok(h) => h,
             Err(e) => {
-                eprintln!("extenddo: cannot open storage: {}", e.message.unwrap_or_default());
+                eprintln!("extenddo: cannot open storage: {e}");
                 return ExitCode::FAILURE;
             }
         };

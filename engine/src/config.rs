@@ -17,6 +17,14 @@ pub struct Config {
     /// enough that writes flow between steps.
     #[serde(default = "default_backfill_chunk")]
     pub backfill_chunk: usize,
+    /// How long a deleted table keeps its storage (ms): its streams stay readable this
+    /// long, as DynamoDB keeps a deleted table's stream for 24 hours.
+    #[serde(default = "default_retention")]
+    pub deleted_table_retention_ms: i64,
+}
+
+fn default_retention() -> i64 {
+    crate::api::streams::RETENTION_MS
 }
 
 fn default_backfill_chunk() -> usize {
@@ -38,6 +46,7 @@ impl Default for Config {
             ttl_sweep_delay_ms: 0,
             stream_shard_rollover_ms: DEFAULT_STREAM_SHARD_ROLLOVER_MS,
             backfill_chunk: default_backfill_chunk(),
+            deleted_table_retention_ms: default_retention(),
         }
     }
 }

@@ -1,11 +1,19 @@
-//! DynamoDB-shaped errors. Every failure a client can see becomes an [`ApiError`] here, the
-//! one place where internal typed errors are mapped to DynamoDB error types.
+//! Errors, in two kinds and one mapping between them.
+//!
+//! - [`ApiError`] is what a DynamoDB client sees: an error type, a message and, for a failed
+//!   condition, the item it saw. It is plain data; `wire::response` renders it.
+//! - [`Error`] is what the engine's objects return internally: a client error, "this object
+//!   does not hold that table" ([`Error::Gone`]), or a failure of storage, of the host, or of
+//!   an invariant. Whether a group commit rolls back is decided by the variant
+//!   ([`Error::rolls_back`]), never by a message.
+//!
+//! [`Error::into_api`] is the one place where internal errors become DynamoDB errors.
 
-use extenddo_log::{LogError, NumberError, SqlError};
+use extenddo_log::{Item, LogError, NumberError, SqlError};
 use extenddo_projections::ProjectionError;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ErrorKind {
     Validation,
     Serialization,
@@ -64,13 +72,14 @@ impl ErrorKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// A DynamoDB error as the client sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     pub kind: ErrorKind,
     pub message: Option<String>,
-    /// Extra top-level members of the error body (e.g. `Item` on a failed condition).
-    #[serde(default)]
-    pub extra: Map<String, Value>,
+    /// The item a failed condition was evaluated against, when the request asked for it
+    /// (`ReturnValuesOnConditionCheckFailure: ALL_OLD`).
+    pub item: Option<Item>,
 }
 
 impl ApiError {
@@ -78,7 +87,7 @@ impl ApiError {
         ApiError {
             kind,
             message: Some(message.into()),
-            extra: Map::new(),
+            item: None,
         }
     }
 
@@ -86,7 +95,7 @@ impl ApiError {
         ApiError {
             kind,
             message: None,
-            extra: Map::new(),
+            item: None,
         }
     }
 
@@ -105,10 +114,12 @@ impl ApiError {
         ApiError::new(ErrorKind::Serialization, message)
     }
 
+    /// What data-plane operations answer for a table that does not exist.
     pub fn not_found() -> ApiError {
         ApiError::new(ErrorKind::ResourceNotFound, "Requested resource not found")
     }
 
+    /// What control-plane operations answer for a table that does not exist.
     pub fn table_not_found(table: &str) -> ApiError {
         ApiError::new(
             ErrorKind::ResourceNotFound,
@@ -126,17 +137,76 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         self.kind.status()
     }
+}
 
-    pub fn body(&self) -> Value {
-        let mut body = Map::new();
-        body.insert("__type".into(), json!(self.kind.type_name()));
-        if let Some(m) = &self.message {
-            body.insert("message".into(), json!(m));
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self.kind.type_name();
+        let short = name.rsplit('#').next().unwrap_or(name);
+        match &self.message {
+            Some(m) => write!(f, "{short}: {m}"),
+            None => f.write_str(short),
         }
-        for (k, v) in &self.extra {
-            body.insert(k.clone(), v.clone());
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The engine's internal error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+pub enum Error {
+    /// The client's request is at fault; only that request fails.
+    #[error("{0}")]
+    Client(ApiError),
+    /// The object asked holds no such table: it was never created there, or it was deleted
+    /// (or retired) since. The request flow decides what the client hears.
+    #[error("the table object holds no table")]
+    Gone,
+    /// The storage under an object failed (SQL, a damaged log); its transaction rolls back.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// The host could not deliver a call or run an effect.
+    #[error("host: {0}")]
+    Host(String),
+    /// An invariant of the engine does not hold.
+    #[error("bug: {0}")]
+    Bug(String),
+}
+
+impl Error {
+    pub fn bug(detail: impl std::fmt::Display) -> Error {
+        Error::Bug(detail.to_string())
+    }
+
+    pub fn host(detail: impl std::fmt::Display) -> Error {
+        Error::Host(detail.to_string())
+    }
+
+    /// Whether a group commit holding the failed request must roll back as a whole.
+    pub fn rolls_back(&self) -> bool {
+        match self {
+            Error::Client(_) | Error::Gone => false,
+            Error::Storage(_) | Error::Host(_) | Error::Bug(_) => true,
         }
-        Value::Object(body)
+    }
+
+    /// The error the client sees. `Gone` is answered by the request flow before it gets
+    /// here (with the not-found error of the operation); reaching this mapping with it means
+    /// the flow lost track of a table.
+    pub fn into_api(self) -> ApiError {
+        match self {
+            Error::Client(e) => e,
+            Error::Gone => ApiError::not_found(),
+            Error::Storage(e) => ApiError::internal(format!("storage: {e}")),
+            Error::Host(e) => ApiError::internal(format!("host: {e}")),
+            Error::Bug(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Client(e)
     }
 }
 
@@ -146,26 +216,60 @@ impl From<NumberError> for ApiError {
     }
 }
 
-impl From<SqlError> for ApiError {
-    fn from(e: SqlError) -> Self {
-        ApiError::internal(e)
-    }
-}
-
-impl From<LogError> for ApiError {
-    fn from(e: LogError) -> Self {
-        ApiError::internal(e)
-    }
-}
-
-impl From<ProjectionError> for ApiError {
-    fn from(e: ProjectionError) -> Self {
-        ApiError::internal(e)
+impl From<NumberError> for Error {
+    fn from(e: NumberError) -> Self {
+        Error::Client(e.into())
     }
 }
 
 impl From<crate::expr::ExprError> for ApiError {
     fn from(e: crate::expr::ExprError) -> Self {
         ApiError::validation(e.to_string())
+    }
+}
+
+impl From<crate::expr::ExprError> for Error {
+    fn from(e: crate::expr::ExprError) -> Self {
+        Error::Client(e.into())
+    }
+}
+
+impl From<SqlError> for Error {
+    fn from(e: SqlError) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
+impl From<LogError> for Error {
+    fn from(e: LogError) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
+impl From<ProjectionError> for Error {
+    fn from(e: ProjectionError) -> Self {
+        match e {
+            ProjectionError::Inconsistent { .. } => Error::Bug(e.to_string()),
+            other => Error::Storage(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_of_the_store_host_or_engine_roll_back() {
+        assert!(!Error::Client(ApiError::validation("x")).rolls_back());
+        assert!(!Error::Gone.rolls_back());
+        for e in [
+            Error::Storage("disk".into()),
+            Error::Host("gone".into()),
+            Error::Bug("oops".into()),
+        ] {
+            assert!(e.rolls_back(), "{e}");
+            assert_eq!(e.into_api().kind, ErrorKind::InternalServerError);
+        }
     }
 }

@@ -6,21 +6,14 @@
 //! `request_decode` needs SQLite storage, which this crate only has behind the host's
 //! feature; callers hand it a constructor (`Sqlite::in_memory` natively).
 
-use std::collections::HashMap;
-
-use extenddo_log::Sql;
 use serde_json::{json, Value};
 
-use crate::catalog::{Catalog, CatalogRequest};
-use crate::error::{ApiError, ErrorKind};
-use crate::flow::{Action, Flow, HttpRequest, Response};
-use crate::op::TableRequest;
-use crate::table::{execute_absent, TableObject};
+use crate::error::ErrorKind;
+use crate::flow::HttpRequest;
+use crate::sim::{self, OpenSql};
 use crate::wire;
+use crate::wire::response::HttpResponse;
 use crate::Config;
-
-/// Opens a fresh, empty SQL database (one per table object, one for the catalog).
-pub type OpenSql = fn() -> Box<dyn Sql>;
 
 /// The targets a fuzz input picks from (see [`requests`]).
 pub const TARGETS: [&str; 21] = [
@@ -52,102 +45,37 @@ pub const TARGETS: [&str; 21] = [
 /// stream.
 pub const FIXTURE_TABLE: &str = "fuzz";
 
-const NOW: i64 = 1_700_000_000_000;
-/// An `Authorization` header of the shape the engine accepts.
-const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00";
-const MAX_REQUESTS: usize = 8;
-const MAX_FLOW_STEPS: usize = 10_000;
 
-/// A host over in-memory storage: the catalog and one database per table object, driven
-/// through [`Flow`] as the native and Worker hosts drive it.
-pub struct Host {
-    cfg: Config,
-    open: OpenSql,
-    catalog: Box<dyn Sql>,
-    /// Table objects by table id.
-    tables: HashMap<String, (Box<dyn Sql>, TableObject)>,
-    now: i64,
-}
+const NOW: i64 = 1_700_000_000_000;
+const MAX_REQUESTS: usize = 8;
+
+/// The in-memory host the fuzzer drives; the clock advances a second per request and
+/// background work runs after each.
+pub struct Host(sim::Host);
 
 impl Host {
-    pub fn new(open: OpenSql) -> Result<Host, ApiError> {
-        let catalog = open();
-        Catalog::open(&*catalog)?;
-        Ok(Host {
-            cfg: Config {
-                ttl_sweep_delay_ms: 0,
-                backfill_chunk: 2,
-                ..Config::default()
-            },
-            open,
-            catalog,
-            tables: HashMap::new(),
-            now: NOW,
-        })
+    pub fn new(open: OpenSql) -> Host {
+        let cfg = Config {
+            ttl_sweep_delay_ms: 0,
+            backfill_chunk: 2,
+            ..Config::default()
+        };
+        Host(sim::Host::new(cfg, open, NOW))
     }
 
-    /// Serves one request; the clock advances a second per request.
-    pub fn handle(&mut self, target: Option<&str>, body: &[u8]) -> Response {
-        self.now += 1000;
-        let req = HttpRequest {
+    pub fn handle(&mut self, target: Option<&str>, body: &[u8]) -> HttpResponse {
+        let now = self.0.now() + 1000;
+        self.0.set_now(now);
+        let r = self.0.handle(HttpRequest {
+            method: "POST",
+            path: "/",
             target,
-            authorization: Some(AUTHORIZATION),
+            authorization: Some(sim::AUTHORIZATION),
             host: Some("localhost"),
             body,
-        };
-        let (mut flow, mut action) = Flow::start(&self.cfg, req, self.now);
-        for _ in 0..MAX_FLOW_STEPS {
-            action = match action {
-                Action::Respond(r) => {
-                    self.tick();
-                    return r;
-                }
-                Action::Catalog(req) => {
-                    let r = Catalog.handle(&*self.catalog, req, self.now);
-                    flow.step(r)
-                }
-                Action::Table { table, request } => {
-                    let r = self.table(&table, request);
-                    flow.step(r)
-                }
-            };
-        }
-        panic!("the request flow did not finish in {MAX_FLOW_STEPS} steps");
-    }
-
-    fn table(&mut self, name: &str, request: TableRequest) -> Result<Value, ApiError> {
-        let lookup = Catalog.handle(
-            &*self.catalog,
-            CatalogRequest::Lookup {
-                name: name.to_owned(),
-            },
-            self.now,
-        );
-        let Some(id) = lookup
-            .ok()
-            .and_then(|v| v["id"].as_str().map(str::to_owned))
-        else {
-            return execute_absent(&self.cfg, request, self.now);
-        };
-        if !self.tables.contains_key(&id) {
-            let sql = (self.open)();
-            let t = TableObject::open(&*sql, self.cfg.clone())?;
-            self.tables.insert(id.clone(), (sql, t));
-        }
-        let (sql, t) = self
-            .tables
-            .get_mut(&id)
-            .ok_or_else(|| ApiError::internal("table object vanished"))?;
-        t.execute(&**sql, vec![request], self.now)
-            .pop()
-            .unwrap_or_else(|| Err(ApiError::internal("no result")))
-    }
-
-    /// Runs due background work (backfills, TTL sweeps, shard rollover) on every table.
-    fn tick(&mut self) {
-        for (sql, t) in self.tables.values_mut() {
-            let _ = t.tick(&**sql, self.now);
-        }
+        });
+        self.0.tick();
+        r
     }
 }
 
@@ -207,7 +135,7 @@ fn fixture(host: &mut Host) {
 }
 
 /// Whether a response is a server error, which request input should never cause.
-pub fn is_server_error(r: &Response) -> bool {
+pub fn is_server_error(r: &HttpResponse) -> bool {
     r.status >= 500 || {
         let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
         body["__type"] == ErrorKind::InternalServerError.type_name()
@@ -237,10 +165,8 @@ pub fn requests(data: &[u8]) -> Vec<(Option<String>, &[u8])> {
 
 /// Runs the requests of `data` against a fresh host holding the fixture table. Returns the
 /// responses (for callers that check more than "no panic").
-pub fn request_decode(data: &[u8], open: OpenSql) -> Vec<Response> {
-    let Ok(mut host) = Host::new(open) else {
-        return Vec::new();
-    };
+pub fn request_decode(data: &[u8], open: OpenSql) -> Vec<HttpResponse> {
+    let mut host = Host::new(open);
     fixture(&mut host);
     requests(data)
         .into_iter()

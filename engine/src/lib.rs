@@ -1,13 +1,20 @@
-//! The DynamoDB protocol and semantics, host-agnostic and I/O-free.
+//! The DynamoDB protocol and semantics, host-agnostic. The engine does no I/O of its own
+//! except through the `Sql` port its objects are handed: everything else — calls between
+//! objects, timers, retiring storage — it asks of its host.
 //!
-//! Hosts drive a [`flow::Flow`] per HTTP request: it decodes the request and asks the host
-//! to run [`catalog::CatalogRequest`]s on the catalog and [`op::TableRequest`]s on table
-//! objects ([`table::TableObject`]), then hands back the HTTP response.
+//! Layers, each using only those before it:
+//!
+//! 1. [`expr`] — the expression language; [`error`], [`config`].
+//! 2. [`api`] — the typed commands, replies, calls and effects objects exchange.
+//! 3. [`wire`] — the JSON edge: requests decoded into commands, replies rendered;
+//!    [`table`] — the table object (operations, background work);
+//!    [`catalog`] — the catalog object (names, incarnations, their lifecycle).
+//! 4. [`flow`] — the request flow: routing and the multi-object protocols.
+//!
+//! Hosts drive a [`flow::Flow`] per HTTP request and run objects ([`api::Object`]) made by
+//! [`open_object`]; [`sim`] is such a host in memory, for tests and fuzzing.
 
-pub mod auth;
-mod background;
-pub mod batch;
-pub mod capacity;
+pub mod api;
 pub mod catalog;
 pub mod config;
 pub mod error;
@@ -15,24 +22,38 @@ pub mod expr;
 pub mod flow;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod keys;
-pub mod legacy;
-pub mod log_view;
-pub mod op;
-mod ops;
-pub mod streams;
+#[doc(hidden)]
+pub mod sim;
 pub mod table;
-pub mod table_def;
-pub mod ttl;
 pub mod wire;
 
-pub use catalog::{Catalog, CatalogRequest};
+pub use api::{Address, Call, Command, Effect, EffectId, Object, Outcome, Reply, TableId};
 pub use config::Config;
-pub use error::{ApiError, ErrorKind};
+pub use error::{ApiError, Error, ErrorKind};
 pub use extenddo_log as log;
 pub use extenddo_projections as projections;
 pub use flow::{
-    request_too_large, Action, Flow, HttpRequest, Response, CONTENT_TYPE, MAX_REQUEST_BYTES,
+    request_too_large, Action, Flow, FrontEnd, HttpRequest, MAX_REQUEST_BYTES,
 };
-pub use op::{Op, TableRequest};
-pub use table::{execute_absent, TableObject};
+pub use wire::response::{HttpResponse, CONTENT_TYPE};
+
+/// The object living at `address`, over its storage: the one constructor hosts call.
+pub fn open_object(
+    address: &Address,
+    sql: &dyn extenddo_log::Sql,
+    cfg: Config,
+) -> Result<Box<dyn Object>, Error> {
+    Ok(match address {
+        Address::Catalog => Box::new(catalog::CatalogObject::open(sql, cfg)?),
+        Address::Table(id) => Box::new(table::TableObject::open(sql, cfg, id.clone())?),
+    })
+}
+
+/// Splits a batch of commands into its reads and its writes, keeping each one's position,
+/// so that a host can answer the reads without waiting for the writes' commit.
+pub fn split_reads(batch: Vec<Command>) -> (Vec<(usize, Command)>, Vec<(usize, Command)>) {
+    batch
+        .into_iter()
+        .enumerate()
+        .partition(|(_, c)| !c.is_write())
+}

@@ -4,9 +4,10 @@
 //! each index holds exactly the items that carry its key.
 
 use extenddo_engine::log::sqlite::Sqlite;
-use extenddo_engine::log::LogStore;
+use extenddo_engine::log::{LogStore, Sql};
 use extenddo_engine::projections;
-use extenddo_engine::{Config, Op, TableObject, TableRequest};
+use extenddo_engine::sim::Host;
+use extenddo_engine::Config;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -42,21 +43,25 @@ fn step() -> impl Strategy<Value = Step> {
 
 const NOW: i64 = 1_700_000_000_000;
 
-fn run(t: &mut TableObject, sql: &Sqlite, op: Op, body: Value) -> Result<Value, String> {
-    t.execute(sql, vec![TableRequest::new(op, body)], NOW)
-        .pop()
-        .unwrap()
-        .map_err(|e| format!("{e:?}"))
+fn open() -> Box<dyn Sql> {
+    Box::new(Sqlite::in_memory().unwrap())
+}
+
+fn run(host: &mut Host, target: &str, body: Value) -> Result<Value, String> {
+    match host.request(target, &body) {
+        (200, v) => Ok(v),
+        (status, v) => Err(format!("HTTP {status}: {v}")),
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
     fn rebuilt_indexes_equal_live_indexes(steps in prop::collection::vec(step(), 1..80)) {
-        let sql = Sqlite::in_memory().unwrap();
         let cfg = Config { backfill_chunk: 3, ..Config::default() };
-        let mut t = TableObject::open(&sql, cfg).unwrap();
-        run(&mut t, &sql, Op::CreateTable, json!({
+        let mut host = Host::new(cfg, open, NOW);
+        let t = &mut host;
+        run(t, "CreateTable", json!({
             "TableName": "ixprop", "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [
                 {"AttributeName": "pk", "AttributeType": "S"},
@@ -74,7 +79,7 @@ proptest! {
                     let mut item = json!({"pk": {"S": format!("p{pk}")}, "v": {"N": "1"}});
                     if let Some(g) = g { item["g"] = json!({"S": format!("g{g}")}); }
                     if let Some(n) = n { item["n"] = json!({"N": n.to_string()}); }
-                    run(&mut t, &sql, Op::PutItem, json!({"TableName": "ixprop", "Item": item})).unwrap();
+                    run(t, "PutItem", json!({"TableName": "ixprop", "Item": item})).unwrap();
                 }
                 Step::Update { pk, g } => {
                     let body = match g {
@@ -83,15 +88,15 @@ proptest! {
                         None => json!({"TableName": "ixprop", "Key": {"pk": {"S": format!("p{pk}")}},
                             "UpdateExpression": "REMOVE g"}),
                     };
-                    run(&mut t, &sql, Op::UpdateItem, body).unwrap();
+                    run(t, "UpdateItem", body).unwrap();
                 }
                 Step::Delete { pk } => {
-                    run(&mut t, &sql, Op::DeleteItem, json!({"TableName": "ixprop", "Key": {"pk": {"S": format!("p{pk}")}}})).unwrap();
+                    run(t, "DeleteItem", json!({"TableName": "ixprop", "Key": {"pk": {"S": format!("p{pk}")}}})).unwrap();
                 }
-                Step::Tick => { t.tick(&sql, NOW).unwrap(); }
+                Step::Tick => { t.tick_once(); }
                 Step::CreateIndex if !created => {
                     created = true;
-                    run(&mut t, &sql, Op::UpdateTable, json!({"TableName": "ixprop",
+                    run(t, "UpdateTable", json!({"TableName": "ixprop",
                         "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "by_n",
                             "KeySchema": [{"AttributeName": "n", "KeyType": "HASH"}],
                             "Projection": {"ProjectionType": "ALL"}}}]})).unwrap();
@@ -100,19 +105,20 @@ proptest! {
             }
         }
         // Finish any backfill, as the hosts' timers would.
-        while t.tick(&sql, NOW).unwrap().is_some() {}
+        t.tick();
+        let sql = host.table_sql("ixprop").unwrap();
 
-        let report = LogStore::verify(&sql).unwrap();
+        let report = LogStore::verify(sql).unwrap();
         prop_assert!(report.problems.is_empty(), "{:?}", report.problems);
         let replayed = Sqlite::in_memory().unwrap();
         projections::init(&replayed).unwrap();
-        projections::replay_into(&sql, &replayed).unwrap();
-        let live = projections::indexes::dump(&sql).unwrap();
+        projections::replay_into(sql, &replayed).unwrap();
+        let live = projections::indexes::dump(sql).unwrap();
         prop_assert_eq!(&live, &projections::indexes::dump(&replayed).unwrap());
-        prop_assert_eq!(projections::items::dump(&sql).unwrap(), projections::items::dump(&replayed).unwrap());
+        prop_assert_eq!(projections::items::dump(sql).unwrap(), projections::items::dump(&replayed).unwrap());
 
         // Each index holds exactly the items carrying its key attributes.
-        let items = projections::items::dump(&sql).unwrap();
+        let items = projections::items::dump(sql).unwrap();
         let decoded: Vec<_> = items.iter().map(|(_, _, b)| projections::items::decode_item(b).unwrap()).collect();
         let by_g = decoded.iter().filter(|i| i.contains_key("g") && i.contains_key("n")).count();
         prop_assert_eq!(live.iter().filter(|e| e.0 == "by_g").count(), by_g);

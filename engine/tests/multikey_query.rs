@@ -10,9 +10,11 @@ use std::cmp::Ordering;
 
 use extenddo_engine::expr::RangeCondition;
 use extenddo_engine::log::sqlite::Sqlite;
+use extenddo_engine::log::Sql;
+use extenddo_engine::sim::Host;
 use extenddo_engine::log::{AttributeValue, Number};
 use extenddo_engine::wire::{decode_value, encode_value};
-use extenddo_engine::{Config, Op, TableObject, TableRequest};
+use extenddo_engine::Config;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -141,16 +143,19 @@ fn query() -> impl Strategy<Value = Query> {
         })
 }
 
-fn run(t: &mut TableObject, sql: &Sqlite, op: Op, body: Value) -> Result<Value, String> {
-    t.execute(sql, vec![TableRequest::new(op, body)], NOW)
-        .pop()
-        .unwrap()
-        .map_err(|e| format!("{e:?}"))
+fn open() -> Box<dyn Sql> {
+    Box::new(Sqlite::in_memory().unwrap())
 }
 
-fn setup(items: &Fixture) -> (TableObject, Sqlite) {
-    let sql = Sqlite::in_memory().unwrap();
-    let mut t = TableObject::open(&sql, Config::default()).unwrap();
+fn run(t: &mut Host, target: &str, body: Value) -> Result<Value, String> {
+    match t.request(target, &body) {
+        (200, v) => Ok(v),
+        (status, v) => Err(format!("HTTP {status}: {v}")),
+    }
+}
+
+fn setup(items: &Fixture) -> Host {
+    let mut t = Host::new(Config::default(), open, NOW);
     let defs: Vec<Value> = std::iter::once(json!({"AttributeName": "pk", "AttributeType": "S"}))
         .chain(
             ATTRS
@@ -175,8 +180,7 @@ fn setup(items: &Fixture) -> (TableObject, Sqlite) {
         .collect();
     run(
         &mut t,
-        &sql,
-        Op::CreateTable,
+        "CreateTable",
         json!({
             "TableName": TABLE, "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": defs,
@@ -194,13 +198,12 @@ fn setup(items: &Fixture) -> (TableObject, Sqlite) {
         }
         run(
             &mut t,
-            &sql,
-            Op::PutItem,
+            "PutItem",
             json!({"TableName": TABLE, "Item": item}),
         )
         .unwrap();
     }
-    (t, sql)
+    t
 }
 
 /// Per-attribute conditions, the KeyConditionExpression, its values.
@@ -318,8 +321,7 @@ fn naive(items: &Fixture, q: &Query, conds: &[(String, RangeCondition)]) -> Vec<
 }
 
 fn query_all(
-    t: &mut TableObject,
-    sql: &Sqlite,
+    t: &mut Host,
     q: &Query,
     expr: &str,
     values: &[(String, AttributeValue)],
@@ -342,7 +344,7 @@ fn query_all(
         if let Some(s) = start.take() {
             body["ExclusiveStartKey"] = s;
         }
-        let r = run(t, sql, Op::Query, body)?;
+        let r = run(t, "Query", body)?;
         for item in r["Items"].as_array().unwrap() {
             match decode_value(&item["pk"]).unwrap() {
                 AttributeValue::S(pk) => out.push(pk),
@@ -371,11 +373,11 @@ proptest! {
         items in fixture(),
         queries in prop::collection::vec(query(), 1..8),
     ) {
-        let (mut t, sql) = setup(&items);
+        let mut t = setup(&items);
         for q in &queries {
             let Some((conds, expr, values)) = conditions(q) else { continue };
             let want = naive(&items, q, &conds);
-            let got = query_all(&mut t, &sql, q, &expr, &values).unwrap();
+            let got = query_all(&mut t, q, &expr, &values).unwrap();
             prop_assert_eq!(got, want, "{} on {}", expr, INDEXES[q.index].0);
         }
     }
@@ -386,9 +388,9 @@ fn legacy_key_conditions_on_multi_attribute_keys() {
     let items: Fixture = (0..30)
         .map(|i| [Some(i % 2), Some(0), Some(i % 5), Some(i % 9), Some(i % 8)])
         .collect();
-    let (mut t, sql) = setup(&items);
+    let mut t = setup(&items);
     let eq = |v: AttributeValue| json!({"ComparisonOperator": "EQ", "AttributeValueList": [encode_value(&v)]});
-    let r = run(&mut t, &sql, Op::Query, json!({
+    let r = run(&mut t, "Query", json!({
         "TableName": TABLE, "IndexName": "mmm",
         "KeyConditions": {
             "h1": eq(value(Ty::S, 0)), "h2": eq(value(Ty::N, 0)), "s1": eq(value(Ty::S, 1)),
@@ -418,9 +420,9 @@ fn legacy_key_conditions_on_multi_attribute_keys() {
 
 #[test]
 fn multi_attribute_key_errors() {
-    let (mut t, sql) = setup(&vec![]);
+    let mut t = setup(&vec![]);
     let mut q = |expr: &str, values: Value| {
-        run(&mut t, &sql, Op::Query, json!({
+        run(&mut t, "Query", json!({
             "TableName": TABLE, "IndexName": "mmm", "KeyConditionExpression": expr, "ExpressionAttributeValues": values,
         }))
         .unwrap_err()

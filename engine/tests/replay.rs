@@ -2,9 +2,10 @@
 //! dense, and there is one record per acknowledged mutation (and none for anything else).
 
 use extenddo_engine::log::sqlite::Sqlite;
-use extenddo_engine::log::LogStore;
+use extenddo_engine::log::{LogStore, Sql};
 use extenddo_engine::projections;
-use extenddo_engine::{Config, Op, TableObject, TableRequest};
+use extenddo_engine::sim::Host;
+use extenddo_engine::Config;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -48,15 +49,8 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-fn request(op: Op, body: Value) -> TableRequest {
-    TableRequest::new(op, body)
-}
-
-fn run(t: &mut TableObject, sql: &Sqlite, req: TableRequest) -> Result<Value, String> {
-    t.execute(sql, vec![req], 1_700_000_000_000)
-        .pop()
-        .unwrap()
-        .map_err(|e| format!("{e:?}"))
+fn open() -> Box<dyn Sql> {
+    Box::new(Sqlite::in_memory().unwrap())
 }
 
 fn key(pk: u8, sk: i16) -> Value {
@@ -67,13 +61,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
     fn replay_equals_live_projections(steps in prop::collection::vec(step(), 1..60), group in 1usize..5) {
-        let sql = Sqlite::in_memory().unwrap();
-        let mut t = TableObject::open(&sql, Config::default()).unwrap();
-        run(&mut t, &sql, request(Op::CreateTable, json!({
+        let mut host = Host::new(Config::default(), open, 1_700_000_000_000);
+        let (status, v) = host.request("CreateTable", &json!({
             "TableName": "prop", "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        }))).unwrap();
+        }));
+        prop_assert_eq!(status, 200, "{}", v);
         let mut model = std::collections::BTreeMap::<(u8, i16), Value>::new();
         let mut mutations = 1u64; // TableCreated
         // Run in groups, as the native host's group commit does.
@@ -86,40 +80,41 @@ proptest! {
                         let mut item = key(*pk, *sk);
                         item["v"] = v.clone();
                         let rv = if *all_old { "ALL_OLD" } else { "NONE" };
-                        reqs.push(request(Op::PutItem, json!({"TableName": "prop", "Item": item, "ReturnValues": rv})));
+                        reqs.push(("PutItem", json!({"TableName": "prop", "Item": item, "ReturnValues": rv})));
                         let old = model.insert((*pk, *sk), item.clone());
                         if old.as_ref() != Some(&item) { mutations += 1; }
                         expect.push(true);
                     }
                     Step::Delete { pk, sk } => {
-                        reqs.push(request(Op::DeleteItem, json!({"TableName": "prop", "Key": key(*pk, *sk)})));
+                        reqs.push(("DeleteItem", json!({"TableName": "prop", "Key": key(*pk, *sk)})));
                         if model.remove(&(*pk, *sk)).is_some() { mutations += 1; }
                         expect.push(true);
                     }
                     Step::Invalid { pk } => {
-                        reqs.push(request(Op::PutItem, json!({"TableName": "prop", "Item": {"pk": {"S": format!("p{pk}")}, "sk": {"S": "wrong type"}}})));
+                        reqs.push(("PutItem", json!({"TableName": "prop", "Item": {"pk": {"S": format!("p{pk}")}, "sk": {"S": "wrong type"}}})));
                         expect.push(false);
                     }
                 }
             }
-            let results = t.execute(&sql, reqs, 1_700_000_000_000);
+            let results = host.batch("prop", reqs);
             for (r, ok) in results.iter().zip(expect) {
-                prop_assert_eq!(r.is_ok(), ok, "{:?}", r);
+                prop_assert_eq!(r.0 == 200, ok, "{:?}", r);
             }
         }
-        let report = LogStore::verify(&sql).unwrap();
+        let sql = host.table_sql("prop").unwrap();
+        let report = LogStore::verify(sql).unwrap();
         prop_assert!(report.problems.is_empty(), "{:?}", report.problems);
         prop_assert_eq!(report.records, mutations);
 
         let replayed = Sqlite::in_memory().unwrap();
         projections::init(&replayed).unwrap();
-        projections::replay_into(&sql, &replayed).unwrap();
-        prop_assert_eq!(projections::items::dump(&sql).unwrap(), projections::items::dump(&replayed).unwrap());
-        prop_assert_eq!(projections::items::dump(&sql).unwrap().len(), model.len());
+        projections::replay_into(sql, &replayed).unwrap();
+        prop_assert_eq!(projections::items::dump(sql).unwrap(), projections::items::dump(&replayed).unwrap());
+        prop_assert_eq!(projections::items::dump(sql).unwrap().len(), model.len());
 
         // And rebuilding in place gives the same state.
-        let before = projections::items::dump(&sql).unwrap();
-        projections::rebuild(&sql).unwrap();
-        prop_assert_eq!(before, projections::items::dump(&sql).unwrap());
+        let before = projections::items::dump(sql).unwrap();
+        projections::rebuild(sql).unwrap();
+        prop_assert_eq!(before, projections::items::dump(sql).unwrap());
     }
 }

@@ -8,20 +8,17 @@
 //! with the images the view type promises, and every record's sequence number names the
 //! log record it came from. And rebuilding the projections from the log reproduces them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use extenddo_engine::log::sqlite::Sqlite;
-use extenddo_engine::log::{AttributeValue, Event, LogStore, Number};
+use extenddo_engine::log::{AttributeValue, Event, LogStore, Number, Sql};
 use extenddo_engine::projections::keycode;
 use extenddo_engine::projections::{self, KeyType};
-use extenddo_engine::{
-    execute_absent, Action, ApiError, Catalog, CatalogRequest, Config, Flow, HttpRequest,
-    TableObject,
-};
+use extenddo_engine::sim;
+use extenddo_engine::Config;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x";
 const T0: i64 = 1_790_000_000_000;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,27 +27,18 @@ struct Failure {
     message: String,
 }
 
-struct Host {
-    cfg: Config,
-    catalog: Sqlite,
-    dbs: HashMap<String, Sqlite>,
-    objects: HashMap<String, TableObject>,
+struct Host(sim::Host);
+
+fn open() -> Box<dyn Sql> {
+    Box::new(Sqlite::in_memory().unwrap())
 }
 
 impl Host {
     fn new(cfg: Config) -> Host {
-        let catalog = Sqlite::in_memory().unwrap();
-        Catalog::open(&catalog).unwrap();
-        Host {
-            cfg,
-            catalog,
-            dbs: HashMap::new(),
-            objects: HashMap::new(),
-        }
+        Host(sim::Host::new(cfg, open, T0))
     }
 
     fn call(&mut self, target: &str, body: Value, now: i64) -> Result<Value, Failure> {
-        let bytes = serde_json::to_vec(&body).unwrap();
         let prefix = if [
             "ListStreams",
             "DescribeStream",
@@ -63,94 +51,38 @@ impl Host {
         } else {
             "DynamoDB_20120810."
         };
-        let target = format!("{prefix}{target}");
-        let req = HttpRequest {
-            target: Some(&target),
-            authorization: Some(AUTH),
-            host: None,
-            body: &bytes,
-        };
-        let (mut flow, mut action) = Flow::start(&self.cfg, req, now);
-        loop {
-            action = match action {
-                Action::Respond(r) => {
-                    let v: Value = serde_json::from_slice(&r.body).unwrap();
-                    if r.status == 200 {
-                        return Ok(v);
-                    }
-                    let ty = v["__type"].as_str().unwrap_or_default();
-                    return Err(Failure {
-                        code: ty.rsplit('#').next().unwrap_or_default().to_owned(),
-                        message: v["message"].as_str().unwrap_or_default().to_owned(),
-                    });
-                }
-                Action::Catalog(req) => {
-                    let r = Catalog.handle(&self.catalog, req, now);
-                    flow.step(r)
-                }
-                Action::Table { table, request } => {
-                    let r = self.table(&table, request, now);
-                    flow.step(r)
-                }
-            }
+        self.0.set_now(now);
+        let (status, v) = self.0.request(&format!("{prefix}{target}"), &body);
+        if status == 200 {
+            return Ok(v);
         }
+        let ty = v["__type"].as_str().unwrap_or_default();
+        Err(Failure {
+            code: ty.rsplit('#').next().unwrap_or_default().to_owned(),
+            message: v["message"].as_str().unwrap_or_default().to_owned(),
+        })
     }
 
-    fn table(
-        &mut self,
-        name: &str,
-        request: extenddo_engine::TableRequest,
-        now: i64,
-    ) -> Result<Value, ApiError> {
-        let lookup = Catalog.handle(
-            &self.catalog,
-            CatalogRequest::Lookup {
-                name: name.to_owned(),
-            },
-            now,
-        );
-        let Ok(v) = lookup else {
-            return execute_absent(&self.cfg, request, now);
-        };
-        let id = v["id"].as_str().unwrap().to_owned();
-        let sql = self
-            .dbs
-            .entry(id.clone())
-            .or_insert_with(|| Sqlite::in_memory().unwrap());
-        let cfg = self.cfg.clone();
-        let t = self
-            .objects
-            .entry(id)
-            .or_insert_with(|| TableObject::open(sql, cfg).unwrap());
-        t.execute(sql, vec![request], now).pop().unwrap()
-    }
-
-    /// Runs every table's due background work, as the hosts do after requests and on timers.
+    /// Runs every object's due background work, as the hosts do on their timers.
     fn tick(&mut self, now: i64) {
-        let ids: Vec<String> = self.dbs.keys().cloned().collect();
-        for id in ids {
-            let sql = &self.dbs[&id];
-            let cfg = self.cfg.clone();
-            let t = self
-                .objects
-                .entry(id.clone())
-                .or_insert_with(|| TableObject::open(sql, cfg).unwrap());
-            for _ in 0..1000 {
-                match t.tick(sql, now).unwrap() {
-                    Some(at) if at <= now => continue,
-                    _ => break,
-                }
-            }
-        }
+        self.0.set_now(now);
+        self.0.tick();
     }
 
-    /// Drops every table object; they reopen from their storage on next use.
+    /// One round of background work at `now`; returns when the objects want to wake next.
+    fn tick_once(&mut self, now: i64) -> Option<i64> {
+        self.0.set_now(now);
+        self.0.tick_once();
+        self.0.next_timeout()
+    }
+
+    /// A crash and restart: every object reopens from its storage.
     fn restart(&mut self) {
-        self.objects.clear();
+        self.0.restart();
     }
 
-    fn only_db(&self) -> &Sqlite {
-        self.dbs.values().next().unwrap()
+    fn db(&mut self, table: &str) -> &dyn Sql {
+        self.0.table_sql(table).unwrap()
     }
 }
 
@@ -509,7 +441,7 @@ fn run_workload(steps: &[Step], page: i64, restart_at: usize) {
         assert_eq!(g, e, "record {i}");
     }
     // Sequence numbers: strictly increasing, each naming the log record it came from.
-    let sql = h.only_db();
+    let sql = h.db("tbl");
     let mut last = 0u64;
     for r in &got.records {
         let seq = r["dynamodb"]["SequenceNumber"].as_str().unwrap();
@@ -1009,24 +941,18 @@ fn ttl_api_and_sweeper() {
             .as_i64()
             .unwrap()
     };
-    let t = h.objects.values_mut().next().unwrap();
-    let sql = h.dbs.values().next().unwrap();
-    let next = t.tick(sql, T0).unwrap();
+    let next = h.tick_once(T0);
     // Item 2 is due 30 s from now plus the 2 s delay.
     assert_eq!(next, Some((now_s + 30) * 1000 + 2000));
     assert_eq!(count(&mut h, T0), 3);
-    let t = h.objects.values_mut().next().unwrap();
-    let sql = h.dbs.values().next().unwrap();
     assert_eq!(
-        t.tick(sql, (now_s + 31) * 1000).unwrap(),
+        h.tick_once((now_s + 31) * 1000),
         Some((now_s + 30) * 1000 + 2000)
     );
     assert_eq!(count(&mut h, T0), 3);
-    let t = h.objects.values_mut().next().unwrap();
-    let sql = h.dbs.values().next().unwrap();
     // What remains due is the stream's shard rollover (four hours after creation).
     assert_eq!(
-        t.tick(sql, (now_s + 32) * 1000).unwrap(),
+        h.tick_once((now_s + 32) * 1000),
         Some(T0 + 4 * 3600 * 1000)
     );
     assert_eq!(count(&mut h, T0), 2);

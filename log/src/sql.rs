@@ -41,6 +41,8 @@ pub trait Sql {
     /// Runs `body` in one transaction: committed when it returns `Ok`, rolled back otherwise.
     /// Transactions never nest.
     fn transaction(&self, body: &mut dyn FnMut() -> Result<(), SqlError>) -> Result<(), SqlError>;
+    /// Whether a transaction is open (writers assert it before they append to the log).
+    fn in_transaction(&self) -> bool;
 }
 
 /// Runs `f` in one transaction of `sql`, carrying any error type through the rollback.

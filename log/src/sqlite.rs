@@ -99,6 +99,10 @@ impl Sql for Sqlite {
         Ok(out)
     }
 
+    fn in_transaction(&self) -> bool {
+        !self.conn.is_autocommit()
+    }
+
     fn transaction(&self, body: &mut dyn FnMut() -> Result<(), SqlError>) -> Result<(), SqlError> {
         self.conn
             .execute_batch("BEGIN IMMEDIATE")

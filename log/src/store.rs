@@ -1,5 +1,7 @@
 //! The log table of one table object, over the [`Sql`] port.
 
+use std::ops::ControlFlow;
+
 use thiserror::Error;
 
 use crate::event::Event;
@@ -39,6 +41,16 @@ impl LogStore {
     pub fn init(sql: &dyn Sql) -> Result<(), LogError> {
         sql.exec(SCHEMA, &[])?;
         Ok(())
+    }
+
+    /// Whether the database holds a log at all.
+    pub fn exists(sql: &dyn Sql) -> Result<bool, SqlError> {
+        Ok(!sql
+            .query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log'",
+                &[],
+            )?
+            .is_empty())
     }
 
     /// The highest LSN written, 0 for an empty log (LSNs start at 1).
@@ -87,19 +99,22 @@ impl LogStore {
             .collect()
     }
 
-    /// Visits every record in LSN order, in pages, stopping at the first error.
-    pub fn for_each(
+    /// Visits every record in LSN order, in pages, until `f` breaks (its value is returned)
+    /// or the log ends.
+    pub fn for_each<B>(
         sql: &dyn Sql,
-        mut f: impl FnMut(Record) -> Result<(), LogError>,
-    ) -> Result<(), LogError> {
+        mut f: impl FnMut(Record) -> ControlFlow<B>,
+    ) -> Result<ControlFlow<B>, LogError> {
         let mut from = 1;
         loop {
             let page = Self::read(sql, from, 512)?;
             let Some(last) = page.last().map(|r| r.lsn) else {
-                return Ok(());
+                return Ok(ControlFlow::Continue(()));
             };
             for record in page {
-                f(record)?;
+                if let ControlFlow::Break(b) = f(record) {
+                    return Ok(ControlFlow::Break(b));
+                }
             }
             from = last + 1;
         }

@@ -9,6 +9,9 @@ pub mod keycode;
 pub mod schema;
 pub mod streams;
 pub mod ttl;
+pub mod verify;
+
+use std::ops::ControlFlow;
 
 use extenddo_log::{Event, Item, LogError, LogStore, Record, Sql, SqlError};
 use thiserror::Error;
@@ -91,6 +94,8 @@ pub fn apply(
         lsn,
         what: "no table".into(),
     };
+    // Item and index events need a table that exists and is not deleted.
+    let live = |s: &TableSchema| !s.is_deleted();
     match &record.event {
         Event::TableCreated { schema_json } => {
             let parsed = parse_schema(lsn, schema_json)?;
@@ -114,22 +119,36 @@ pub fn apply(
             *current = Some(parsed);
         }
         Event::TableDeleted => {
+            // The items go; the schema stays, marked deleted, so that the table's streams
+            // can still be read (their open shard is closed here) until the table object's
+            // storage is retired.
             items::clear(sql)?;
             indexes::clear(sql)?;
             ttl::clear(sql)?;
-            schema::clear(sql)?;
-            *current = None;
+            match current.as_mut() {
+                Some(s) => {
+                    s.deleted_ms = Some(record.ts_ms);
+                    if let Some(streams) = s.stream.as_mut() {
+                        streams.disable_enabled(lsn, record.ts_ms);
+                    }
+                    store_schema(sql, s)?;
+                }
+                None => schema::clear(sql)?,
+            }
         }
         Event::ItemPut { old, new } => {
-            let s = current.as_ref().ok_or_else(no_table)?;
+            let s = current.as_ref().filter(|s| live(s)).ok_or_else(no_table)?;
             change_item(sql, s, lsn, old.as_ref(), Some(new))?;
         }
         Event::ItemDeleted { old } | Event::ItemExpired { old } => {
-            let s = current.as_ref().ok_or_else(no_table)?;
+            let s = current.as_ref().filter(|s| live(s)).ok_or_else(no_table)?;
             change_item(sql, s, lsn, Some(old), None)?;
         }
         Event::IndexBackfilled { index, after, upto } => {
-            let s = current.as_mut().ok_or_else(no_table)?;
+            let s = current
+                .as_mut()
+                .filter(|s| live(s))
+                .ok_or_else(no_table)?;
             let table_key = s.key.clone();
             let ix = s
                 .index_mut(index)
@@ -164,17 +183,12 @@ pub fn replay_into(
     target: &dyn Sql,
 ) -> Result<Option<TableSchema>, ProjectionError> {
     let mut current = None;
-    let mut failure = None;
-    LogStore::for_each(log, |record| {
-        if let Err(e) = apply(target, &mut current, &record) {
-            failure = Some(e);
-            return Err(LogError::Sql(SqlError::Aborted));
-        }
-        Ok(())
-    })
-    .or_else(|e| match failure.take() {
-        Some(f) => Err(f),
-        None => Err(ProjectionError::from(e)),
+    let flow = LogStore::for_each(log, |record| match apply(target, &mut current, &record) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => ControlFlow::Break(e),
     })?;
-    Ok(current)
+    match flow {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(current),
+    }
 }

@@ -62,6 +62,11 @@ pub struct TableSchema {
     /// Time to live (`None`: disabled).
     #[serde(default)]
     pub ttl: Option<crate::streams::TtlState>,
+    /// When the table was deleted (`TableDeleted`): its items are gone, its streams are
+    /// still readable for their retention period. Set by the projection, never logged in
+    /// a schema, so it is left out of the JSON while it is `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_ms: Option<i64>,
 }
 
 impl TableSchema {
@@ -71,6 +76,10 @@ impl TableSchema {
 
     pub fn index_mut(&mut self, name: &str) -> Option<&mut IndexSchema> {
         self.indexes.iter_mut().find(|i| i.name == name)
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_ms.is_some()
     }
 }
 

@@ -81,9 +81,29 @@ pub struct StreamState {
     pub disabled_ms: Option<i64>,
 }
 
+impl ShardState {
+    /// Closes the shard by the record logged as `lsn`: it ends at the LSN before.
+    pub fn close(&mut self, lsn: u64, now_ms: i64) {
+        if self.last_lsn.is_none() {
+            self.last_lsn = Some(lsn.saturating_sub(1));
+            self.closed_ms = Some(now_ms);
+        }
+    }
+}
+
 impl StreamState {
     pub fn enabled(&self) -> bool {
         self.disabled_ms.is_none()
+    }
+
+    /// Disables the stream by the record logged as `lsn`, closing its open shard.
+    pub fn disable(&mut self, lsn: u64, now_ms: i64) {
+        if let Some(sh) = self.shards.last_mut() {
+            sh.close(lsn, now_ms);
+        }
+        if self.disabled_ms.is_none() {
+            self.disabled_ms = Some(now_ms);
+        }
     }
 
     pub fn open_shard(&self) -> Option<&ShardState> {
@@ -115,6 +135,13 @@ impl Streams {
 
     pub fn by_label(&self, label: &str) -> Option<&StreamState> {
         self.streams.iter().find(|s| s.label == label)
+    }
+
+    /// Disables the enabled stream, if any, by the record logged as `lsn`.
+    pub fn disable_enabled(&mut self, lsn: u64, now_ms: i64) {
+        if let Some(st) = self.streams.last_mut().filter(|st| st.enabled()) {
+            st.disable(lsn, now_ms);
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use extenddo_log::{AttributeValue, Item};
 
 /// One step of a document path: a map key (top-level attribute name included) or a list
 /// index.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum PathElement {
     Attr(String),
     Index(u32),
@@ -20,7 +20,7 @@ pub enum PathElement {
 
 /// A resolved document path such as `a.b[2].c`. The first element is always an attribute
 /// name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct DocPath(Vec<PathElement>);
 
 impl DocPath {
@@ -89,7 +89,7 @@ impl fmt::Display for DocPath {
 // Operators
 // ----------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum CmpOp {
     Eq,
     Ne,
@@ -112,7 +112,7 @@ impl CmpOp {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum ArithOp {
     Plus,
     Minus,
@@ -232,7 +232,7 @@ pub(crate) struct RawSection {
 // Resolved tree (what evaluation runs on)
 // ----------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Operand {
     Path(DocPath),
     Value(AttributeValue),
@@ -243,7 +243,7 @@ pub(crate) enum Operand {
     Sub(Box<Operand>, Box<Operand>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Cond {
     Cmp(CmpOp, Operand, Operand),
     Between(Operand, Operand, Operand),

@@ -44,7 +44,7 @@ pub(crate) fn parse_cond(
 }
 
 /// A parsed ConditionExpression or FilterExpression.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Condition {
     cond: Cond,
     paths: Vec<DocPath>,

@@ -242,6 +242,9 @@ pub enum ExprError {
     KeyConditionNotSupported,
     #[error("Conditions can be of length 1 or 2 only")]
     KeyConditionCount,
+    /// A legacy `KeyConditions` operator a query cannot use.
+    #[error("Attempted conditional constraint is not an indexable operation")]
+    NotIndexable,
     #[error("The document path provided in the update expression is invalid for update")]
     InvalidPathForUpdate,
     #[error("The provided expression refers to an attribute that does not exist in the item")]

@@ -12,7 +12,7 @@ use super::eval::{begins_with, compare_ordered};
 use super::placeholders::Placeholders;
 
 /// The condition on the sort key of a query.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum RangeCondition {
     Eq(AttributeValue),
     Lt(AttributeValue),
@@ -143,7 +143,7 @@ impl MultiKeyCondition {
 /// A parsed KeyConditionExpression. Its structure is checked when it is matched against a
 /// key schema ([`KeyConditionExpr::extract`]), after the request's unused-placeholder check,
 /// as DynamoDB orders its errors.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KeyConditionExpr {
     cond: Cond,
 }

@@ -7,10 +7,11 @@
 use extenddo_log::AttributeValue;
 
 use super::ast::{CmpOp, Cond, DocPath, Operand};
-use super::key_condition::RangeCondition;
+use super::error::ExprError;
+use super::key_condition::{KeyCondition, MultiKeyCondition, RangeCondition};
 
 /// A legacy `ComparisonOperator`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum LegacyOp {
     Eq,
     Ne,
@@ -115,7 +116,7 @@ impl LegacyOp {
 }
 
 /// One legacy condition on a top-level attribute.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LegacyCondition {
     pub attr: String,
     pub op: LegacyOp,
@@ -204,4 +205,88 @@ pub enum LegacyUpdate {
     Add(AttributeValue),
     /// `DELETE` without a value removes the attribute; with a set, removes its elements.
     Delete(Option<AttributeValue>),
+}
+
+/// The most key attributes an index has (four partition-key and four sort-key attributes).
+const MAX_KEY_CONDITIONS: usize = 8;
+
+/// A Query's `KeyConditions`, validated on their own (operators, operands, count); matched
+/// against the key schema of the table or index by [`KeyConditions::extract`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KeyConditions {
+    conds: Vec<LegacyCondition>,
+}
+
+impl KeyConditions {
+    pub fn new(conds: Vec<LegacyCondition>) -> Result<KeyConditions, ExprError> {
+        if conds.is_empty() || conds.len() > MAX_KEY_CONDITIONS {
+            return Err(ExprError::KeyConditionCount);
+        }
+        Ok(KeyConditions { conds })
+    }
+
+    fn find(&self, attr: &str) -> Option<&LegacyCondition> {
+        self.conds.iter().find(|c| c.attr == attr)
+    }
+
+    /// The key condition for a key schema of one partition-key and at most one sort-key
+    /// attribute: the same [`KeyCondition`] `KeyConditionExpression` gives. Errors in AWS's
+    /// order: a missing key element, an operator a query cannot use, a partition-key
+    /// operator other than EQ or a second condition on a table without a sort key.
+    pub fn extract(&self, hash: &str, range: Option<&str>) -> Result<KeyCondition, ExprError> {
+        if self.conds.len() > 2 {
+            return Err(ExprError::KeyConditionCount);
+        }
+        let Some(h) = self.find(hash) else {
+            return Err(ExprError::MissedKeySchemaElement(hash.to_string()));
+        };
+        let r = range.and_then(|r| self.find(r));
+        if let (Some(name), None, true) = (range, r, self.conds.len() > 1) {
+            return Err(ExprError::MissedKeySchemaElement(name.to_string()));
+        }
+        if self.conds.iter().any(|c| !c.op.indexable()) {
+            return Err(ExprError::NotIndexable);
+        }
+        if h.op != LegacyOp::Eq || (range.is_none() && self.conds.len() > 1) {
+            return Err(ExprError::KeyConditionNotSupported);
+        }
+        let hash_value = h
+            .values
+            .first()
+            .cloned()
+            .ok_or(ExprError::KeyConditionNotSupported)?;
+        let range = match r {
+            Some(c) => Some(
+                c.range_condition()
+                    .ok_or(ExprError::KeyConditionNotSupported)?,
+            ),
+            None => None,
+        };
+        Ok(KeyCondition { hash_value, range })
+    }
+
+    /// The key condition for a multi-attribute key schema (names in key-schema order), as
+    /// [`super::KeyConditionExpr::extract_multi`] gives it.
+    pub fn extract_multi(
+        &self,
+        hash: &[&str],
+        range: &[&str],
+    ) -> Result<MultiKeyCondition, ExprError> {
+        if let Some(h) = hash.iter().find(|h| self.find(h).is_none()) {
+            return Err(ExprError::MissedKeySchemaElement((*h).to_string()));
+        }
+        if self.conds.iter().any(|c| !c.op.indexable()) {
+            return Err(ExprError::NotIndexable);
+        }
+        let conds = self
+            .conds
+            .iter()
+            .map(|c| {
+                c.range_condition()
+                    .map(|rc| (c.attr.clone(), rc))
+                    .ok_or(ExprError::KeyConditionNotSupported)
+            })
+            .collect::<Result<Vec<_>, ExprError>>()?;
+        MultiKeyCondition::from_conditions(conds, hash, range)
+    }
 }

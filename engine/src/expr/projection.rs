@@ -17,7 +17,7 @@ use super::placeholders::Placeholders;
 use super::validate::{check_overlap, walk_projection, Resolver};
 
 /// A parsed ProjectionExpression.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Projection {
     paths: Vec<DocPath>,
 }

@@ -21,7 +21,7 @@ use super::placeholders::Placeholders;
 use super::projection::project_item;
 use super::validate::{check_overlap, walk_update, Resolver};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Action {
     Set(Operand),
     Remove,
@@ -34,12 +34,12 @@ enum Action {
     LegacyDelete(AttributeValue),
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 struct UpdNode {
     children: BTreeMap<PathElement, UpdChild>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum UpdChild {
     /// The index of the action applied here.
     Leaf(usize),
@@ -68,7 +68,7 @@ impl UpdNode {
 }
 
 /// A parsed UpdateExpression.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateExpr {
     actions: Vec<Action>,
     paths: Vec<DocPath>,

@@ -1,0 +1,120 @@
+//! Objects, calls and effects: the contract between the engine and its hosts.
+//!
+//! An object (the catalog, a table) owns one SQLite database and is driven by its host, one
+//! event at a time, like a quinn-proto connection: the host hands it commands
+//! ([`Object::handle`]), tells it the time has come ([`Object::handle_timeout`]) and gives it
+//! the results of the effects it asked for ([`Object::handle_result`]); after each event it
+//! asks what to do ([`Object::poll_effect`]) and when to wake it ([`Object::poll_timeout`]).
+//! Every decision — what to call, when to wake, when storage may go — is the object's; the
+//! host only carries it out.
+
+use extenddo_log::Sql;
+use serde::{Deserialize, Serialize};
+
+use crate::api::catalog::{CatalogCommand, CatalogReply};
+use crate::api::command::TableCommand;
+use crate::api::ids::TableId;
+use crate::api::reply::TableReply;
+use crate::error::Error;
+
+/// Where an object lives: natively an actor with its own SQLite file, on Cloudflare a
+/// Durable Object named by [`Address::object_name`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Address {
+    Catalog,
+    Table(TableId),
+}
+
+impl Address {
+    /// A name for the object, unique across kinds (Durable Object names, file names, logs).
+    pub fn object_name(&self) -> String {
+        match self {
+            Address::Catalog => "catalog".to_owned(),
+            Address::Table(id) => format!("table-{id}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    Catalog(CatalogCommand),
+    Table(TableCommand),
+}
+
+impl Command {
+    /// Whether the command may change its object's state; hosts run the reads of a batch
+    /// before its writes, so that reads need not wait for the writes' commit.
+    pub fn is_write(&self) -> bool {
+        match self {
+            Command::Catalog(c) => c.is_write(),
+            Command::Table(c) => c.is_write(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    Catalog(CatalogReply),
+    Table(TableReply),
+}
+
+/// What an object answers to one command.
+pub type Outcome = Result<Reply, Error>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub to: Address,
+    pub command: Command,
+}
+
+/// Names an effect so that its result finds its way back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EffectId(pub u64);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Effect {
+    /// Send a command to another object; its outcome comes back through
+    /// [`Object::handle_result`].
+    Call(Call),
+    /// Delete this object's storage: nothing in it may be read any more. The host does it
+    /// before it delivers the replies of the event that asked for it; no result comes back.
+    Retire,
+}
+
+pub trait Object {
+    /// Runs a batch of commands; returns one outcome per command, in order. A batch of
+    /// writes commits as one SQL transaction (group commit); no outcome is returned before
+    /// that commit.
+    fn handle(&mut self, sql: &dyn Sql, now_ms: i64, commands: Vec<Command>) -> Vec<Outcome>;
+    /// The time [`Object::poll_timeout`] asked for has come.
+    fn handle_timeout(&mut self, sql: &dyn Sql, now_ms: i64);
+    /// The outcome of an effect this object asked for.
+    fn handle_result(&mut self, sql: &dyn Sql, now_ms: i64, id: EffectId, result: Outcome);
+    /// When to call [`Object::handle_timeout`] next (ms since the epoch), if ever.
+    fn poll_timeout(&self) -> Option<i64>;
+    /// The next effect to carry out.
+    fn poll_effect(&mut self) -> Option<(EffectId, Effect)>;
+    /// What went wrong in work no client is waiting for (background steps, effects), for
+    /// the host's log.
+    fn take_diagnostics(&mut self) -> Vec<String>;
+}
+
+/// A queue of effects with fresh ids, for objects to hold.
+#[derive(Debug, Default)]
+pub struct Effects {
+    next: u64,
+    queue: std::collections::VecDeque<(EffectId, Effect)>,
+}
+
+impl Effects {
+    pub fn push(&mut self, effect: Effect) -> EffectId {
+        self.next += 1;
+        let id = EffectId(self.next);
+        self.queue.push_back((id, effect));
+        id
+    }
+
+    pub fn pop(&mut self) -> Option<(EffectId, Effect)> {
+        self.queue.pop_front()
+    }
+}

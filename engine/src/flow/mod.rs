@@ -1,0 +1,349 @@
+//! The request flow, sans I/O: a host feeds it an HTTP request and the outcomes of the calls
+//! it asks for, and it says what to do next. Table lifecycle choreography (catalog, then table
+//! object, and back), routing by table id, and multi-table fan-out live here, once.
+//!
+//! ```ignore
+//! let (mut flow, mut action) = Flow::start(&front, request, now_ms, entropy);
+//! loop {
+//!     action = match action {
+//!         Action::Call(call) => flow.step(&front, host.call(call).await),
+//!         Action::Respond(response) => return response,
+//!     };
+//! }
+//! ```
+//!
+//! - [`directory`]: the cache of which incarnation a name stands for;
+//! - [`route`]: one command to one table by name (resolve, call, re-resolve once if the
+//!   cached incarnation is gone);
+//! - [`lifecycle`]: CreateTable and DeleteTable;
+//! - [`batch`]: BatchGetItem / BatchWriteItem fan-out; [`list_streams`]: ListStreams.
+
+pub mod batch;
+pub mod directory;
+pub mod lifecycle;
+pub mod list_streams;
+pub mod route;
+
+use serde_json::json;
+
+pub use directory::Directory;
+
+use crate::api::catalog::{CatalogCommand, CatalogReply};
+use crate::api::ids::{request_id, TableId};
+use crate::api::object::{Address, Call, Command, Outcome, Reply};
+use crate::api::streams::{invalid_iterator, stream_not_found};
+use crate::api::time::parse_label;
+use crate::config::Config;
+use crate::error::{ApiError, Error};
+use crate::wire::decode::{self, table_not_found, Request};
+use crate::wire::render;
+use crate::wire::response::{self, HttpResponse, Route};
+use crate::wire::target::Op;
+
+/// The largest request body DynamoDB reads (BatchWriteItem's 16 MB). Hosts may stop reading
+/// a body once it is longer and answer [`request_too_large`].
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+pub fn too_large_error() -> ApiError {
+    ApiError::validation("Request size exceeded the maximum allowed size of 16 MB")
+}
+
+/// The answer to a body longer than [`MAX_REQUEST_BYTES`].
+pub fn request_too_large(now_ms: i64, entropy: u64) -> HttpResponse {
+    response::error(&too_large_error(), &request_id(now_ms, entropy))
+}
+
+/// What a request flow runs with: the configuration and the name cache, shared by every
+/// request of a host.
+pub struct FrontEnd {
+    pub cfg: Config,
+    pub directory: Directory,
+}
+
+impl FrontEnd {
+    pub fn new(cfg: Config) -> FrontEnd {
+        FrontEnd {
+            cfg,
+            directory: Directory::default(),
+        }
+    }
+}
+
+/// The parts of an HTTP request the engine reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HttpRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The `X-Amz-Target` header.
+    pub target: Option<&'a str>,
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// The `Host` header (DescribeEndpoints answers with it).
+    pub host: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+#[derive(Debug)]
+pub enum Action {
+    Call(Call),
+    Respond(HttpResponse),
+}
+
+enum Stage {
+    Done,
+    Single(route::Routed),
+    Create(lifecycle::Create),
+    Delete(lifecycle::Delete),
+    Batch(batch::Fanout),
+    ListTables,
+    ListStreams(list_streams::ListStreams),
+}
+
+pub struct Flow {
+    request_id: String,
+    op: Op,
+    now_ms: i64,
+    stage: Stage,
+}
+
+impl Flow {
+    pub fn start(
+        front: &FrontEnd,
+        req: HttpRequest<'_>,
+        now_ms: i64,
+        entropy: u64,
+    ) -> (Flow, Action) {
+        let mut flow = Flow {
+            request_id: request_id(now_ms, entropy),
+            op: Op::ListTables,
+            now_ms,
+            stage: Stage::Done,
+        };
+        let action = match response::route(req.method, req.path) {
+            Route::Health => Action::Respond(response::health(&flow.request_id)),
+            Route::NotFound => Action::Respond(response::not_found(&flow.request_id)),
+            Route::DynamoDb => match flow.begin(front, req, entropy) {
+                Ok(a) => a,
+                Err(e) => flow.fail(e),
+            },
+        };
+        (flow, action)
+    }
+
+    fn begin(
+        &mut self,
+        front: &FrontEnd,
+        req: HttpRequest<'_>,
+        entropy: u64,
+    ) -> Result<Action, ApiError> {
+        crate::wire::auth::check_signature_shape(req.authorization)?;
+        if req.body.len() > MAX_REQUEST_BYTES {
+            return Err(too_large_error());
+        }
+        self.op = Op::from_target(req.target)?;
+        let body = decode::body(req.body)?;
+        let cfg = &front.cfg;
+        let account = cfg.account_id.clone();
+        Ok(match decode::decode(self.op, &body, self.now_ms)? {
+            Request::Table { name, command } => {
+                let not_found = table_not_found(self.op, &name);
+                self.single(front, route::Routed::new(account, name, None, command, not_found))
+            }
+            Request::Stream {
+                table,
+                label,
+                command,
+            } => {
+                let arn = match &command {
+                    crate::api::command::TableCommand::DescribeStream(c) => c.arn.clone(),
+                    crate::api::command::TableCommand::GetShardIterator(c) => c.arn.clone(),
+                    _ => String::new(),
+                };
+                // The incarnation that existed when the stream was created.
+                let at = parse_label(&label).or(Some(i64::MAX));
+                let r = route::Routed::new(account, table, at, command, stream_not_found(&arn));
+                self.single(front, r)
+            }
+            Request::Records(c) => {
+                if !TableId::is_well_formed(&c.iterator.table_id) {
+                    return Err(invalid_iterator());
+                }
+                let id = TableId(c.iterator.table_id.clone());
+                let not_found = stream_not_found(&c.iterator.stream_arn);
+                let command = crate::api::command::TableCommand::GetRecords(c);
+                let r = route::Routed::to(id, command, not_found);
+                self.single(front, r)
+            }
+            Request::CreateTable(mut create) => {
+                create.schema.id =
+                    TableId::mint(&account, &create.schema.name, self.now_ms, entropy).0;
+                let (c, action) = lifecycle::Create::start(account, create);
+                self.stage = Stage::Create(c);
+                action
+            }
+            Request::DeleteTable { name } => {
+                let (d, action) = lifecycle::Delete::start(account, name);
+                self.stage = Stage::Delete(d);
+                action
+            }
+            Request::ListTables { start, limit } => {
+                self.stage = Stage::ListTables;
+                Action::Call(Call {
+                    to: Address::Catalog,
+                    command: Command::Catalog(CatalogCommand::List {
+                        account,
+                        start,
+                        limit,
+                    }),
+                })
+            }
+            Request::BatchGet(shares) => {
+                let mut f = batch::Fanout::get(account, shares);
+                let next = f.next(&front.directory);
+                self.after_batch(f, next)
+            }
+            Request::BatchWrite(shares) => {
+                let mut f = batch::Fanout::write(account, shares);
+                let next = f.next(&front.directory);
+                self.after_batch(f, next)
+            }
+            Request::ListStreams {
+                table,
+                limit,
+                after,
+            } => {
+                let (l, next) =
+                    list_streams::ListStreams::start(cfg.clone(), account, table, limit, after);
+                self.after_list(l, next)
+            }
+            Request::DescribeLimits => self.respond(&json!({
+                "AccountMaxReadCapacityUnits": 80000,
+                "AccountMaxWriteCapacityUnits": 80000,
+                "TableMaxReadCapacityUnits": 40000,
+                "TableMaxWriteCapacityUnits": 40000,
+            })),
+            Request::DescribeEndpoints => {
+                let address = req
+                    .host
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("dynamodb.{}.amazonaws.com", cfg.region));
+                self.respond(&json!({
+                    "Endpoints": [{ "Address": address, "CachePeriodInMinutes": 1440 }]
+                }))
+            }
+        })
+    }
+
+    fn single(&mut self, front: &FrontEnd, mut r: route::Routed) -> Action {
+        match r.first(&front.directory) {
+            route::Next::Call(call) => {
+                self.stage = Stage::Single(r);
+                Action::Call(call)
+            }
+            route::Next::Done(Ok(_)) => self.fail(Error::bug("a route done before its call").into_api()),
+            route::Next::Done(Err(e)) => self.fail(e),
+        }
+    }
+
+    fn after_batch(&mut self, f: batch::Fanout, next: batch::Next) -> Action {
+        match next {
+            batch::Next::Call(call) => {
+                self.stage = Stage::Batch(f);
+                Action::Call(call)
+            }
+            batch::Next::Done(Ok(v)) => self.respond(&v),
+            batch::Next::Done(Err(e)) => self.fail(e),
+        }
+    }
+
+    fn after_list(&mut self, l: list_streams::ListStreams, next: list_streams::Next) -> Action {
+        match next {
+            list_streams::Next::Call(call) => {
+                self.stage = Stage::ListStreams(l);
+                Action::Call(call)
+            }
+            list_streams::Next::Done(r) => match r {
+                Ok(v) => self.respond(&v),
+                Err(e) => self.fail(e),
+            },
+        }
+    }
+
+    fn respond(&mut self, v: &serde_json::Value) -> Action {
+        self.stage = Stage::Done;
+        Action::Respond(response::ok(v, &self.request_id))
+    }
+
+    fn fail(&mut self, e: ApiError) -> Action {
+        self.stage = Stage::Done;
+        Action::Respond(response::error(&e, &self.request_id))
+    }
+
+    /// Feeds the outcome of the last call; returns the next action.
+    pub fn step(&mut self, front: &FrontEnd, outcome: Outcome) -> Action {
+        let cfg = &front.cfg;
+        match std::mem::replace(&mut self.stage, Stage::Done) {
+            Stage::Done => self.fail(Error::bug("a step after the response").into_api()),
+            Stage::Single(mut r) => match r.step(&front.directory, outcome) {
+                route::Next::Call(call) => {
+                    self.stage = Stage::Single(r);
+                    Action::Call(call)
+                }
+                route::Next::Done(Ok(reply)) => match render::reply(cfg, self.op, &reply) {
+                    Ok(v) => self.respond(&v),
+                    Err(e) => self.fail(e.into_api()),
+                },
+                route::Next::Done(Err(e)) => self.fail(e),
+            },
+            Stage::Create(mut c) => match c.step(&front.directory, outcome) {
+                lifecycle::Next::Call(call) => {
+                    self.stage = Stage::Create(c);
+                    Action::Call(call)
+                }
+                lifecycle::Next::Done(Ok(reply)) => match render::reply(cfg, self.op, &reply) {
+                    Ok(v) => self.respond(&v),
+                    Err(e) => self.fail(e.into_api()),
+                },
+                lifecycle::Next::Done(Err(e)) => self.fail(e),
+            },
+            Stage::Delete(mut d) => match d.step(&front.directory, cfg, self.now_ms, outcome) {
+                lifecycle::Next::Call(call) => {
+                    self.stage = Stage::Delete(d);
+                    Action::Call(call)
+                }
+                lifecycle::Next::Done(Ok(reply)) => match render::reply(cfg, self.op, &reply) {
+                    Ok(v) => self.respond(&v),
+                    Err(e) => self.fail(e.into_api()),
+                },
+                lifecycle::Next::Done(Err(e)) => self.fail(e),
+            },
+            Stage::Batch(mut f) => {
+                let next = f.step(&front.directory, outcome);
+                self.after_batch(f, next)
+            }
+            Stage::ListTables => match outcome {
+                Ok(Reply::Catalog(CatalogReply::Tables {
+                    names,
+                    last_evaluated,
+                })) => {
+                    let mut v = json!({ "TableNames": names });
+                    if let Some(last) = last_evaluated {
+                        v["LastEvaluatedTableName"] = json!(last);
+                    }
+                    self.respond(&v)
+                }
+                Ok(other) => self.fail(Error::bug(format!("ListTables got {other:?}")).into_api()),
+                Err(e) => self.fail(e.into_api()),
+            },
+            Stage::ListStreams(mut l) => {
+                let next = l.step(outcome);
+                self.after_list(l, next)
+            }
+        }
+    }
+
+    /// True once the flow has produced its response.
+    pub fn is_done(&self) -> bool {
+        matches!(self.stage, Stage::Done)
+    }
+}

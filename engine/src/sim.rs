@@ -1,0 +1,333 @@
+//! A host in memory, for tests, fuzzing and deterministic simulation: every object over its
+//! own SQL database, driven through the same [`Object`] contract and [`Flow`] as the native
+//! and Worker hosts drive them, on a clock the caller moves.
+//!
+//! Calls are delivered synchronously, effects are carried out in order, and a "restart"
+//! drops every object (keeping its storage), as a process crash would.
+
+use std::collections::{HashMap, VecDeque};
+
+use extenddo_log::Sql;
+use serde_json::Value;
+
+use crate::api::catalog::{CatalogCommand, CatalogReply};
+use crate::api::ids::TableId;
+use crate::api::object::{Address, Call, Command, Effect, EffectId, Object, Outcome, Reply};
+use crate::config::Config;
+use crate::error::Error;
+use crate::flow::{Action, Flow, FrontEnd, HttpRequest};
+use crate::wire::response::HttpResponse;
+
+/// Opens a fresh, empty SQL database (one per object).
+pub type OpenSql = fn() -> Box<dyn Sql>;
+
+/// An `Authorization` header of the shape the engine accepts.
+pub const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00";
+const MAX_FLOW_STEPS: usize = 10_000;
+const MAX_EFFECT_ROUNDS: usize = 100_000;
+
+pub struct Host {
+    front: FrontEnd,
+    open: OpenSql,
+    storage: HashMap<Address, Box<dyn Sql>>,
+    objects: HashMap<Address, Box<dyn Object>>,
+    now: i64,
+    entropy: u64,
+    /// What objects reported from background work.
+    pub diagnostics: Vec<String>,
+}
+
+impl Host {
+    pub fn new(cfg: Config, open: OpenSql, now_ms: i64) -> Host {
+        Host {
+            front: FrontEnd::new(cfg),
+            open,
+            storage: HashMap::new(),
+            objects: HashMap::new(),
+            now: now_ms,
+            entropy: 0,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.front.cfg
+    }
+
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    pub fn set_now(&mut self, now_ms: i64) {
+        self.now = now_ms;
+    }
+
+    /// The storage of an object, if it has any.
+    pub fn sql(&self, address: &Address) -> Option<&dyn Sql> {
+        self.storage.get(address).map(|s| &**s)
+    }
+
+    /// Whether an object has storage (a retired table has none).
+    pub fn has_storage(&self, address: &Address) -> bool {
+        self.storage.contains_key(address)
+    }
+
+    fn object(&mut self, address: &Address) -> Result<&mut Box<dyn Object>, Error> {
+        if !self.objects.contains_key(address) {
+            let open = self.open;
+            let sql = self.storage.entry(address.clone()).or_insert_with(open);
+            let obj = crate::open_object(address, &**sql, self.front.cfg.clone())?;
+            self.objects.insert(address.clone(), obj);
+        }
+        self.objects
+            .get_mut(address)
+            .ok_or_else(|| Error::bug("object vanished"))
+    }
+
+    /// Delivers one call, then carries out every effect it caused.
+    pub fn call(&mut self, call: Call) -> Outcome {
+        let Call { to, command } = call;
+        let now = self.now;
+        let out = match self.object(&to) {
+            Ok(_) => {
+                let sql = self.storage.get(&to).map(|s| &**s);
+                let obj = self.objects.get_mut(&to);
+                match (sql, obj) {
+                    (Some(sql), Some(obj)) => obj
+                        .handle(sql, now, vec![command])
+                        .pop()
+                        .unwrap_or_else(|| Err(Error::bug("no outcome"))),
+                    _ => Err(Error::bug("object without storage")),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        self.drain(vec![to]);
+        out
+    }
+
+    /// Carries out the effects of `addresses` (and of whatever they call), in order.
+    fn drain(&mut self, addresses: Vec<Address>) {
+        let mut queue: VecDeque<Address> = addresses.into();
+        let mut rounds = 0;
+        while let Some(addr) = queue.pop_front() {
+            rounds += 1;
+            assert!(rounds < MAX_EFFECT_ROUNDS, "effects do not settle");
+            let Some(obj) = self.objects.get_mut(&addr) else {
+                continue;
+            };
+            self.diagnostics.extend(obj.take_diagnostics());
+            let mut effects: Vec<(EffectId, Effect)> = Vec::new();
+            while let Some(e) = obj.poll_effect() {
+                effects.push(e);
+            }
+            for (id, effect) in effects {
+                match effect {
+                    Effect::Retire => {
+                        self.objects.remove(&addr);
+                        self.storage.remove(&addr);
+                    }
+                    Effect::Call(call) => {
+                        let target = call.to.clone();
+                        let result = self.call(call);
+                        queue.push_back(target);
+                        let now = self.now;
+                        if let (Some(sql), Some(obj)) =
+                            (self.storage.get(&addr), self.objects.get_mut(&addr))
+                        {
+                            obj.handle_result(&**sql, now, id, result);
+                        }
+                        queue.push_back(addr.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs every object's due background work (and what it causes) until nothing is due.
+    pub fn tick(&mut self) {
+        for _ in 0..MAX_EFFECT_ROUNDS {
+            let now = self.now;
+            let due: Vec<Address> = self
+                .objects
+                .iter()
+                .filter(|(_, o)| o.poll_timeout().is_some_and(|t| t <= now))
+                .map(|(a, _)| a.clone())
+                .collect();
+            if due.is_empty() {
+                return;
+            }
+            for addr in due {
+                if let (Some(sql), Some(obj)) =
+                    (self.storage.get(&addr), self.objects.get_mut(&addr))
+                {
+                    obj.handle_timeout(&**sql, now);
+                }
+                self.drain(vec![addr]);
+            }
+        }
+        let due: Vec<String> = self
+            .objects
+            .iter()
+            .filter_map(|(a, o)| o.poll_timeout().map(|t| format!("{a:?} at {t}")))
+            .collect();
+        panic!(
+            "background work does not settle at {}: {due:?}; {:?}",
+            self.now, self.diagnostics
+        );
+    }
+
+    /// One round of due background work: each object whose time has come wakes once.
+    pub fn tick_once(&mut self) {
+        let now = self.now;
+        let due: Vec<Address> = self
+            .objects
+            .iter()
+            .filter(|(_, o)| o.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(a, _)| a.clone())
+            .collect();
+        for addr in due {
+            if let (Some(sql), Some(obj)) = (self.storage.get(&addr), self.objects.get_mut(&addr)) {
+                obj.handle_timeout(&**sql, now);
+            }
+            self.drain(vec![addr]);
+        }
+    }
+
+    /// When the next object wants to wake, if any.
+    pub fn next_timeout(&self) -> Option<i64> {
+        self.objects.values().filter_map(|o| o.poll_timeout()).min()
+    }
+
+    /// A process crash and restart: every object is dropped (storage stays), then the
+    /// catalog and every incarnation it knows are opened again, as hosts do at start-up.
+    pub fn restart(&mut self) {
+        self.objects.clear();
+        self.front = FrontEnd::new(self.front.cfg.clone());
+        let _ = self.object(&Address::Catalog);
+        if let Ok(Reply::Catalog(CatalogReply::Incarnations(list))) = self.call(Call {
+            to: Address::Catalog,
+            command: Command::Catalog(CatalogCommand::Incarnations),
+        }) {
+            for inc in list {
+                let _ = self.object(&Address::Table(inc.id));
+            }
+        }
+    }
+
+    /// Serves one HTTP request.
+    pub fn handle(&mut self, req: HttpRequest<'_>) -> HttpResponse {
+        self.entropy = self.entropy.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let (mut flow, mut action) = Flow::start(&self.front, req, self.now, self.entropy);
+        for _ in 0..MAX_FLOW_STEPS {
+            action = match action {
+                Action::Respond(r) => return r,
+                Action::Call(call) => {
+                    let out = self.call(call);
+                    flow.step(&self.front, out)
+                }
+            };
+        }
+        panic!("the request flow did not finish in {MAX_FLOW_STEPS} steps");
+    }
+
+    /// Serves one DynamoDB request with a JSON body: (HTTP status, response JSON).
+    pub fn request(&mut self, target: &str, body: &Value) -> (u16, Value) {
+        let target = if target.contains('.') {
+            target.to_owned()
+        } else {
+            format!("DynamoDB_20120810.{target}")
+        };
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let r = self.handle(HttpRequest {
+            method: "POST",
+            path: "/",
+            target: Some(&target),
+            authorization: Some(AUTHORIZATION),
+            host: Some("localhost"),
+            body: &bytes,
+        });
+        let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        (r.status, v)
+    }
+
+    /// Serves requests for one table as one batch of its table object, as the native host
+    /// group-commits requests that arrive together: each is decoded and rendered as a lone
+    /// request would be, but all run in one `handle`, in one transaction.
+    pub fn batch(&mut self, table: &str, requests: Vec<(&str, Value)>) -> Vec<(u16, Value)> {
+        use crate::wire::{decode, render, response, target::Op};
+        let Some(id) = self.table_id(table) else {
+            return requests
+                .iter()
+                .map(|_| (400, Value::String("no such table".into())))
+                .collect();
+        };
+        let mut out: Vec<Option<(u16, Value)>> = vec![None; requests.len()];
+        let mut commands = Vec::new();
+        let mut ops = Vec::new();
+        for (i, (target, body)) in requests.iter().enumerate() {
+            let decoded = Op::from_target(Some(&format!("DynamoDB_20120810.{target}")))
+                .and_then(|op| decode::decode(op, body, self.now).map(|r| (op, r)));
+            match decoded {
+                Ok((op, decode::Request::Table { name, command })) if name == table => {
+                    commands.push(Command::Table(command));
+                    ops.push((i, op));
+                }
+                Ok(_) => out[i] = Some((400, Value::String("not a request for this table".into()))),
+                Err(e) => out[i] = Some((e.status(), response::error_body(&e))),
+            }
+        }
+        let addr = Address::Table(id);
+        let now = self.now;
+        let outcomes = match self.object(&addr) {
+            Ok(_) => match (self.storage.get(&addr), self.objects.get_mut(&addr)) {
+                (Some(sql), Some(obj)) => obj.handle(&**sql, now, commands),
+                _ => vec![Err(Error::bug("object without storage")); ops.len()],
+            },
+            Err(e) => vec![Err(e); ops.len()],
+        };
+        self.drain(vec![addr]);
+        for ((i, op), outcome) in ops.into_iter().zip(outcomes) {
+            let rendered = match outcome {
+                Ok(Reply::Table(r)) => render::reply(&self.front.cfg, op, &r),
+                Ok(other) => Err(Error::bug(format!("{other:?}"))),
+                Err(e) => Err(e),
+            };
+            out[i] = Some(match rendered {
+                Ok(v) => (200, v),
+                Err(e) => {
+                    let e = match e {
+                        Error::Gone => crate::wire::decode::table_not_found(op, table),
+                        other => other.into_api(),
+                    };
+                    (e.status(), response::error_body(&e))
+                }
+            });
+        }
+        out.into_iter()
+            .map(|o| o.unwrap_or((500, Value::Null)))
+            .collect()
+    }
+
+    /// The current incarnation of a table, as the catalog knows it.
+    pub fn table_id(&mut self, name: &str) -> Option<TableId> {
+        let account = self.front.cfg.account_id.clone();
+        match self.call(Call {
+            to: Address::Catalog,
+            command: Command::Catalog(CatalogCommand::Resolve {
+                account,
+                name: name.to_owned(),
+                at_ms: None,
+            }),
+        }) {
+            Ok(Reply::Catalog(CatalogReply::Resolved(inc))) => Some(inc.id),
+            _ => None,
+        }
+    }
+
+    /// The storage of the current incarnation of a table.
+    pub fn table_sql(&mut self, name: &str) -> Option<&dyn Sql> {
+        let id = self.table_id(name)?;
+        self.sql(&Address::Table(id))
+    }
+}

@@ -1,0 +1,272 @@
+//! The table object: one table incarnation's log and projections behind a single writer.
+//!
+//! Each host keeps one `TableObject` per table incarnation (an actor natively, a Durable
+//! Object on Cloudflare), addressed by the table's id, and drives it through the
+//! [`Object`] contract. A batch of commands runs in one SQL transaction, each mutation
+//! appending its own log record and applying it to the projections before the commit, so
+//! nothing is acknowledged that is not durable and replayable.
+//!
+//! - [`log`]: the writer (schema, next LSN, `commit`) and the narrow context operations get;
+//! - `ops`: the operations; `background`: backfill, TTL sweeps, shard rollover;
+//! - [`keys`], [`capacity`], `streams`: key checks, capacity units, stream shapes.
+
+pub(crate) mod background;
+pub mod capacity;
+pub mod keys;
+pub(crate) mod log;
+mod ops;
+pub(crate) mod streams;
+
+use extenddo_log::sql::in_transaction;
+use extenddo_log::{LogStore, Sql};
+
+use crate::api::command::TableCommand;
+use crate::api::ids::TableId;
+use crate::api::object::{Command, Effect, EffectId, Effects, Object, Outcome, Reply};
+use crate::api::reply::TableReply;
+use crate::config::Config;
+use crate::error::Error;
+use crate::table::background::{backfill, rollover, sweep};
+use crate::table::log::{Ctx, Log};
+
+/// After a failed background step, try again this much later rather than spin.
+const RETRY_MS: i64 = 1000;
+
+pub struct TableObject {
+    cfg: Config,
+    id: TableId,
+    /// `None` while the object has no storage: never created here, or retired.
+    log: Option<Log>,
+    /// When the TTL sweeper is next due (`Some(i64::MIN)`: not known yet, look now).
+    ttl_due: Option<i64>,
+    /// A failed background step is tried again at this time.
+    retry_at: Option<i64>,
+    effects: Effects,
+    diagnostics: Vec<String>,
+}
+
+impl TableObject {
+    /// Opens the table object stored in `sql`. Storage that holds no table stays untouched
+    /// until a CreateTable arrives, so requests for missing tables leave no trace.
+    pub fn open(sql: &dyn Sql, cfg: Config, id: TableId) -> Result<TableObject, Error> {
+        let log = if LogStore::exists(sql)? {
+            init(sql)?;
+            Some(Log::load(sql)?)
+        } else {
+            None
+        };
+        Ok(TableObject {
+            cfg,
+            id,
+            log,
+            ttl_due: Some(i64::MIN),
+            retry_at: None,
+            effects: Effects::default(),
+            diagnostics: Vec::new(),
+        })
+    }
+
+    pub fn id(&self) -> &TableId {
+        &self.id
+    }
+
+    /// The table's schema as its log has made it, if it was ever created here.
+    pub fn schema(&self) -> Option<&extenddo_projections::TableSchema> {
+        self.log.as_ref().and_then(Log::schema)
+    }
+
+    fn ctx<'a>(&'a self, sql: &'a dyn Sql, now_ms: i64) -> Ctx<'a> {
+        Ctx {
+            sql,
+            cfg: &self.cfg,
+            now_ms,
+        }
+    }
+
+    /// Runs one command inside the batch's transaction.
+    fn run(&mut self, sql: &dyn Sql, now_ms: i64, cmd: TableCommand) -> Result<TableReply, Error> {
+        if matches!(cmd, TableCommand::CreateTable(_)) && self.log.is_none() {
+            // Inside the batch's transaction: the storage appears with the table or not at all.
+            create_storage(sql)?;
+            self.log = Some(Log::load(sql)?);
+        }
+        if matches!(cmd, TableCommand::Retire) {
+            return self.retire(sql, now_ms);
+        }
+        let cx = Ctx {
+            sql,
+            cfg: &self.cfg,
+            now_ms,
+        };
+        let log = self.log.as_mut().ok_or(Error::Gone)?;
+        ops::run(&cx, log, self.id.as_str(), cmd)
+    }
+
+    fn retire(&mut self, sql: &dyn Sql, now_ms: i64) -> Result<TableReply, Error> {
+        let verdict = match &self.log {
+            None => Ok(()),
+            Some(log) => ops::may_retire(&self.ctx(sql, now_ms), log)?,
+        };
+        match verdict {
+            Err(until) => Ok(TableReply::RetainUntil(until)),
+            // The storage goes once the batch is over (see `handle`).
+            Ok(()) => {
+                self.log = None;
+                Ok(TableReply::Retired)
+            }
+        }
+    }
+
+    /// After a rollback the in-memory writer may be ahead of the storage.
+    fn reload(&mut self, sql: &dyn Sql) {
+        match LogStore::exists(sql).and_then(|e| Ok(e.then(|| Log::load(sql)).transpose())) {
+            Ok(Ok(log)) => self.log = log,
+            Ok(Err(e)) => self.diagnostics.push(format!("reloading the table: {e}")),
+            Err(e) => self.diagnostics.push(format!("reloading the table: {e}")),
+        }
+    }
+
+    /// Runs `step` in its own transaction; on failure the writer is reloaded and the work
+    /// retried later.
+    fn background<T>(
+        &mut self,
+        sql: &dyn Sql,
+        now_ms: i64,
+        what: &str,
+        step: impl FnOnce(&Ctx, &mut Log) -> Result<T, Error>,
+    ) -> Option<T> {
+        let cx = Ctx {
+            sql,
+            cfg: &self.cfg,
+            now_ms,
+        };
+        let log = self.log.as_mut()?;
+        match in_transaction(sql, || step(&cx, log)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.diagnostics.push(format!("{what} failed: {e}"));
+                self.reload(sql);
+                self.retry_at = Some(now_ms + RETRY_MS);
+                None
+            }
+        }
+    }
+
+    /// After writes: the sweeper's schedule may have moved earlier.
+    fn refresh_ttl(&mut self, sql: &dyn Sql, now_ms: i64) {
+        let Some(s) = self.log.as_ref().and_then(|l| l.live().ok()) else {
+            self.ttl_due = None;
+            return;
+        };
+        if !sweep::enabled(s) {
+            self.ttl_due = None;
+            return;
+        }
+        match sweep::next_due(&self.ctx(sql, now_ms)) {
+            Ok(due) => self.ttl_due = due,
+            Err(e) => {
+                self.diagnostics.push(format!("reading the TTL schedule: {e}"));
+                self.ttl_due = Some(now_ms + RETRY_MS);
+            }
+        }
+    }
+
+    /// Takes what went wrong in background work since the last call, for the host's log.
+    pub fn take_diagnostics(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.diagnostics)
+    }
+}
+
+/// Creates the log and every projection table (idempotent), in the caller's transaction.
+fn create_storage(sql: &dyn Sql) -> Result<(), Error> {
+    LogStore::init(sql)?;
+    extenddo_projections::init(sql)?;
+    Ok(())
+}
+
+/// [`create_storage`] in a transaction of its own.
+fn init(sql: &dyn Sql) -> Result<(), Error> {
+    in_transaction(sql, || create_storage(sql))
+}
+
+impl Object for TableObject {
+    fn handle(&mut self, sql: &dyn Sql, now_ms: i64, commands: Vec<Command>) -> Vec<Outcome> {
+        let n = commands.len();
+        let writes = commands.iter().any(Command::is_write);
+        let mut results: Vec<Outcome> = Vec::with_capacity(n);
+        let outcome = in_transaction(sql, || -> Result<(), Error> {
+            for cmd in commands {
+                let r = match cmd {
+                    Command::Table(c) => self.run(sql, now_ms, c),
+                    Command::Catalog(_) => Err(Error::bug("a catalog command sent to a table")),
+                };
+                if let Err(e) = &r {
+                    if e.rolls_back() {
+                        return Err(e.clone());
+                    }
+                }
+                results.push(r.map(Reply::Table));
+            }
+            Ok(())
+        });
+        if let Err(e) = outcome {
+            self.reload(sql);
+            return vec![Err(e); n];
+        }
+        if self.log.is_none() {
+            // Nothing here, and nothing was created: storage a host opened just to ask goes
+            // again, so that requests for missing tables leave no trace.
+            self.effects.push(Effect::Retire);
+        } else if writes {
+            self.refresh_ttl(sql, now_ms);
+        }
+        results
+    }
+
+    fn handle_timeout(&mut self, sql: &dyn Sql, now_ms: i64) {
+        self.retry_at = None;
+        if self.log.as_ref().and_then(|l| l.live().ok()).is_some_and(backfill::pending) {
+            self.background(sql, now_ms, "index backfill", backfill::step);
+        }
+        if self.ttl_due.is_some_and(|d| d <= now_ms) {
+            match self.background(sql, now_ms, "TTL sweep", sweep::step) {
+                Some(next) => self.ttl_due = next,
+                None => self.ttl_due = Some(now_ms + RETRY_MS),
+            }
+        }
+        let rollover_ms = self.cfg.stream_shard_rollover_ms;
+        if self
+            .log
+            .as_ref()
+            .and_then(|l| rollover::due(rollover_ms, l))
+            .is_some_and(|d| d <= now_ms)
+        {
+            self.background(sql, now_ms, "stream shard rollover", rollover::step);
+        }
+    }
+
+    fn handle_result(&mut self, _sql: &dyn Sql, _now_ms: i64, id: EffectId, _result: Outcome) {
+        self.diagnostics
+            .push(format!("a result for effect {id:?}, which a table never asks for"));
+    }
+
+    fn poll_timeout(&self) -> Option<i64> {
+        let log = self.log.as_ref()?;
+        let live = log.live().ok();
+        let backfill = live.filter(|s| backfill::pending(s)).map(|_| i64::MIN);
+        let ttl = self.ttl_due.filter(|_| live.is_some_and(sweep::enabled));
+        let rollover = rollover::due(self.cfg.stream_shard_rollover_ms, log);
+        [backfill, ttl, rollover, self.retry_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn poll_effect(&mut self) -> Option<(EffectId, Effect)> {
+        self.effects.pop()
+    }
+
+    fn take_diagnostics(&mut self) -> Vec<String> {
+        TableObject::take_diagnostics(self)
+    }
+}

@@ -1,0 +1,49 @@
+//! Every table operation: schema-dependent validation (stage two), reads of the
+//! projections, decisions, commits through the writer, a typed reply.
+
+mod batch;
+pub(crate) mod items;
+mod read;
+mod streams;
+mod tables;
+mod ttl;
+
+pub(crate) use tables::may_retire;
+
+use crate::api::command::TableCommand;
+use crate::api::reply::TableReply;
+use crate::error::Error;
+use crate::table::log::{Ctx, Log};
+
+/// Runs one command against the table. `Retire` is the table object's own business.
+pub(crate) fn run(cx: &Ctx, log: &mut Log, id: &str, cmd: TableCommand) -> Result<TableReply, Error> {
+    match cmd {
+        TableCommand::CreateTable(c) => tables::create(cx, log, id, *c),
+        TableCommand::DescribeTable => tables::describe(cx, log.live()?),
+        TableCommand::UpdateTable(c) => tables::update(cx, log, *c),
+        TableCommand::DeleteTable => tables::delete(cx, log),
+        TableCommand::PutItem(c) => items::put(cx, log, *c),
+        TableCommand::UpdateItem(c) => items::update(cx, log, *c),
+        TableCommand::DeleteItem(c) => items::delete(cx, log, *c),
+        TableCommand::GetItem(c) => items::get(cx, log.live()?, *c),
+        TableCommand::Query(c) => read::query(cx, log.live()?, &c),
+        TableCommand::Scan(c) => read::scan(cx, log.live()?, &c),
+        TableCommand::BatchGet(c) => batch::get(cx, log.live()?, *c),
+        TableCommand::BatchWrite(c) => batch::write(cx, log, *c),
+        TableCommand::UpdateTimeToLive(c) => ttl::update(cx, log, c),
+        TableCommand::DescribeTimeToLive => Ok(ttl::describe(log.live()?)),
+        // A deleted table's streams stay readable for their retention period.
+        TableCommand::ListStreams => Ok(streams::list_streams(cx, any(log)?)),
+        TableCommand::DescribeStream(c) => streams::describe_stream(cx, any(log)?, &c),
+        TableCommand::GetShardIterator(c) => {
+            streams::get_shard_iterator(cx, any(log)?, log.next_lsn(), &c)
+        }
+        TableCommand::GetRecords(c) => streams::get_records(cx, any(log)?, &c),
+        TableCommand::Retire => Err(Error::bug("Retire reached the operations")),
+    }
+}
+
+/// The schema of a table that exists or was deleted.
+fn any(log: &Log) -> Result<&extenddo_projections::TableSchema, Error> {
+    log.schema().ok_or(Error::Gone)
+}

@@ -1,0 +1,277 @@
+//! What many operations' decoding shares: the table name, expression placeholders, the
+//! enums of ReturnValues / ReturnConsumedCapacity / ReturnItemCollectionMetrics, and the
+//! condition of a write.
+
+use std::collections::HashMap;
+
+use extenddo_log::{AttributeValue, Item};
+
+use crate::api::capacity::ReturnCapacity;
+use crate::api::command::{ReturnValues, WriteOptions};
+use crate::error::{ApiError, ErrorKind};
+use crate::expr::{Condition, Placeholders, Projection};
+use crate::wire::legacy;
+use crate::wire::params::{Constraints, Params};
+use crate::wire::value::{decode_value_checked, ValueError, NESTING_DETAIL};
+
+/// Checks a TableName member as AWS's front end does, adding failures to `c`.
+pub fn check_table_name(c: &mut Constraints, name: Option<&str>, at: &str) {
+    match name {
+        None => c.fail(None, at, "Member must not be null"),
+        Some(n) => {
+            if n.len() < 3 {
+                c.fail(
+                    Some(n),
+                    at,
+                    "Member must have length greater than or equal to 3",
+                );
+            }
+            if n.len() > 255 {
+                c.fail(
+                    Some(n),
+                    at,
+                    "Member must have length less than or equal to 255",
+                );
+            }
+            if !n
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+            {
+                c.fail(
+                    Some(n),
+                    at,
+                    "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                );
+            }
+        }
+    }
+}
+
+/// AWS's front end checks required members before any constraint.
+pub fn required(p: &Params, member: &str) -> Result<(), ApiError> {
+    if p.has(member) {
+        return Ok(());
+    }
+    Err(ApiError::validation(format!(
+        "The parameter '{member}' is required but was not present in the request"
+    )))
+}
+
+/// The validated TableName of a request.
+pub fn table_name(p: &Params) -> Result<String, ApiError> {
+    required(p, "TableName")?;
+    let name = p.str("TableName")?;
+    let mut c = Constraints::default();
+    check_table_name(&mut c, name, "tableName");
+    c.check()?;
+    Ok(name.unwrap_or_default().to_owned())
+}
+
+/// An item-valued member that must be present (`Item`, `Key`).
+pub fn required_item(p: &Params, member: &str, at: &str) -> Result<Item, ApiError> {
+    let item = p.item(member)?;
+    let mut c = Constraints::default();
+    if item.is_none() {
+        c.fail(None, at, "Member must not be null");
+    }
+    c.check()?;
+    Ok(item.unwrap_or_default())
+}
+
+/// A request's ExpressionAttributeNames and ExpressionAttributeValues, decoded.
+pub struct ExprParams {
+    pub names: Option<HashMap<String, String>>,
+    pub values: Option<HashMap<String, AttributeValue>>,
+}
+
+impl ExprParams {
+    pub fn from(p: &Params) -> Result<ExprParams, ApiError> {
+        let names = p.string_map("ExpressionAttributeNames")?;
+        // AWS names the placeholder whose value is invalid; nesting is refused by its
+        // request-level validator instead, in its own envelope.
+        let values = p
+            .object("ExpressionAttributeValues")?
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| match decode_value_checked(v) {
+                        Ok(av) => Ok((k.clone(), av)),
+                        Err(ValueError::TooDeep) => Err(ApiError::validation(format!(
+                            "1 validation error detected: {NESTING_DETAIL}"
+                        ))),
+                        Err(ValueError::Invalid(e)) if e.kind == ErrorKind::Validation => {
+                            Err(ApiError::validation(format!(
+                                "ExpressionAttributeValues contains invalid value: {} for key {k}",
+                                e.message.unwrap_or_default()
+                            )))
+                        }
+                        // Not DynamoDB JSON at all: the deserializer's error, as it is.
+                        Err(ValueError::Invalid(e)) => Err(e),
+                    })
+                    .collect::<Result<HashMap<_, _>, ApiError>>()
+            })
+            .transpose()?;
+        if names.as_ref().is_some_and(|n| n.is_empty()) {
+            return Err(ApiError::validation(
+                "ExpressionAttributeNames must not be empty",
+            ));
+        }
+        if values.as_ref().is_some_and(|v| v.is_empty()) {
+            return Err(ApiError::validation(
+                "ExpressionAttributeValues must not be empty",
+            ));
+        }
+        Ok(ExprParams { names, values })
+    }
+
+    pub fn context(&self) -> Placeholders<'_> {
+        Placeholders::new(self.names.as_ref(), self.values.as_ref())
+    }
+
+    /// After every expression of the request is parsed: placeholders given without any
+    /// expression, and placeholders no expression used, are errors.
+    pub fn check_used(&self, ctx: &Placeholders<'_>, p: &Params) -> Result<(), ApiError> {
+        const EXPRESSIONS: [&str; 5] = [
+            "ConditionExpression",
+            "FilterExpression",
+            "KeyConditionExpression",
+            "ProjectionExpression",
+            "UpdateExpression",
+        ];
+        if !EXPRESSIONS.iter().any(|e| p.has(e)) {
+            if self.names.is_some() {
+                return Err(ApiError::validation(
+                    "ExpressionAttributeNames can only be specified when using expressions",
+                ));
+            }
+            if self.values.is_some() {
+                return Err(ApiError::validation(
+                    "ExpressionAttributeValues can only be specified when using expressions",
+                ));
+            }
+        }
+        ctx.check_keys()?;
+        ctx.check_unused()?;
+        Ok(())
+    }
+}
+
+/// Checks a ReturnValues member against the values an operation allows.
+pub fn return_values(p: &Params, allowed: &[&str], err: &str) -> Result<ReturnValues, ApiError> {
+    let rv = p.str("ReturnValues")?.unwrap_or("NONE");
+    let parsed = match rv {
+        "NONE" => ReturnValues::None,
+        "ALL_OLD" => ReturnValues::AllOld,
+        "UPDATED_OLD" => ReturnValues::UpdatedOld,
+        "ALL_NEW" => ReturnValues::AllNew,
+        "UPDATED_NEW" => ReturnValues::UpdatedNew,
+        _ => {
+            let mut c = Constraints::default();
+            c.fail(
+                Some(rv),
+                "returnValues",
+                "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+            );
+            c.check()?;
+            ReturnValues::None
+        }
+    };
+    if !allowed.contains(&rv) {
+        return Err(ApiError::validation(err));
+    }
+    Ok(parsed)
+}
+
+pub fn return_capacity(p: &Params) -> Result<ReturnCapacity, ApiError> {
+    Ok(match p.str("ReturnConsumedCapacity")? {
+        None | Some("NONE") => ReturnCapacity::None,
+        Some("TOTAL") => ReturnCapacity::Total,
+        Some("INDEXES") => ReturnCapacity::Indexes,
+        Some(other) => {
+            let mut c = Constraints::default();
+            c.fail(
+                Some(other),
+                "returnConsumedCapacity",
+                "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
+            );
+            c.check()?;
+            ReturnCapacity::None
+        }
+    })
+}
+
+/// ReturnItemCollectionMetrics: whether SIZE was asked for.
+pub fn item_collection_metrics(p: &Params) -> Result<bool, ApiError> {
+    match p.str("ReturnItemCollectionMetrics")? {
+        None | Some("NONE") => Ok(false),
+        Some("SIZE") => Ok(true),
+        Some(other) => {
+            let mut c = Constraints::default();
+            c.fail(
+                Some(other),
+                "returnItemCollectionMetrics",
+                "Member must satisfy enum value set: [SIZE, NONE]",
+            );
+            c.check()?;
+            Ok(false)
+        }
+    }
+}
+
+/// The condition of a write: ConditionExpression, or the legacy Expected/ConditionalOperator.
+pub fn write_condition(
+    p: &Params,
+    ctx: &mut Placeholders<'_>,
+) -> Result<Option<Condition>, ApiError> {
+    match (p.str("ConditionExpression")?, p.has("Expected")) {
+        (Some(c), _) => Ok(Some(Condition::parse_condition(c, ctx)?)),
+        (None, true) => Ok(Some(legacy::expected(p)?)),
+        (None, false) => {
+            if p.has("ConditionalOperator") {
+                return Err(legacy::lone_conditional_operator(p));
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// ReturnValuesOnConditionCheckFailure: whether ALL_OLD was asked for.
+fn return_old_on_failure(p: &Params) -> Result<bool, ApiError> {
+    match p.str("ReturnValuesOnConditionCheckFailure")? {
+        None | Some("NONE") => Ok(false),
+        Some("ALL_OLD") => Ok(true),
+        Some(other) => {
+            let mut c = Constraints::default();
+            c.fail(
+                Some(other),
+                "returnValuesOnConditionCheckFailure",
+                "Member must satisfy enum value set: [ALL_OLD, NONE]",
+            );
+            c.check()?;
+            Ok(false)
+        }
+    }
+}
+
+/// The condition, failure return, and capacity options of a single-item write (metrics are
+/// checked by the caller, after the placeholders).
+pub fn write_options(p: &Params, ctx: &mut Placeholders<'_>) -> Result<WriteOptions, ApiError> {
+    let condition = write_condition(p, ctx)?;
+    Ok(WriteOptions {
+        condition,
+        old_on_failure: return_old_on_failure(p)?,
+        capacity: return_capacity(p)?,
+        metrics: false,
+    })
+}
+
+/// ProjectionExpression, or the legacy AttributesToGet.
+pub fn read_projection(
+    p: &Params,
+    ctx: &mut Placeholders<'_>,
+) -> Result<Option<Projection>, ApiError> {
+    match (p.str("ProjectionExpression")?, p.has("AttributesToGet")) {
+        (Some(e), _) => Ok(Some(Projection::parse(e, ctx)?)),
+        (None, true) => Ok(Some(legacy::attributes_to_get(p)?)),
+        (None, false) => Ok(None),
+    }
+}

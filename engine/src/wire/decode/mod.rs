@@ -1,0 +1,180 @@
+//! Stage one of validation: a request body decoded into a typed [`Request`], with every
+//! check AWS's front end makes before it looks at the table (member types, enums, lengths,
+//! expressions parsed and their placeholders matched). What needs the table's schema is
+//! checked by the table object (stage two).
+
+mod batch;
+mod common;
+mod items;
+mod read;
+mod streams;
+mod tables;
+
+use serde_json::{Map, Value};
+
+pub use batch::{GetShare, MAX_GET_KEYS, MAX_GET_RESPONSE_BYTES, MAX_WRITE_REQUESTS};
+pub use common::check_table_name;
+pub use streams::MAX_RECORDS;
+
+use crate::api::command::{BatchWrite, CreateTable, GetRecords, TableCommand};
+use crate::error::{ApiError, ErrorKind};
+use crate::wire::params::{Constraints, Params};
+use crate::wire::target::Op;
+
+/// A request, decoded: what the request flow routes.
+#[derive(Debug)]
+pub enum Request {
+    /// A command for the table named `name` (most operations).
+    Table { name: String, command: TableCommand },
+    CreateTable(Box<CreateTable>),
+    DeleteTable { name: String },
+    ListTables { start: Option<String>, limit: usize },
+    BatchGet(Vec<GetShare>),
+    BatchWrite(Vec<(String, BatchWrite)>),
+    ListStreams {
+        table: Option<String>,
+        limit: usize,
+        after: Option<(String, String)>,
+    },
+    /// DescribeStream and GetShardIterator: a command for the incarnation of `table` that
+    /// created the stream labelled `label`.
+    Stream {
+        table: String,
+        label: String,
+        command: TableCommand,
+    },
+    /// GetRecords: its iterator names the table incarnation.
+    Records(GetRecords),
+    DescribeLimits,
+    /// DescribeEndpoints needs nothing from the body.
+    DescribeEndpoints,
+}
+
+/// Parses a request body: a JSON object (blank means `{}`).
+pub fn body(bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|_| ApiError::serialization("Start of structure or map found where not expected."))
+}
+
+/// Decodes a request of operation `op`. `now_ms` is the creation time of a table being
+/// created.
+pub fn decode(op: Op, body: &Value, now_ms: i64) -> Result<Request, ApiError> {
+    let p = Params::new(body)?;
+    let table = |(name, command): (String, TableCommand)| Request::Table { name, command };
+    Ok(match op {
+        Op::ListTables => list_tables(&p)?,
+        Op::DescribeLimits => Request::DescribeLimits,
+        Op::DescribeEndpoints => Request::DescribeEndpoints,
+        Op::CreateTable => Request::CreateTable(Box::new(tables::create_table(&p, now_ms)?)),
+        Op::DeleteTable => Request::DeleteTable {
+            name: common::table_name(&p)?,
+        },
+        Op::DescribeTable => table((common::table_name(&p)?, TableCommand::DescribeTable)),
+        Op::UpdateTable => {
+            let (name, c) = tables::update_table(&p)?;
+            table((name, TableCommand::UpdateTable(Box::new(c))))
+        }
+        Op::PutItem => {
+            let (name, c) = items::put(&p)?;
+            table((name, TableCommand::PutItem(Box::new(c))))
+        }
+        Op::UpdateItem => {
+            let (name, c) = items::update(&p)?;
+            table((name, TableCommand::UpdateItem(Box::new(c))))
+        }
+        Op::DeleteItem => {
+            let (name, c) = items::delete(&p)?;
+            table((name, TableCommand::DeleteItem(Box::new(c))))
+        }
+        Op::GetItem => {
+            let (name, c) = items::get(&p)?;
+            table((name, TableCommand::GetItem(Box::new(c))))
+        }
+        Op::Query => {
+            let (name, c) = read::query(&p)?;
+            table((name, TableCommand::Query(Box::new(c))))
+        }
+        Op::Scan => {
+            let (name, c) = read::scan(&p)?;
+            table((name, TableCommand::Scan(Box::new(c))))
+        }
+        Op::BatchGetItem => Request::BatchGet(batch::batch_get(&p)?),
+        Op::BatchWriteItem => Request::BatchWrite(batch::batch_write(&p)?),
+        Op::UpdateTimeToLive => {
+            let (name, c) = streams::update_time_to_live(&p)?;
+            table((name, TableCommand::UpdateTimeToLive(c)))
+        }
+        Op::DescribeTimeToLive => table((common::table_name(&p)?, TableCommand::DescribeTimeToLive)),
+        Op::ListStreams => {
+            let (table, limit, after) = streams::list_streams(&p)?;
+            Request::ListStreams {
+                table,
+                limit,
+                after,
+            }
+        }
+        Op::DescribeStream => {
+            let ((table, label), c) = streams::describe_stream(&p)?;
+            Request::Stream {
+                table,
+                label,
+                command: TableCommand::DescribeStream(c),
+            }
+        }
+        Op::GetShardIterator => {
+            let ((table, label), c) = streams::get_shard_iterator(&p)?;
+            Request::Stream {
+                table,
+                label,
+                command: TableCommand::GetShardIterator(c),
+            }
+        }
+        Op::GetRecords => Request::Records(streams::get_records(&p)?),
+    })
+}
+
+fn list_tables(p: &Params) -> Result<Request, ApiError> {
+    let start = p.str("ExclusiveStartTableName")?;
+    let limit = p.int("Limit")?;
+    let mut c = Constraints::default();
+    if let Some(s) = start {
+        check_table_name(&mut c, Some(s), "exclusiveStartTableName");
+    }
+    if let Some(l) = limit {
+        if l < 1 {
+            c.fail(
+                Some(&l.to_string()),
+                "limit",
+                "Member must have value greater than or equal to 1",
+            );
+        } else if l > 100 {
+            c.fail(
+                Some(&l.to_string()),
+                "limit",
+                "Member must have value less than or equal to 100",
+            );
+        }
+    }
+    c.check()?;
+    Ok(Request::ListTables {
+        start: start.map(str::to_owned),
+        limit: limit.unwrap_or(100) as usize,
+    })
+}
+
+/// What an operation answers when the table it names does not exist: the data plane says
+/// just "Requested resource not found", the control plane names the table.
+pub fn table_not_found(op: Op, name: &str) -> ApiError {
+    match op {
+        Op::DescribeTable
+        | Op::UpdateTable
+        | Op::DeleteTable
+        | Op::UpdateTimeToLive
+        | Op::DescribeTimeToLive
+        | Op::ListStreams => ApiError::table_not_found(name),
+        _ => ApiError::new(ErrorKind::ResourceNotFound, "Requested resource not found"),
+    }
+}

@@ -1,0 +1,61 @@
+//! How log records look to people and tools (`extenddo log dump`, replay tooling).
+
+use extenddo_log::{Event, Record};
+use serde_json::{json, Value};
+
+use crate::wire::value::encode_item;
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// One record as JSON: `lsn`, `ts`, `kind` and the event's content, items in DynamoDB JSON.
+pub fn record_json(r: &Record) -> Value {
+    let mut v = json!({ "lsn": r.lsn, "ts": r.ts_ms, "kind": r.event.kind() });
+    match &r.event {
+        Event::TableCreated { schema_json } | Event::TableUpdated { schema_json } => {
+            v["schema"] = serde_json::from_str(schema_json).unwrap_or(Value::Null);
+        }
+        Event::TableDeleted => {}
+        Event::ItemPut { old, new } => {
+            if let Some(old) = old {
+                v["old"] = encode_item(old);
+            }
+            v["new"] = encode_item(new);
+        }
+        Event::ItemDeleted { old } | Event::ItemExpired { old } => v["old"] = encode_item(old),
+        Event::IndexBackfilled { index, after, upto } => {
+            let pos = |p: &Option<extenddo_log::event::ScanPosition>| {
+                p.as_ref().map(|(h, pk, sk)| json!([h, hex(pk), hex(sk)]))
+            };
+            v["index"] = json!(index);
+            v["after"] = json!(pos(after));
+            v["upto"] = json!(pos(upto));
+        }
+    }
+    v
+}
+
+/// One record as a line of text: lsn, timestamp, kind and a compact summary.
+pub fn record_line(r: &Record) -> String {
+    let detail = match &r.event {
+        Event::TableCreated { .. } | Event::TableUpdated { .. } | Event::TableDeleted => {
+            String::new()
+        }
+        Event::ItemPut { new, old } => {
+            format!(
+                " {}{}",
+                if old.is_some() { "replace " } else { "insert " },
+                encode_item(new)
+            )
+        }
+        Event::ItemDeleted { old } | Event::ItemExpired { old } => format!(" {}", encode_item(old)),
+        Event::IndexBackfilled { index, upto, .. } => {
+            format!(
+                " {index}{}",
+                if upto.is_none() { " (complete)" } else { "" }
+            )
+        }
+    };
+    format!("{:>8} {} {}{}", r.lsn, r.ts_ms, r.event.kind(), detail)
+}
