@@ -99,7 +99,8 @@ impl Host {
     }
 
     fn entropy(&self) -> u64 {
-        self.entropy.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        self.entropy
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
     }
 
     /// Serves one HTTP request.
@@ -133,7 +134,10 @@ impl Host {
                 Err(c) => command = c,
             }
         }
-        Err(Error::host(format!("object {} keeps stopping", to.object_name())))
+        Err(Error::host(format!(
+            "object {} keeps stopping",
+            to.object_name()
+        )))
     }
 
     /// The actor of an object, started on first use.
@@ -147,10 +151,11 @@ impl Host {
                 return Ok(a.clone());
             }
         }
-        let open: Box<dyn FnOnce() -> Result<Sqlite, Error> + Send> = match self.storage.path(address) {
-            Some((path, d)) => Box::new(move || Ok(Sqlite::open(&path, d)?)),
-            None => Box::new(|| Ok(Sqlite::in_memory()?)),
-        };
+        let open: Box<dyn FnOnce() -> Result<Sqlite, Error> + Send> =
+            match self.storage.path(address) {
+                Some((path, d)) => Box::new(move || Ok(Sqlite::open(&path, d)?)),
+                None => Box::new(|| Ok(Sqlite::in_memory()?)),
+            };
         let actor = ObjectActor::spawn(
             address.clone(),
             self.front.cfg.clone(),

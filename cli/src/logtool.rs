@@ -23,7 +23,11 @@ pub struct Which {
     #[arg(long)]
     data_dir: PathBuf,
     /// The table's name.
-    #[arg(long, required_unless_present = "table_id", conflicts_with = "table_id")]
+    #[arg(
+        long,
+        required_unless_present = "table_id",
+        conflicts_with = "table_id"
+    )]
     table: Option<String>,
     /// One incarnation of a table (a deleted one included), by its TableId.
     #[arg(long)]
@@ -72,8 +76,8 @@ fn open_table(w: &Which) -> Result<Sqlite, String> {
         (None, Some(name)) => {
             let catalog = Sqlite::open_read_only(&Storage::catalog_path(dir))
                 .map_err(|e| format!("no catalog in {}: {e}", dir.display()))?;
-            let found = incarnations_of(&catalog, w.account.as_deref(), name)
-                .map_err(|e| e.to_string())?;
+            let found =
+                incarnations_of(&catalog, w.account.as_deref(), name).map_err(|e| e.to_string())?;
             // The current incarnation, else the newest deleted one.
             let pick = found
                 .iter()
@@ -122,8 +126,7 @@ fn render_key(schema: Option<&TableSchema>, key: &(Vec<u8>, Vec<u8>)) -> String 
     };
     let mut item = Item::new();
     let mut put = |name: &str, ty, bytes: &[u8]| {
-        let v = keycode::decode(ty, bytes)
-            .unwrap_or_else(|| AttributeValue::B(bytes.to_vec()));
+        let v = keycode::decode(ty, bytes).unwrap_or_else(|| AttributeValue::B(bytes.to_vec()));
         item.insert(name.to_owned(), v);
     };
     put(&s.key.hash.name, s.key.hash.ty, &key.0);

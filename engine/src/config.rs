@@ -23,8 +23,12 @@ pub struct Config {
     pub deleted_table_retention_ms: i64,
 }
 
+/// Stream records older than this are trimmed (not returned, not addressable); a deleted
+/// table's streams stay readable this long after the deletion.
+pub const STREAM_RETENTION_MS: i64 = 24 * 3600 * 1000;
+
 fn default_retention() -> i64 {
-    crate::api::streams::RETENTION_MS
+    STREAM_RETENTION_MS
 }
 
 fn default_backfill_chunk() -> usize {

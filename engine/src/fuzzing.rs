@@ -45,7 +45,6 @@ pub const TARGETS: [&str; 21] = [
 /// stream.
 pub const FIXTURE_TABLE: &str = "fuzz";
 
-
 const NOW: i64 = 1_700_000_000_000;
 const MAX_REQUESTS: usize = 8;
 

@@ -32,9 +32,7 @@ pub use config::Config;
 pub use error::{ApiError, Error, ErrorKind};
 pub use extenddo_log as log;
 pub use extenddo_projections as projections;
-pub use flow::{
-    request_too_large, Action, Flow, FrontEnd, HttpRequest, MAX_REQUEST_BYTES,
-};
+pub use flow::{request_too_large, Action, Flow, FrontEnd, HttpRequest, MAX_REQUEST_BYTES};
 pub use wire::response::{HttpResponse, CONTENT_TYPE};
 
 /// The object living at `address`, over its storage: the one constructor hosts call.

@@ -11,6 +11,7 @@ use extenddo_log::Sql;
 use serde_json::Value;
 
 use crate::api::catalog::{CatalogCommand, CatalogReply};
+use crate::api::codec;
 use crate::api::ids::TableId;
 use crate::api::object::{Address, Call, Command, Effect, EffectId, Object, Outcome, Reply};
 use crate::config::Config;
@@ -84,9 +85,28 @@ impl Host {
             .ok_or_else(|| Error::bug("object vanished"))
     }
 
-    /// Delivers one call, then carries out every effect it caused.
+    /// Delivers one call, then carries out every effect it caused. Calls and outcomes go
+    /// through the binary encoding the Worker host uses between processes, so that every
+    /// test also checks they survive it.
     pub fn call(&mut self, call: Call) -> Outcome {
         let Call { to, command } = call;
+        let bytes =
+            codec::encode_call(&to, std::slice::from_ref(&command)).expect("every call encodes");
+        let (to, mut commands) = codec::decode_call(&bytes).expect("every call decodes");
+        assert_eq!(commands.len(), 1);
+        assert_eq!(commands[0], command, "a call survives its encoding");
+        let command = commands.remove(0);
+        let out = self.deliver(to, command);
+        let bytes = codec::encode_outcomes(std::slice::from_ref(&out));
+        let back = codec::decode_outcomes(&bytes)
+            .expect("every outcome decodes")
+            .pop()
+            .expect("one outcome");
+        assert_eq!(back, out, "an outcome survives its encoding");
+        back
+    }
+
+    fn deliver(&mut self, to: Address, command: Command) -> Outcome {
         let now = self.now;
         let out = match self.object(&to) {
             Ok(_) => {
@@ -117,6 +137,8 @@ impl Host {
                 continue;
             };
             self.diagnostics.extend(obj.take_diagnostics());
+            let excess = self.diagnostics.len().saturating_sub(100);
+            self.diagnostics.drain(..excess);
             let mut effects: Vec<(EffectId, Effect)> = Vec::new();
             while let Some(e) = obj.poll_effect() {
                 effects.push(e);
@@ -171,9 +193,10 @@ impl Host {
             .iter()
             .filter_map(|(a, o)| o.poll_timeout().map(|t| format!("{a:?} at {t}")))
             .collect();
+        let last: Vec<&String> = self.diagnostics.iter().rev().take(3).collect();
         panic!(
-            "background work does not settle at {}: {due:?}; {:?}",
-            self.now, self.diagnostics
+            "background work does not settle at {}: {due:?}; last diagnostics: {last:?}",
+            self.now
         );
     }
 

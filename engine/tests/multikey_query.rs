@@ -11,8 +11,8 @@ use std::cmp::Ordering;
 use extenddo_engine::expr::RangeCondition;
 use extenddo_engine::log::sqlite::Sqlite;
 use extenddo_engine::log::Sql;
-use extenddo_engine::sim::Host;
 use extenddo_engine::log::{AttributeValue, Number};
+use extenddo_engine::sim::Host;
 use extenddo_engine::wire::{decode_value, encode_value};
 use extenddo_engine::Config;
 use proptest::prelude::*;
@@ -196,12 +196,7 @@ fn setup(items: &Fixture) -> Host {
                 item[*name] = encode_value(&value(*t, *v));
             }
         }
-        run(
-            &mut t,
-            "PutItem",
-            json!({"TableName": TABLE, "Item": item}),
-        )
-        .unwrap();
+        run(&mut t, "PutItem", json!({"TableName": TABLE, "Item": item})).unwrap();
     }
     t
 }

@@ -951,10 +951,7 @@ fn ttl_api_and_sweeper() {
     );
     assert_eq!(count(&mut h, T0), 3);
     // What remains due is the stream's shard rollover (four hours after creation).
-    assert_eq!(
-        h.tick_once((now_s + 32) * 1000),
-        Some(T0 + 4 * 3600 * 1000)
-    );
+    assert_eq!(h.tick_once((now_s + 32) * 1000), Some(T0 + 4 * 3600 * 1000));
     assert_eq!(count(&mut h, T0), 2);
 
     // The REMOVE records carry the service identity.

@@ -83,10 +83,10 @@ fn every_event_kind_encodes_to_its_golden_bytes() {
             .step_by(2)
             .map(|i| u8::from_str_radix(&golden[i..i + 2], 16).unwrap())
             .collect();
-        if let Ok((decoded, used)) = Record::decode(&golden_bytes) {
-            assert_eq!(used, golden_bytes.len());
-            assert_eq!(decoded, record(event));
-        }
+        let (decoded, used) = Record::decode(&golden_bytes)
+            .unwrap_or_else(|e| panic!("{kind}: the golden bytes no longer decode: {e}"));
+        assert_eq!(used, golden_bytes.len(), "{kind}");
+        assert_eq!(decoded, record(event), "{kind}");
     }
     assert!(
         mismatches.is_empty(),

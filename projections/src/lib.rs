@@ -145,10 +145,7 @@ pub fn apply(
             change_item(sql, s, lsn, Some(old), None)?;
         }
         Event::IndexBackfilled { index, after, upto } => {
-            let s = current
-                .as_mut()
-                .filter(|s| live(s))
-                .ok_or_else(no_table)?;
+            let s = current.as_mut().filter(|s| live(s)).ok_or_else(no_table)?;
             let table_key = s.key.clone();
             let ix = s
                 .index_mut(index)

@@ -63,9 +63,9 @@ pub struct TableSchema {
     #[serde(default)]
     pub ttl: Option<crate::streams::TtlState>,
     /// When the table was deleted (`TableDeleted`): its items are gone, its streams are
-    /// still readable for their retention period. Set by the projection, never logged in
-    /// a schema, so it is left out of the JSON while it is `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// still readable for their retention period. Set by the projection; a logged schema
+    /// always has `null` here.
+    #[serde(default)]
     pub deleted_ms: Option<i64>,
 }
 

@@ -121,8 +121,17 @@ mod tests {
     fn first_difference_names_the_row_and_how() {
         let k = |r: &(u8, u8)| r.0;
         assert_eq!(first_diff(&[(1, 1), (2, 2)], &[(1, 1), (2, 2)], k), None);
-        assert_eq!(first_diff(&[(1, 1), (2, 3)], &[(1, 1), (2, 2)], k), Some((2, "changed")));
-        assert_eq!(first_diff(&[(1, 1)], &[(1, 1), (2, 2)], k), Some((2, "missing")));
-        assert_eq!(first_diff(&[(1, 1), (2, 2)], &[(2, 2)], k), Some((1, "unexpected")));
+        assert_eq!(
+            first_diff(&[(1, 1), (2, 3)], &[(1, 1), (2, 2)], k),
+            Some((2, "changed"))
+        );
+        assert_eq!(
+            first_diff(&[(1, 1)], &[(1, 1), (2, 2)], k),
+            Some((2, "missing"))
+        );
+        assert_eq!(
+            first_diff(&[(1, 1), (2, 2)], &[(2, 2)], k),
+            Some((1, "unexpected"))
+        );
     }
 }

@@ -183,6 +183,7 @@ class RawResponse:
     def __init__(self, r: requests.Response):
         self.status = r.status_code
         self.headers = r.headers
+        self.body = r.content
         self.text = r.text
         try:
             self.json = r.json()

@@ -1,14 +1,20 @@
-//! What the Worker and the Durable Objects share: the clock, configuration from the
-//! environment, calls into Durable Objects, and the HTTP answers they produce.
+//! What the Worker and the Durable Objects share: the clock, entropy, configuration from the
+//! environment, and calls into Durable Objects.
 
-use extenddo_engine::{ApiError, Config};
-use worker::{Env, Method, Request, RequestInit, Response, Stub};
+use extenddo_engine::{Call, Config, Error, Outcome};
+use worker::{js_sys, Env, Method, Request, RequestInit, Stub};
 
-use crate::rpc::{self, Reply};
+use crate::rpc;
 
 /// Milliseconds since the epoch (`std::time::SystemTime::now` panics on this target).
 pub fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64
+}
+
+/// 64 bits from the runtime's random source.
+pub fn entropy() -> u64 {
+    let word = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (word() << 32) | word()
 }
 
 /// The engine configuration from the wrangler vars (`REGION`, `ACCOUNT_ID`).
@@ -20,52 +26,35 @@ pub fn config(env: &Env) -> Config {
     )
 }
 
-/// A host failure, as the client sees it (HTTP 500, DynamoDB's InternalServerError).
-pub fn host_error(context: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(format!("{context}: {e}"))
-}
-
-fn stub(env: &Env, binding: &str, name: &str) -> Result<Stub, ApiError> {
+fn stub(env: &Env, binding: &str, name: &str) -> Result<Stub, Error> {
     let ns = env
         .durable_object(binding)
-        .map_err(|e| host_error("durable object binding", e))?;
+        .map_err(|e| Error::host(format!("durable object binding {binding}: {e}")))?;
     let id = ns
         .id_from_name(name)
-        .map_err(|e| host_error("durable object id", e))?;
+        .map_err(|e| Error::host(format!("durable object id: {e}")))?;
     id.get_stub()
-        .map_err(|e| host_error("durable object stub", e))
+        .map_err(|e| Error::host(format!("durable object stub: {e}")))
 }
 
-/// POSTs one JSON call to the object `name` of `binding` and reads its [`Reply`].
-pub async fn call(env: &Env, binding: &str, name: &str, body: String) -> Reply {
-    let stub = stub(env, binding, name)?;
+/// Delivers one call to the object it names and reads its outcome.
+pub async fn call(env: &Env, call: Call) -> Outcome {
+    let (binding, name) = rpc::locate(&call.to);
+    let body = rpc::encode_call(&call.to, call.command)?;
+    let stub = stub(env, binding, &name)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
+    let array = js_sys::Uint8Array::from(body.as_slice());
+    init.with_method(Method::Post).with_body(Some(array.into()));
     let req = Request::new_with_init(rpc::CALL_URL, &init)
-        .map_err(|e| host_error("building a call", e))?;
+        .map_err(|e| Error::host(format!("building a call: {e}")))?;
     let mut resp = stub
         .fetch_with_request(req)
         .await
-        .map_err(|e| host_error(&format!("calling durable object {binding}({name})"), e))?;
+        .map_err(|e| Error::host(format!("calling {name}: {e}")))?;
     let status = resp.status_code();
     let bytes = resp
         .bytes()
         .await
-        .map_err(|e| host_error("reading a durable object reply", e))?;
+        .map_err(|e| Error::host(format!("reading the reply of {name}: {e}")))?;
     rpc::decode_reply(status, &bytes)
-}
-
-/// A Durable Object's answer to a call: always 200 with the encoded [`Reply`].
-pub fn reply_response(reply: &Reply) -> worker::Result<Response> {
-    Ok(Response::builder()
-        .with_status(200)
-        .with_header("Content-Type", "application/json")?
-        .fixed(rpc::encode_reply(reply).into_bytes()))
-}
-
-/// Reads a request body; a failure becomes an internal error.
-pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    req.bytes()
-        .await
-        .map_err(|e| host_error("reading the request body", e))
 }

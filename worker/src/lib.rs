@@ -1,16 +1,19 @@
 //! ExtendDO on Cloudflare: the Worker's fetch entry point and the two Durable Object classes.
 //!
 //! This crate is a thin host. DynamoDB semantics live in `extenddo-engine`; here we only
-//! move bytes: the Worker runs an [`extenddo_engine::Flow`] per request and performs the
-//! actions it asks for by calling Durable Objects, which run the engine's catalog and table
-//! objects over their SQLite storage.
+//! move bytes: the Worker runs an [`extenddo_engine::Flow`] per request and delivers the
+//! calls it asks for to Durable Objects, which run the engine's catalog and table objects
+//! over their SQLite storage and carry out their effects.
 //!
-//! - [`rpc`], [`config`] and [`values`]: the JSON messages between the Worker and its Durable Objects, and
-//!   the Worker's configuration, and how integers cross into JS. Plain Rust, compiled (and unit-tested) on every target.
+//! - [`rpc`], [`config`] and [`values`]: the binary calls between the Worker and its Durable
+//!   Objects, the Worker's configuration, and how integers cross into JS. Plain Rust,
+//!   compiled (and unit-tested) on every target.
 //! - `sql` (wasm32 only): the engine's `Sql` port over Durable Object `SqlStorage`, with
 //!   transactions through `storage.transactionSync`.
-//! - `entry`, `catalog_do`, `table_do` (wasm32 only): the fetch handler and the Durable
-//!   Object classes `CatalogObject` and `TableObjectDo`.
+//! - `entry` (wasm32 only): the fetch handler, driving the engine's request flow.
+//! - `object_do` (wasm32 only): the glue every Durable Object class shares (one engine object,
+//!   its effects, its alarm); `catalog_do` and `table_do`: the classes `CatalogObject` and
+//!   `TableObjectDo`.
 //!
 //! On targets other than `wasm32` only the portable modules are built, so
 //! `cargo check -p extenddo-worker` and `cargo test --workspace` work natively.
@@ -25,6 +28,8 @@ mod catalog_do;
 mod entry;
 #[cfg(target_arch = "wasm32")]
 mod host;
+#[cfg(target_arch = "wasm32")]
+mod object_do;
 #[cfg(target_arch = "wasm32")]
 mod sql;
 #[cfg(target_arch = "wasm32")]

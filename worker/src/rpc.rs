@@ -1,135 +1,108 @@
-//! The messages between the Worker and its Durable Objects.
+//! Calls between the Worker and its Durable Objects, and between Durable Objects.
 //!
-//! The Worker POSTs one JSON call to a Durable Object ([`CatalogCall`] or [`TableCall`]) and
-//! gets back one JSON [`Reply`] (`{"Ok": ...}` or `{"Err": ApiError}`) with HTTP 200. Any other
-//! status, or a body that does not decode, is a host failure and becomes an
-//! InternalServerError for the client; a DynamoDB client error always travels as `Err`.
+//! A call is one POST to the object with the engine's binary encoding of a batch of
+//! commands (`extenddo_engine::api::codec`); the object answers HTTP 200 with the encoded
+//! outcomes, one per command. Any other status, or a body that does not decode, is a host
+//! failure (an InternalServerError for the client); a DynamoDB error always travels as an
+//! outcome.
 
-use extenddo_engine::{ApiError, CatalogRequest, TableRequest};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use extenddo_engine::api::codec;
+use extenddo_engine::{Address, Command, Error, Outcome};
 
 /// Durable Object namespace binding of the catalog class (`CatalogObject`).
 pub const CATALOG_BINDING: &str = "CATALOG";
 /// Durable Object namespace binding of the table class (`TableObjectDo`).
 pub const TABLE_BINDING: &str = "TABLE";
-/// R2 bucket binding (declared for backups/exports; unused so far).
+/// R2 bucket binding (declared for backups/exports).
 pub const BUCKET_BINDING: &str = "BUCKET";
-/// Name of the one catalog object (`idFromName`).
-pub const CATALOG_OBJECT: &str = "catalog";
 /// URL of every call into a Durable Object; only the body matters.
 pub const CALL_URL: &str = "https://extenddo.internal/call";
 
-/// What a Durable Object answers: the engine's result, verbatim.
-pub type Reply = Result<Value, ApiError>;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CatalogCall {
-    pub request: CatalogRequest,
+/// The namespace binding and the object name (`idFromName`) of an address.
+pub fn locate(address: &Address) -> (&'static str, String) {
+    let binding = match address {
+        Address::Catalog => CATALOG_BINDING,
+        Address::Table(_) => TABLE_BINDING,
+    };
+    (binding, address.object_name())
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TableCall {
-    pub request: TableRequest,
+pub fn encode_call(to: &Address, command: Command) -> Result<Vec<u8>, Error> {
+    codec::encode_call(to, &[command])
 }
 
-/// The name (for `idFromName`) of the table object holding `table` in `account_id`.
-pub fn table_object_name(account_id: &str, table: &str) -> String {
-    format!("{account_id}/{table}")
-}
-
-pub fn encode<T: Serialize>(msg: &T) -> Result<String, ApiError> {
-    serde_json::to_string(msg).map_err(|e| ApiError::internal(format!("encoding a call: {e}")))
-}
-
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::internal(format!("decoding a call: {e}")))
-}
-
-/// The body of a Durable Object's answer. Never fails: an unencodable result is itself
-/// reported as an internal error.
-pub fn encode_reply(reply: &Reply) -> String {
-    serde_json::to_string(reply).unwrap_or_else(|e| {
-        let fallback: Reply = Err(ApiError::internal(format!("encoding a reply: {e}")));
-        serde_json::to_string(&fallback).unwrap_or_else(|_| "{}".to_owned())
-    })
-}
-
-/// Reads a Durable Object's answer (HTTP status and body) back into the engine's result.
-pub fn decode_reply(status: u16, body: &[u8]) -> Reply {
+/// Reads an object's answer (HTTP status and body) back into the outcome of one command.
+pub fn decode_reply(status: u16, body: &[u8]) -> Outcome {
     if status != 200 {
         let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
-        return Err(ApiError::internal(format!(
+        return Err(Error::host(format!(
             "durable object answered HTTP {status}: {text}"
         )));
     }
-    match serde_json::from_slice::<Reply>(body) {
-        Ok(reply) => reply,
-        Err(e) => Err(ApiError::internal(format!(
-            "decoding a durable object reply: {e}"
-        ))),
-    }
+    codec::decode_outcomes(body)?
+        .pop()
+        .unwrap_or_else(|| Err(Error::host("a durable object answered nothing")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use extenddo_engine::{ErrorKind, Op};
-    use serde_json::json;
+    use extenddo_engine::api::catalog::{CatalogCommand, CatalogReply};
+    use extenddo_engine::api::command::TableCommand;
+    use extenddo_engine::{ApiError, Reply, TableId};
 
     #[test]
-    fn replies_round_trip() {
-        let ok: Reply = Ok(json!({"Item": {"pk": {"S": "a"}, "n": {"N": "1e125"}}}));
-        assert_eq!(decode_reply(200, encode_reply(&ok).as_bytes()), ok);
-        let mut e = ApiError::new(
-            ErrorKind::ConditionalCheckFailed,
-            "The conditional request failed",
+    fn calls_and_replies_round_trip() {
+        let call = Command::Catalog(CatalogCommand::List {
+            account: "000000000000".into(),
+            start: None,
+            limit: 100,
+        });
+        let bytes = encode_call(&Address::Catalog, call.clone()).unwrap();
+        assert_eq!(
+            codec::decode_call(&bytes).unwrap(),
+            (Address::Catalog, vec![call])
         );
-        e.extra.insert("Item".into(), json!({"pk": {"S": "a"}}));
-        let err: Reply = Err(e);
-        assert_eq!(decode_reply(200, encode_reply(&err).as_bytes()), err);
+        let ok: Outcome = Ok(Reply::Catalog(CatalogReply::Done));
+        assert_eq!(
+            decode_reply(200, &codec::encode_outcomes(&[ok.clone()])),
+            ok
+        );
+        let err: Outcome = Err(Error::Client(ApiError::validation("nope")));
+        assert_eq!(
+            decode_reply(200, &codec::encode_outcomes(&[err.clone()])),
+            err
+        );
+        let table = Command::Table(TableCommand::DescribeTable);
+        let to = Address::Table(TableId("0b6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b".into()));
+        assert_eq!(
+            codec::decode_call(&encode_call(&to, table.clone()).unwrap()).unwrap(),
+            (to, vec![table])
+        );
     }
 
     #[test]
-    fn host_failures_are_internal_errors() {
-        for (status, body) in [(500u16, &b"boom"[..]), (200, b"not json"), (200, b"{}")] {
+    fn host_failures_are_host_errors() {
+        for (status, body) in [(500u16, &b"boom"[..]), (200, b"not bincode"), (200, b"")] {
             let e = decode_reply(status, body).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::InternalServerError, "{status} {body:?}");
-            assert_eq!(e.status(), 500);
+            assert!(matches!(e, Error::Host(_)), "{status} {body:?}: {e:?}");
+            assert_eq!(e.into_api().status(), 500);
         }
     }
 
     #[test]
-    fn calls_round_trip() {
-        let call = TableCall {
-            request: TableRequest::new(Op::PutItem, json!({"TableName": "t"})),
-        };
-        let back: TableCall = decode(encode(&call).unwrap().as_bytes()).unwrap();
-        assert_eq!(back.request.op, Op::PutItem);
-        assert_eq!(back.request.body, call.request.body);
-        let call = CatalogCall {
-            request: CatalogRequest::List {
-                start: None,
-                limit: 100,
-            },
-        };
-        let back: CatalogCall = decode(encode(&call).unwrap().as_bytes()).unwrap();
-        assert!(matches!(
-            back.request,
-            CatalogRequest::List {
-                start: None,
-                limit: 100
-            }
-        ));
-        assert!(decode::<TableCall>(b"[").is_err());
-    }
-
-    #[test]
-    fn object_names() {
+    fn addresses_name_objects() {
         assert_eq!(
-            table_object_name("000000000000", "Music"),
-            "000000000000/Music"
+            locate(&Address::Catalog),
+            (CATALOG_BINDING, "catalog".into())
+        );
+        let id = TableId("0b6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b".into());
+        assert_eq!(
+            locate(&Address::Table(id)),
+            (
+                TABLE_BINDING,
+                "table-0b6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b".into()
+            )
         );
     }
 }

@@ -36,12 +36,17 @@ extern "C" {
 pub struct DoSql {
     storage: Storage,
     sql: SqlStorage,
+    in_transaction: std::cell::Cell<bool>,
 }
 
 impl DoSql {
     pub fn new(storage: Storage) -> DoSql {
         let sql = storage.sql();
-        DoSql { storage, sql }
+        DoSql {
+            storage,
+            sql,
+            in_transaction: std::cell::Cell::new(false),
+        }
     }
 
     fn run(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, SqlError> {
@@ -68,6 +73,10 @@ impl Sql for DoSql {
         self.run(sql, params)
     }
 
+    fn in_transaction(&self) -> bool {
+        self.in_transaction.get()
+    }
+
     fn transaction(&self, body: &mut dyn FnMut() -> Result<(), SqlError>) -> Result<(), SqlError> {
         let raw: &SyncStorage = self.storage.as_raw().unchecked_ref();
         let mut outcome: Option<Result<(), SqlError>> = None;
@@ -76,7 +85,9 @@ impl Sql for DoSql {
                 if outcome.is_some() {
                     return Err(js_sys::Error::new("extenddo: transaction body re-entered").into());
                 }
+                self.in_transaction.set(true);
                 let r = body();
+                self.in_transaction.set(false);
                 let failed = r.is_err();
                 outcome = Some(r);
                 if failed {

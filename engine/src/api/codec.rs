@@ -6,7 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::api::object::{Command, Outcome};
+use crate::api::object::{Address, Command, Outcome};
 use crate::error::Error;
 
 pub const VERSION: u8 = 1;
@@ -50,11 +50,13 @@ pub fn decode_stored<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     })
 }
 
-pub fn encode_commands(commands: &[Command]) -> Result<Vec<u8>, Error> {
-    encode(&commands)
+/// A call: the object it is for (an object learns its own address from its calls) and a
+/// batch of commands.
+pub fn encode_call(to: &Address, commands: &[Command]) -> Result<Vec<u8>, Error> {
+    encode(&(to, commands))
 }
 
-pub fn decode_commands(bytes: &[u8]) -> Result<Vec<Command>, Error> {
+pub fn decode_call(bytes: &[u8]) -> Result<(Address, Vec<Command>), Error> {
     decode(bytes)
 }
 

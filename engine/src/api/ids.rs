@@ -104,7 +104,9 @@ mod tests {
     fn request_ids_have_dynamodb_shape() {
         let a = request_id(1_700_000_000_000, 1);
         assert_eq!(a.len(), 52);
-        assert!(a.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+        assert!(a
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
         assert_ne!(a, request_id(1_700_000_000_000, 2));
         assert_ne!(a, request_id(1_700_000_000_001, 1));
     }

@@ -29,7 +29,10 @@ pub enum TableReply {
     /// A dry run found nothing wrong.
     Checked,
     /// UpdateTimeToLive: the specification now in force.
-    TimeToLiveUpdated { enabled: bool, attribute: String },
+    TimeToLiveUpdated {
+        enabled: bool,
+        attribute: String,
+    },
     /// DescribeTimeToLive: the TTL attribute, if enabled.
     TimeToLive(Option<String>),
     /// The table's own share of ListStreams: (table name, stream label), oldest first.

@@ -7,9 +7,7 @@
 use crate::config::Config;
 use crate::error::{ApiError, ErrorKind};
 
-/// Stream records older than this are trimmed (not returned, not addressable); a deleted
-/// table's streams stay readable this long after the deletion.
-pub const RETENTION_MS: i64 = 24 * 3600 * 1000;
+pub use crate::config::STREAM_RETENTION_MS as RETENTION_MS;
 /// A shard iterator is valid for this long after it was issued.
 pub const ITERATOR_TTL_MS: i64 = 15 * 60 * 1000;
 

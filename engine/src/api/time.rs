@@ -65,12 +65,21 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 /// The time a stream label stands for: the inverse of [`iso_label`], for exactly that shape.
 pub fn parse_label(label: &str) -> Option<i64> {
     let b = label.as_bytes();
-    if b.len() != 23 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'.' {
+    if b.len() != 23
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let s = label.get(r)?;
-        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, s, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
@@ -123,7 +132,12 @@ mod tests {
         for t in [0, 1_795_788_000_123, 951_782_400_000, 4_102_444_799_999] {
             assert_eq!(parse_label(&iso_label(t)), Some(t));
         }
-        for bad in ["", "2026-02-30T00:00:00.000", "2026-11-27 14:00:00.123", "x026-11-27T14:00:00.123"] {
+        for bad in [
+            "",
+            "2026-02-30T00:00:00.000",
+            "2026-11-27 14:00:00.123",
+            "x026-11-27T14:00:00.123",
+        ] {
             assert_eq!(parse_label(bad), None, "{bad}");
         }
     }

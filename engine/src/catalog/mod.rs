@@ -16,13 +16,13 @@ use std::collections::HashMap;
 use extenddo_log::sql::{in_transaction, RowExt};
 use extenddo_log::{Sql, SqlValue};
 
-use crate::api::catalog::{
-    CatalogCommand, CatalogReply, Incarnation, IncarnationState as State,
-};
+use crate::api::catalog::{CatalogCommand, CatalogReply, Incarnation, IncarnationState as State};
 use crate::api::codec;
 use crate::api::command::{CreateTable, TableCommand};
 use crate::api::ids::TableId;
-use crate::api::object::{Address, Call, Command, Effect, EffectId, Effects, Object, Outcome, Reply};
+use crate::api::object::{
+    Address, Call, Command, Effect, EffectId, Effects, Object, Outcome, Reply,
+};
 use crate::api::reply::TableReply;
 use crate::config::Config;
 use crate::error::{ApiError, Error, ErrorKind};
@@ -108,7 +108,12 @@ impl CatalogObject {
         Ok(c)
     }
 
-    fn current(&self, sql: &dyn Sql, account: &str, name: &str) -> Result<Option<Incarnation>, Error> {
+    fn current(
+        &self,
+        sql: &dyn Sql,
+        account: &str,
+        name: &str,
+    ) -> Result<Option<Incarnation>, Error> {
         sql.query(
             &format!("SELECT {COLUMNS} FROM incarnations WHERE account = ?1 AND name = ?2 AND state <> 'deleted'"),
             &[text(account), text(name)],
@@ -118,9 +123,18 @@ impl CatalogObject {
         .transpose()
     }
 
-    fn run(&mut self, sql: &dyn Sql, now_ms: i64, cmd: CatalogCommand) -> Result<CatalogReply, Error> {
+    fn run(
+        &mut self,
+        sql: &dyn Sql,
+        now_ms: i64,
+        cmd: CatalogCommand,
+    ) -> Result<CatalogReply, Error> {
         match cmd {
-            CatalogCommand::Resolve { account, name, at_ms } => {
+            CatalogCommand::Resolve {
+                account,
+                name,
+                at_ms,
+            } => {
                 let found = match at_ms {
                     None => self.current(sql, &account, &name)?,
                     // The incarnation that existed at `at`: the newest created by then.
@@ -135,7 +149,11 @@ impl CatalogObject {
                 };
                 Ok(found.map_or(CatalogReply::NotFound, CatalogReply::Resolved))
             }
-            CatalogCommand::List { account, start, limit } => {
+            CatalogCommand::List {
+                account,
+                start,
+                limit,
+            } => {
                 // One extra row tells whether another page exists.
                 let rows = sql.query(
                     "SELECT name FROM incarnations WHERE account = ?1 AND state <> 'deleted' AND name > ?2 ORDER BY name LIMIT ?3",
@@ -159,7 +177,11 @@ impl CatalogObject {
                     last_evaluated,
                 })
             }
-            CatalogCommand::ListIncarnations { account, after, limit } => {
+            CatalogCommand::ListIncarnations {
+                account,
+                after,
+                limit,
+            } => {
                 let (name, created) = after.unwrap_or((String::new(), i64::MIN));
                 let rows = sql.query(
                     &format!("SELECT {COLUMNS} FROM incarnations WHERE account = ?1 AND (name, created_ms) > (?2, ?3) ORDER BY name, created_ms LIMIT ?4"),
@@ -171,10 +193,16 @@ impl CatalogObject {
                     ],
                 )?;
                 Ok(CatalogReply::Incarnations(
-                    rows.iter().map(|r| incarnation(r)).collect::<Result<_, _>>()?,
+                    rows.iter()
+                        .map(|r| incarnation(r))
+                        .collect::<Result<_, _>>()?,
                 ))
             }
-            CatalogCommand::Reserve { account, name, create } => {
+            CatalogCommand::Reserve {
+                account,
+                name,
+                create,
+            } => {
                 if self.current(sql, &account, &name)?.is_some() {
                     return Err(ApiError::new(
                         ErrorKind::ResourceInUse,
@@ -250,11 +278,15 @@ impl CatalogObject {
             }
             CatalogCommand::Incarnations => {
                 let rows = sql.query(
-                    &format!("SELECT {COLUMNS} FROM incarnations ORDER BY account, name, created_ms"),
+                    &format!(
+                        "SELECT {COLUMNS} FROM incarnations ORDER BY account, name, created_ms"
+                    ),
                     &[],
                 )?;
                 Ok(CatalogReply::Incarnations(
-                    rows.iter().map(|r| incarnation(r)).collect::<Result<_, _>>()?,
+                    rows.iter()
+                        .map(|r| incarnation(r))
+                        .collect::<Result<_, _>>()?,
                 ))
             }
         }
@@ -288,7 +320,11 @@ impl CatalogObject {
         }
     }
 
-    fn due_work(&self, sql: &dyn Sql, now_ms: i64) -> Result<Vec<(TableId, State, Option<Vec<u8>>)>, Error> {
+    fn due_work(
+        &self,
+        sql: &dyn Sql,
+        now_ms: i64,
+    ) -> Result<Vec<(TableId, State, Option<Vec<u8>>)>, Error> {
         sql.query(
             "SELECT id, state, create_command FROM incarnations WHERE (state IN ('creating', 'deleting') AND since_ms + ?1 <= ?2) OR (state = 'deleted' AND retire_at_ms <= ?2)",
             &[SqlValue::Integer(RECOVERY_GRACE_MS), SqlValue::Integer(now_ms)],
@@ -306,6 +342,16 @@ impl CatalogObject {
         .collect()
     }
 
+    /// Puts pending work of `id` off until the retry interval has passed.
+    fn defer(&mut self, sql: &dyn Sql, now_ms: i64, id: &TableId) {
+        if let Err(e) = sql.exec(
+            "UPDATE incarnations SET since_ms = ?2 WHERE id = ?1 AND state IN ('creating', 'deleting')",
+            &[text(id.as_str()), SqlValue::Integer(now_ms - RECOVERY_GRACE_MS + RETRY_MS)],
+        ) {
+            self.diagnostics.push(format!("deferring {id}: {e}"));
+        }
+    }
+
     fn send(&mut self, id: &TableId, command: TableCommand, pending: Pending) {
         let eid = self.effects.push(Effect::Call(Call {
             to: Address::Table(id.clone()),
@@ -314,7 +360,13 @@ impl CatalogObject {
         self.in_flight.insert(eid, pending);
     }
 
-    fn settle(&mut self, sql: &dyn Sql, now_ms: i64, pending: Pending, result: Outcome) -> Result<(), Error> {
+    fn settle(
+        &mut self,
+        sql: &dyn Sql,
+        now_ms: i64,
+        pending: Pending,
+        result: Outcome,
+    ) -> Result<(), Error> {
         let retry = |id: &TableId| -> Result<(), Error> {
             sql.exec(
                 "UPDATE incarnations SET since_ms = ?2 WHERE id = ?1 AND state IN ('creating', 'deleting')",
@@ -327,7 +379,9 @@ impl CatalogObject {
             Ok(())
         };
         match (pending, result) {
-            (Pending::Create(id), Ok(Reply::Table(TableReply::Description(_)))) => activate(sql, &id),
+            (Pending::Create(id), Ok(Reply::Table(TableReply::Description(_)))) => {
+                activate(sql, &id)
+            }
             // The creation cannot succeed (the request was refused): forget the name.
             (Pending::Create(id), Err(Error::Client(_))) => {
                 sql.exec(
@@ -336,9 +390,12 @@ impl CatalogObject {
                 )?;
                 Ok(())
             }
-            (Pending::Delete(id), Ok(Reply::Table(TableReply::Deleted { retain_until_ms, .. }))) => {
-                finish_delete(sql, &id, now_ms, retain_until_ms)
-            }
+            (
+                Pending::Delete(id),
+                Ok(Reply::Table(TableReply::Deleted {
+                    retain_until_ms, ..
+                })),
+            ) => finish_delete(sql, &id, now_ms, retain_until_ms),
             // Deleted before (the reply was lost): its table object names its retention
             // when it is asked to retire.
             (Pending::Delete(id), Err(Error::Gone)) => {
@@ -367,8 +424,9 @@ impl CatalogObject {
                 Ok(())
             }
             (Pending::Create(id) | Pending::Delete(id) | Pending::Retire(id), other) => {
-                self.diagnostics
-                    .push(format!("table {id} did not finish its pending work: {other:?}"));
+                self.diagnostics.push(format!(
+                    "table {id} did not finish its pending work: {other:?}"
+                ));
                 retry(&id)
             }
         }
@@ -383,7 +441,12 @@ fn activate(sql: &dyn Sql, id: &TableId) -> Result<(), Error> {
     Ok(())
 }
 
-fn finish_delete(sql: &dyn Sql, id: &TableId, deleted_ms: i64, retain_until_ms: i64) -> Result<(), Error> {
+fn finish_delete(
+    sql: &dyn Sql,
+    id: &TableId,
+    deleted_ms: i64,
+    retain_until_ms: i64,
+) -> Result<(), Error> {
     sql.exec(
         "UPDATE incarnations SET state = 'deleted', deleted_ms = ?2, retire_at_ms = ?3, since_ms = ?2 WHERE id = ?1 AND state = 'deleting'",
         &[
@@ -470,7 +533,10 @@ impl Object for CatalogObject {
                             TableCommand::CreateTable(Box::new(c)),
                             Pending::Create(id.clone()),
                         ),
-                        Err(e) => self.diagnostics.push(format!("rolling {id} forward: {e}")),
+                        Err(e) => {
+                            self.diagnostics.push(format!("rolling {id} forward: {e}"));
+                            self.defer(sql, now_ms, &id);
+                        }
                     }
                 }
                 State::Deleting => {
@@ -485,7 +551,8 @@ impl Object for CatalogObject {
 
     fn handle_result(&mut self, sql: &dyn Sql, now_ms: i64, id: EffectId, result: Outcome) {
         let Some(pending) = self.in_flight.remove(&id) else {
-            self.diagnostics.push(format!("a result for unknown effect {id:?}"));
+            self.diagnostics
+                .push(format!("a result for unknown effect {id:?}"));
             return;
         };
         if let Err(e) = in_transaction(sql, || self.settle(sql, now_ms, pending, result)) {

@@ -12,7 +12,9 @@ use extenddo_log::{AttributeValue, Item};
 
 /// One step of a document path: a map key (top-level attribute name included) or a list
 /// index.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum PathElement {
     Attr(String),
     Index(u32),

@@ -5,7 +5,6 @@ use extenddo_log::Item;
 use super::ast::{Cond, DocPath};
 use super::error::{ExprError, ExprKind, Problem};
 use super::eval::eval_condition;
-use super::legacy::LegacyCondition;
 use super::parser::parse_condition;
 use super::placeholders::Placeholders;
 use super::validate::{walk_condition, Resolver};
@@ -71,21 +70,8 @@ impl Condition {
         Ok(Condition { cond, paths })
     }
 
-    /// The condition a legacy `Expected`, `QueryFilter` or `ScanFilter` map states: its
-    /// conditions joined by AND, or by OR when `any` (`ConditionalOperator: OR`). An empty
-    /// map holds for every item. The caller has validated the conditions.
-    pub fn from_legacy(conds: &[LegacyCondition], any: bool) -> Condition {
-        let parts: Vec<Cond> = conds.iter().map(LegacyCondition::to_cond).collect();
-        let cond = match (parts.len(), any) {
-            (0, _) => Cond::And(Vec::new()),
-            (1, _) => parts.into_iter().next().unwrap_or(Cond::And(Vec::new())),
-            (_, false) => Cond::And(parts),
-            (_, true) => Cond::Or(parts),
-        };
-        let paths = conds
-            .iter()
-            .map(|c| DocPath::attr(c.attr.clone()))
-            .collect();
+    /// A condition from a tree built elsewhere (the legacy parameters), reading `paths`.
+    pub(crate) fn from_tree(cond: Cond, paths: Vec<DocPath>) -> Condition {
         Condition { cond, paths }
     }
 

@@ -7,6 +7,7 @@
 use extenddo_log::AttributeValue;
 
 use super::ast::{CmpOp, Cond, DocPath, Operand};
+use super::condition::Condition;
 use super::error::ExprError;
 use super::key_condition::{KeyCondition, MultiKeyCondition, RangeCondition};
 
@@ -113,6 +114,24 @@ impl LegacyOp {
                 | LegacyOp::Between
         )
     }
+}
+
+/// The condition a legacy `Expected`, `QueryFilter` or `ScanFilter` map states: its
+/// conditions joined by AND, or by OR when `any` (`ConditionalOperator: OR`). An empty map
+/// holds for every item. The caller has validated the conditions.
+pub fn join(conds: &[LegacyCondition], any: bool) -> Condition {
+    let parts: Vec<Cond> = conds.iter().map(LegacyCondition::to_cond).collect();
+    let cond = match (parts.len(), any) {
+        (0, _) => Cond::And(Vec::new()),
+        (1, _) => parts.into_iter().next().unwrap_or(Cond::And(Vec::new())),
+        (_, false) => Cond::And(parts),
+        (_, true) => Cond::Or(parts),
+    };
+    let paths = conds
+        .iter()
+        .map(|c| DocPath::attr(c.attr.clone()))
+        .collect();
+    Condition::from_tree(cond, paths)
 }
 
 /// One legacy condition on a top-level attribute.

@@ -51,7 +51,7 @@ pub use ast::{DocPath, PathElement};
 pub use condition::{Condition, MAX_EXPRESSION_BYTES};
 pub use error::{ExprError, ExprKind, Problem};
 pub use key_condition::{KeyCondition, KeyConditionExpr, MultiKeyCondition, RangeCondition};
-pub use legacy::{KeyConditions, LegacyCondition, LegacyOp, LegacyUpdate};
+pub use legacy::{join as join_legacy, KeyConditions, LegacyCondition, LegacyOp, LegacyUpdate};
 pub use placeholders::Placeholders;
 pub use projection::{project_item, Projection};
 pub use update::UpdateExpr;

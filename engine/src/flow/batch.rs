@@ -140,7 +140,9 @@ impl Fanout {
 
     pub(crate) fn step(&mut self, dir: &Directory, outcome: Outcome) -> Next {
         let Some((share, dry_run, mut r)) = self.current.take() else {
-            return Next::Done(Err(Error::bug("a batch step with nothing in flight").into_api()));
+            return Next::Done(Err(
+                Error::bug("a batch step with nothing in flight").into_api()
+            ));
         };
         match r.step(dir, outcome) {
             route::Next::Call(call) => {

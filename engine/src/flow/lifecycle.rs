@@ -61,7 +61,7 @@ pub(crate) struct Create {
 }
 
 impl Create {
-    pub(crate) fn start(account: String, create: Box<CreateTable>) -> (Create, super::Action) {
+    pub(crate) fn start(account: String, create: Box<CreateTable>) -> (Create, Call) {
         let name = create.schema.name.clone();
         let id = TableId(create.schema.id.clone());
         let reserve = CatalogCommand::Reserve {
@@ -75,7 +75,7 @@ impl Create {
             id,
             stage: CreateStage::Reserving(create),
         };
-        (c, super::Action::Call(catalog_call(reserve)))
+        (c, catalog_call(reserve))
     }
 
     pub(crate) fn step(&mut self, dir: &Directory, outcome: Outcome) -> Next {
@@ -135,7 +135,7 @@ pub(crate) struct Delete {
 }
 
 impl Delete {
-    pub(crate) fn start(account: String, name: String) -> (Delete, super::Action) {
+    pub(crate) fn start(account: String, name: String) -> (Delete, Call) {
         let begin = CatalogCommand::BeginDelete {
             account: account.clone(),
             name: name.clone(),
@@ -145,7 +145,7 @@ impl Delete {
             name,
             stage: DeleteStage::Beginning,
         };
-        (d, super::Action::Call(catalog_call(begin)))
+        (d, catalog_call(begin))
     }
 
     fn finish(&mut self, id: &TableId, deleted_ms: i64, retain_until_ms: i64) -> Next {

@@ -139,9 +139,10 @@ impl ListStreams {
                     }
                     self.next()
                 }
-                Ok(other) => Next::Done(Err(
-                    Error::bug(format!("ListIncarnations answered {other:?}")).into_api()
-                )),
+                Ok(other) => Next::Done(Err(Error::bug(format!(
+                    "ListIncarnations answered {other:?}"
+                ))
+                .into_api())),
                 Err(e) => Next::Done(Err(e.into_api())),
             },
             Awaiting::Table => match outcome {
@@ -156,9 +157,10 @@ impl ListStreams {
                 }
                 // A table retired since the catalog listed it has no streams to show.
                 Err(Error::Gone) => self.next(),
-                Ok(other) => Next::Done(Err(
-                    Error::bug(format!("a table answered ListStreams with {other:?}")).into_api()
-                )),
+                Ok(other) => Next::Done(Err(Error::bug(format!(
+                    "a table answered ListStreams with {other:?}"
+                ))
+                .into_api())),
                 Err(e) => Next::Done(Err(e.into_api())),
             },
         }

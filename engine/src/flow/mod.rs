@@ -147,7 +147,10 @@ impl Flow {
         Ok(match decode::decode(self.op, &body, self.now_ms)? {
             Request::Table { name, command } => {
                 let not_found = table_not_found(self.op, &name);
-                self.single(front, route::Routed::new(account, name, None, command, not_found))
+                self.single(
+                    front,
+                    route::Routed::new(account, name, None, command, not_found),
+                )
             }
             Request::Stream {
                 table,
@@ -177,14 +180,14 @@ impl Flow {
             Request::CreateTable(mut create) => {
                 create.schema.id =
                     TableId::mint(&account, &create.schema.name, self.now_ms, entropy).0;
-                let (c, action) = lifecycle::Create::start(account, create);
+                let (c, call) = lifecycle::Create::start(account, create);
                 self.stage = Stage::Create(c);
-                action
+                Action::Call(call)
             }
             Request::DeleteTable { name } => {
-                let (d, action) = lifecycle::Delete::start(account, name);
+                let (d, call) = lifecycle::Delete::start(account, name);
                 self.stage = Stage::Delete(d);
-                action
+                Action::Call(call)
             }
             Request::ListTables { start, limit } => {
                 self.stage = Stage::ListTables;
@@ -240,7 +243,9 @@ impl Flow {
                 self.stage = Stage::Single(r);
                 Action::Call(call)
             }
-            route::Next::Done(Ok(_)) => self.fail(Error::bug("a route done before its call").into_api()),
+            route::Next::Done(Ok(_)) => {
+                self.fail(Error::bug("a route done before its call").into_api())
+            }
             route::Next::Done(Err(e)) => self.fail(e),
         }
     }

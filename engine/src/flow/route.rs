@@ -18,7 +18,10 @@ pub(crate) enum Next {
 enum Awaiting {
     Resolve,
     /// The table object `id`; `cached` if the id came from the directory.
-    Table { id: TableId, cached: bool },
+    Table {
+        id: TableId,
+        cached: bool,
+    },
 }
 
 pub(crate) struct Routed {
@@ -125,7 +128,9 @@ impl Routed {
                     }
                     self.send(inc.id, false)
                 }
-                Ok(Reply::Catalog(CatalogReply::NotFound)) => Next::Done(Err(self.not_found.clone())),
+                Ok(Reply::Catalog(CatalogReply::NotFound)) => {
+                    Next::Done(Err(self.not_found.clone()))
+                }
                 Ok(other) => Next::Done(Err(
                     Error::bug(format!("Resolve answered {other:?}")).into_api()
                 )),
@@ -138,9 +143,10 @@ impl Routed {
                     Next::Call(self.resolve())
                 }
                 Err(Error::Gone) => Next::Done(Err(self.not_found.clone())),
-                Ok(other) => Next::Done(Err(
-                    Error::bug(format!("a table object answered {other:?}")).into_api()
-                )),
+                Ok(other) => Next::Done(Err(Error::bug(format!(
+                    "a table object answered {other:?}"
+                ))
+                .into_api())),
                 Err(e) => Next::Done(Err(e.into_api())),
             },
         }

@@ -66,6 +66,15 @@ impl TableObject {
         })
     }
 
+    /// The id of the table whose storage `sql` is, if it holds one (a host that wakes an
+    /// object without a call to tell it its address finds it here).
+    pub fn stored_id(sql: &dyn Sql) -> Result<Option<TableId>, Error> {
+        if !LogStore::exists(sql)? {
+            return Ok(None);
+        }
+        Ok(extenddo_projections::schema::load(sql)?.map(|s| TableId(s.id)))
+    }
+
     pub fn id(&self) -> &TableId {
         &self.id
     }
@@ -165,7 +174,8 @@ impl TableObject {
         match sweep::next_due(&self.ctx(sql, now_ms)) {
             Ok(due) => self.ttl_due = due,
             Err(e) => {
-                self.diagnostics.push(format!("reading the TTL schedule: {e}"));
+                self.diagnostics
+                    .push(format!("reading the TTL schedule: {e}"));
                 self.ttl_due = Some(now_ms + RETRY_MS);
             }
         }
@@ -225,7 +235,12 @@ impl Object for TableObject {
 
     fn handle_timeout(&mut self, sql: &dyn Sql, now_ms: i64) {
         self.retry_at = None;
-        if self.log.as_ref().and_then(|l| l.live().ok()).is_some_and(backfill::pending) {
+        if self
+            .log
+            .as_ref()
+            .and_then(|l| l.live().ok())
+            .is_some_and(backfill::pending)
+        {
             self.background(sql, now_ms, "index backfill", backfill::step);
         }
         if self.ttl_due.is_some_and(|d| d <= now_ms) {
@@ -246,8 +261,9 @@ impl Object for TableObject {
     }
 
     fn handle_result(&mut self, _sql: &dyn Sql, _now_ms: i64, id: EffectId, _result: Outcome) {
-        self.diagnostics
-            .push(format!("a result for effect {id:?}, which a table never asks for"));
+        self.diagnostics.push(format!(
+            "a result for effect {id:?}, which a table never asks for"
+        ));
     }
 
     fn poll_timeout(&self) -> Option<i64> {

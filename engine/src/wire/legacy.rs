@@ -25,8 +25,8 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::expr::{
-    Condition, DocPath, KeyConditions, LegacyCondition, LegacyOp, LegacyUpdate,
-    Projection, UpdateExpr,
+    Condition, DocPath, KeyConditions, LegacyCondition, LegacyOp, LegacyUpdate, Projection,
+    UpdateExpr,
 };
 use crate::wire::params::{Constraints, Params};
 use crate::wire::value::decode_value;
@@ -252,7 +252,7 @@ fn conditions(p: &Params, member: &str) -> Result<Vec<LegacyCondition>, ApiError
 fn filter(p: &Params, member: &str) -> Result<Condition, ApiError> {
     let conds = conditions(p, member)?;
     let any = join(p.str("ConditionalOperator")?, conds.len())?;
-    Ok(Condition::from_legacy(&conds, any))
+    Ok(crate::expr::join_legacy(&conds, any))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ pub fn expected(p: &Params) -> Result<Condition, ApiError> {
         conds.push(expected_one(name, e, op)?);
     }
     let any = join(operator, conds.len())?;
-    Ok(Condition::from_legacy(&conds, any))
+    Ok(crate::expr::join_legacy(&conds, any))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -483,7 +483,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::expr::{KeyCondition, KeyConditionExpr, MultiKeyCondition, Placeholders, RangeCondition};
+    use crate::expr::{
+        KeyCondition, KeyConditionExpr, MultiKeyCondition, Placeholders, RangeCondition,
+    };
 
     fn n(i: i64) -> AttributeValue {
         AttributeValue::N(Number::from(i))
@@ -1086,7 +1088,10 @@ mod tests {
         assert_eq!(err(kc(json!({"a": {}}))), "1 validation error detected: Value null at 'keyConditions.a.member.comparisonOperator' failed to satisfy constraint: Member must not be null");
         // Multi-attribute keys.
         let m = |v: serde_json::Value| {
-            err(kc(v).and_then(|k| k.extract_multi(&["h1", "h2"], &["s1", "s2"]).map_err(ApiError::from)))
+            err(kc(v).and_then(|k| {
+                k.extract_multi(&["h1", "h2"], &["s1", "s2"])
+                    .map_err(ApiError::from)
+            }))
         };
         assert_eq!(
             m(json!({"h1": eq})),

@@ -255,4 +255,3 @@ pub fn encode_item(item: &Item) -> Value {
             .collect(),
     )
 }
-

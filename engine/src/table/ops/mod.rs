@@ -16,7 +16,12 @@ use crate::error::Error;
 use crate::table::log::{Ctx, Log};
 
 /// Runs one command against the table. `Retire` is the table object's own business.
-pub(crate) fn run(cx: &Ctx, log: &mut Log, id: &str, cmd: TableCommand) -> Result<TableReply, Error> {
+pub(crate) fn run(
+    cx: &Ctx,
+    log: &mut Log,
+    id: &str,
+    cmd: TableCommand,
+) -> Result<TableReply, Error> {
     match cmd {
         TableCommand::CreateTable(c) => tables::create(cx, log, id, *c),
         TableCommand::DescribeTable => tables::describe(cx, log.live()?),

@@ -111,7 +111,11 @@ impl<'a> Reader<'a> {
     /// of what is read); a Query's may not use them at all (they belong in the key
     /// condition).
     fn check_filter_keys(&self, keys: &[&str], query: bool) -> Result<(), ApiError> {
-        let Some(filter) = self.read.filter.as_ref().filter(|_| self.read.filter_expression)
+        let Some(filter) = self
+            .read
+            .filter
+            .as_ref()
+            .filter(|_| self.read.filter_expression)
         else {
             return Ok(());
         };
@@ -476,7 +480,6 @@ fn as_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     }
 }
 
-
 /// The index partition key and sort-key range of a Query on an index with a
 /// multi-attribute key: equality on every partition-key attribute, conditions on a left
 /// prefix of the sort-key attributes.
@@ -542,8 +545,7 @@ fn composite_sort_range(attrs: &[KeyAttr], conds: &[RangeCondition]) -> Result<S
     // Just past every key whose component k is v: the terminator's 0x01 becomes 0x02.
     let past = |v: &AttributeValue| -> Result<Vec<u8>, Error> {
         let c = component(v)?;
-        keycode::prefix_successor(&c)
-            .ok_or_else(|| Error::bug("composite key without terminator"))
+        keycode::prefix_successor(&c).ok_or_else(|| Error::bug("composite key without terminator"))
     };
     let (base_lo, base_hi) = if prefix.is_empty() {
         (Unbounded, Unbounded)

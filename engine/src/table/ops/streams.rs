@@ -38,11 +38,7 @@ pub const MAX_BYTES: usize = 1 << 20;
 const MAX_SCAN: usize = 10_000;
 
 /// The stream an ARN names, if this table has it and it is still visible.
-fn find_stream<'t>(
-    cx: &Ctx,
-    s: &'t TableSchema,
-    arn: &str,
-) -> Result<&'t StreamState, ApiError> {
+fn find_stream<'t>(cx: &Ctx, s: &'t TableSchema, arn: &str) -> Result<&'t StreamState, ApiError> {
     let not_found = || stream_not_found(arn);
     let all = s.stream.as_ref().ok_or_else(not_found)?;
     let (_, label) = parse_stream_arn(arn).ok_or_else(not_found)?;

@@ -31,7 +31,11 @@ fn live(sql: &dyn Sql, s: &TableSchema, status: TableStatus) -> Result<Live, Err
     })
 }
 
-fn description(sql: &dyn Sql, s: &TableSchema, status: TableStatus) -> Result<Box<Description>, Error> {
+fn description(
+    sql: &dyn Sql,
+    s: &TableSchema,
+    status: TableStatus,
+) -> Result<Box<Description>, Error> {
     Ok(Box::new(Description {
         schema: s.clone(),
         live: live(sql, s, status)?,
@@ -44,7 +48,12 @@ fn schema_json(s: &TableSchema) -> Result<String, Error> {
 
 /// CreateTable. Creating the same incarnation again (a creation rolled forward after a
 /// crash) answers its description and logs nothing.
-pub(crate) fn create(cx: &Ctx, log: &mut Log, id: &str, c: CreateTable) -> Result<TableReply, Error> {
+pub(crate) fn create(
+    cx: &Ctx,
+    log: &mut Log,
+    id: &str,
+    c: CreateTable,
+) -> Result<TableReply, Error> {
     let CreateTable { mut schema, stream } = c;
     if schema.id != id {
         return Err(Error::bug(format!(

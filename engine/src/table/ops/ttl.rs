@@ -14,12 +14,8 @@ use crate::table::log::{Ctx, Log};
 pub(crate) fn update(cx: &Ctx, log: &mut Log, c: UpdateTimeToLive) -> Result<TableReply, Error> {
     let mut s = log.live()?.clone();
     match (&s.ttl, c.enabled) {
-        (Some(_), true) => {
-            return Err(ApiError::validation("TimeToLive is already enabled").into())
-        }
-        (None, false) => {
-            return Err(ApiError::validation("TimeToLive is already disabled").into())
-        }
+        (Some(_), true) => return Err(ApiError::validation("TimeToLive is already enabled").into()),
+        (None, false) => return Err(ApiError::validation("TimeToLive is already disabled").into()),
         (Some(cur), false) if cur.attribute != c.attribute => {
             return Err(ApiError::validation(format!(
                 "TimeToLive is active on a different AttributeName: current AttributeName is {}",

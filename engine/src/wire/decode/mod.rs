@@ -25,10 +25,18 @@ use crate::wire::target::Op;
 #[derive(Debug)]
 pub enum Request {
     /// A command for the table named `name` (most operations).
-    Table { name: String, command: TableCommand },
+    Table {
+        name: String,
+        command: TableCommand,
+    },
     CreateTable(Box<CreateTable>),
-    DeleteTable { name: String },
-    ListTables { start: Option<String>, limit: usize },
+    DeleteTable {
+        name: String,
+    },
+    ListTables {
+        start: Option<String>,
+        limit: usize,
+    },
     BatchGet(Vec<GetShare>),
     BatchWrite(Vec<(String, BatchWrite)>),
     ListStreams {
@@ -107,7 +115,9 @@ pub fn decode(op: Op, body: &Value, now_ms: i64) -> Result<Request, ApiError> {
             let (name, c) = streams::update_time_to_live(&p)?;
             table((name, TableCommand::UpdateTimeToLive(c)))
         }
-        Op::DescribeTimeToLive => table((common::table_name(&p)?, TableCommand::DescribeTimeToLive)),
+        Op::DescribeTimeToLive => {
+            table((common::table_name(&p)?, TableCommand::DescribeTimeToLive))
+        }
         Op::ListStreams => {
             let (table, limit, after) = streams::list_streams(&p)?;
             Request::ListStreams {

@@ -150,11 +150,7 @@ pub fn list_streams(p: &Params) -> Result<ListStreams, ApiError> {
     length(&mut c, start, "exclusiveStartStreamArn", 37, 1024, false);
     c.check()?;
     let after = start.map(route).transpose()?;
-    Ok((
-        table.map(str::to_owned),
-        lim.unwrap_or(100) as usize,
-        after,
-    ))
+    Ok((table.map(str::to_owned), lim.unwrap_or(100) as usize, after))
 }
 
 pub fn update_time_to_live(p: &Params) -> Result<(String, UpdateTimeToLive), ApiError> {

@@ -304,7 +304,6 @@ pub fn create_table(p: &Params, now_ms: i64) -> Result<CreateTable, ApiError> {
     Ok(CreateTable { schema, stream })
 }
 
-
 fn sorted(names: impl Iterator<Item = String>) -> String {
     let mut v: Vec<String> = names.collect();
     v.sort();
@@ -540,13 +539,24 @@ pub fn parse_index(
             let mut c = Constraints::default();
             for (v, m) in [(r, "readCapacityUnits"), (w, "writeCapacityUnits")] {
                 match v {
-                    None => c.fail(None, &format!("{at}.provisionedThroughput.{m}"), "Member must not be null"),
-                    Some(v) if v < 1 => c.fail(Some(&v.to_string()), &format!("{at}.provisionedThroughput.{m}"), "Member must have value greater than or equal to 1"),
+                    None => c.fail(
+                        None,
+                        &format!("{at}.provisionedThroughput.{m}"),
+                        "Member must not be null",
+                    ),
+                    Some(v) if v < 1 => c.fail(
+                        Some(&v.to_string()),
+                        &format!("{at}.provisionedThroughput.{m}"),
+                        "Member must have value greater than or equal to 1",
+                    ),
                     _ => {}
                 }
             }
             c.check()?;
-            Some(Throughput { read: r.unwrap_or(1), write: w.unwrap_or(1) })
+            Some(Throughput {
+                read: r.unwrap_or(1),
+                write: w.unwrap_or(1),
+            })
         }
         (IndexKind::Global, None) => None,
     };
@@ -561,7 +571,6 @@ pub fn parse_index(
         throughput,
     })
 }
-
 
 const VIEW_TYPES: &str = "[NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]";
 
@@ -758,15 +767,21 @@ fn index_update(u: &Value, i: usize) -> Result<IndexUpdate, ApiError> {
             "Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object",
         ));
     }
-    let ix_name =
-        |raw: &Value| -> Result<String, ApiError> { Ok(Params::new(raw)?.str("IndexName")?.unwrap_or_default().to_owned()) };
+    let ix_name = |raw: &Value| -> Result<String, ApiError> {
+        Ok(Params::new(raw)?
+            .str("IndexName")?
+            .unwrap_or_default()
+            .to_owned())
+    };
     if let Some(raw) = up.raw("Create") {
         let mut ix = parse_index(raw, IndexKind::Global, i, None)?;
         ix.status = IndexStatus::Creating;
         return Ok(IndexUpdate::Create(ix));
     }
     if let Some(raw) = up.raw("Delete") {
-        return Ok(IndexUpdate::Delete { name: ix_name(raw)? });
+        return Ok(IndexUpdate::Delete {
+            name: ix_name(raw)?,
+        });
     }
     let raw = up.raw("Update").unwrap_or(&Value::Null);
     let name = ix_name(raw)?;

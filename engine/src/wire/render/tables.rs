@@ -114,7 +114,6 @@ pub fn describe(cfg: &Config, d: &Description) -> Value {
     d
 }
 
-
 /// StreamSpecification (while a stream is enabled), LatestStreamArn and LatestStreamLabel
 /// (once a stream ever existed).
 fn stream_members(cfg: &Config, s: &TableSchema, d: &mut Value) {
