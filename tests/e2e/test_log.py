@@ -8,6 +8,7 @@ host is stopped for the dump and started again (the test output says which happe
 """
 
 import json
+import sqlite3
 import subprocess
 
 import pytest
@@ -175,3 +176,78 @@ def test_dump_missing_table_fails_cleanly(native_host):
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert r.returncode != 0, f"dumping a table that does not exist should fail: {r.stdout[:500]}"
     assert "panicked" not in r.stderr, r.stderr[-2000:]
+
+
+def run_verify(host, *args):
+    cmd = [str(host.binary), "log", "verify", "--data-dir", str(host.data_dir), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def verify_table(ddb, name):
+    """A table with every projection: two GSIs (one with a sort key), an LSI, TTL, a stream."""
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in
+                              [("pk", "S"), ("sk", "N"), ("g", "S"), ("n", "N"), ("l", "S")]],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+             "Projection": {"ProjectionType": "KEYS_ONLY"}},
+            {"IndexName": "by_n", "KeySchema": [{"AttributeName": "n", "KeyType": "HASH"},
+                                                {"AttributeName": "sk", "KeyType": "RANGE"}],
+             "Projection": {"ProjectionType": "ALL"}},
+        ],
+        LocalSecondaryIndexes=[
+            {"IndexName": "by_l", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                {"AttributeName": "l", "KeyType": "RANGE"}],
+             "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["x"]}},
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": "exp"})
+    for i in range(30):
+        item = {"pk": {"S": f"p{i % 4}"}, "sk": {"N": str(i)}, "g": {"S": f"g{i % 3}"},
+                "n": {"N": str(i % 5)}, "l": {"S": f"l{i}"}, "x": {"S": "x" * i},
+                "exp": {"N": str(4_000_000_000 + i)}}
+        ddb.put_item(TableName=name, Item=item)
+    for i in range(0, 30, 3):
+        ddb.update_item(TableName=name, Key={"pk": {"S": f"p{i % 4}"}, "sk": {"N": str(i)}},
+                        UpdateExpression="SET g = :g REMOVE l",
+                        ExpressionAttributeValues={":g": {"S": "moved"}})
+    for i in range(1, 30, 7):
+        ddb.delete_item(TableName=name, Key={"pk": {"S": f"p{i % 4}"}, "sk": {"N": str(i)}})
+
+
+def test_verify_replays_every_projection_and_names_a_damaged_index_row(native_host, ddb):
+    name = unique_name("verify")
+    verify_table(ddb, name)
+    table_id = ddb.describe_table(TableName=name)["Table"]["TableId"]
+    r = run_verify(native_host, "--table", name)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip().endswith("ok"), r.stdout
+    assert "3 indexes" in r.stdout, r.stdout
+
+    # Damage one row of one index (its stored item), with the server stopped.
+    native_host.stop()
+    try:
+        path = native_host.data_dir / "tables" / f"{table_id}.sqlite"
+        db = sqlite3.connect(path)
+        row = db.execute("SELECT ix, h, ipk, isk, tpk, tsk FROM idx WHERE ix = 'by_n' "
+                         "ORDER BY h, ipk, isk, tpk, tsk LIMIT 1").fetchone()
+        assert row is not None
+        db.execute("UPDATE idx SET item = x'00' WHERE ix = ? AND h = ? AND ipk = ? AND isk = ? "
+                   "AND tpk = ? AND tsk = ?", row)
+        db.commit()
+        db.close()
+        pk, sk = row[4].decode(), row[5]
+        r = run_verify(native_host, "--table-id", table_id)
+    finally:
+        native_host.start()
+    assert r.returncode == 1, r.stdout + r.stderr
+    problems = [ln for ln in r.stdout.splitlines() if ln.startswith("problem:")]
+    assert len(problems) == 1, r.stdout
+    assert "index by_n" in problems[0], problems
+    assert f'"pk":{{"S":"{pk}"}}' in problems[0], problems
+    assert '"sk":{"N":' in problems[0] and "changed" in problems[0], problems
+    assert len(sk) > 0
