@@ -22,6 +22,8 @@
 #   MOTO_SERVER=path  a moto_server to use instead of looking one up
 #   EXTENDDO_BIN=path an already built `extenddo` to use (then extenddo-cli is not built)
 #   EXTENDDO_ARGS     extra `extenddo serve` arguments, e.g. "--durability normal" [none]
+#   BASELINE_BIN=path another `extenddo` build (e.g. of the previous commit) run as server
+#                     `baseline` with the same arguments, for a same-run regression check
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -206,6 +208,10 @@ for server in $SERVERS; do
     moto)
       start moto "$OUT/moto.log" "$MOTO_SERVER" -H 127.0.0.1 -p "$port"
       ;;
+    baseline)
+      [[ -x ${BASELINE_BIN:-} ]] || die "server baseline needs BASELINE_BIN (an extenddo binary)"
+      start baseline "$OUT/baseline.log" "$BASELINE_BIN" serve --listen "127.0.0.1:$port" --data-dir "$data" $EXTENDDO_ARGS
+      ;;
     worker)
       start worker "$OUT/worker.log" env WRANGLER_SEND_METRICS=false CI=true \
         bash "$ROOT/scripts/worker-dev.sh" --port "$port" --persist-to "$data"
@@ -237,6 +243,10 @@ env_desc="CONNECTIONS=$CONNECTIONS DURATION=$DURATION WARMUP=$WARMUP ITEMS=$ITEM
 export EXTENDDO_SERVE="${EXTENDDO_BIN:-target/release/extenddo} serve --listen 127.0.0.1:PORT --data-dir TMPDIR${EXTENDDO_ARGS:+ $EXTENDDO_ARGS}"
 export LOAD_START LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 export WRANGLER_VERSION=${WRANGLER_VERSION:-}
+export BASELINE_DESC=""
+if [[ " $SERVERS " == *" baseline "* ]]; then
+  BASELINE_DESC="baseline: \`${BASELINE_BIN:-}\` ($("${BASELINE_BIN:-false}" --version 2>/dev/null || echo '?'))"
+fi
 export OUT STAMP DATE_HUMAN SERVERS WORKLOADS EXTENDDO_STATUS DYNALITE_VERSION MOTO_VERSION env_desc cmd
 export BENCH_CMD="target/release/extenddo-bench --endpoint http://127.0.0.1:PORT --workload W --setup --json ${BENCH_ARGS[*]}"
 export GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "uncommitted")
@@ -248,99 +258,18 @@ export KERNEL=$(uname -sr)
 export NODE_VERSION=$(node --version 2>/dev/null || echo -)
 export RUSTC_VERSION=$(rustc --version 2>/dev/null || echo -)
 
-python3 - >"$OUT/results.md" <<'PY'
-import json, os
-out = os.environ["OUT"]
-servers = os.environ["SERVERS"].split()
-workloads = os.environ["WORKLOADS"].split()
-res = {}
-for s in servers:
-    for w in workloads:
-        p = os.path.join(out, f"{s}-{w}.json")
-        if os.path.exists(p):
-            res[(s, w)] = json.load(open(p))
-def ms(v): return "–" if v is None else f"{v:.2f}"
-def ops(r): return f"{r['ops_per_sec']:,.0f}"
-E = os.environ
-print(f"### Run {E['STAMP']}\n")
-print(f"- date: {E['DATE_HUMAN']}; raw results in `bench/results/{E['STAMP']}/` (not committed)")
-print(f"- machine: {E['NPROC']} cores ({E['CPU_MODEL']}), {E['MEM']}, {E['KERNEL']}; "
-      "client and server share these cores (client: 1 runtime thread unless THREADS is set)")
-print(f"- load average (1/5/15 min) before the run: {E['LOAD_START']}; after: {E['LOAD_END']} "
-      "(other work on the machine shows up here and in the numbers)")
-print(f"- command: `{E['env_desc']} {E['cmd']}`")
-print(f"- each run: `{E['BENCH_CMD']}`")
-vers = []
-if "extenddo" in servers:
-    vers += [f"extenddo {E['GIT_REV']}{E['GIT_DIRTY']} (`{E['EXTENDDO_SERVE']}`)", E["RUSTC_VERSION"]]
-if E.get("DYNALITE_VERSION"): vers.append(f"dynalite {E['DYNALITE_VERSION']} (LevelDB on disk, node {E['NODE_VERSION']})")
-if E.get("MOTO_VERSION"): vers.append(f"moto {E['MOTO_VERSION']} (moto_server, in memory)")
-if E.get("WRANGLER_VERSION"): vers.append(f"worker {E['GIT_REV']}{E['GIT_DIRTY']} under wrangler dev {E['WRANGLER_VERSION']} (local workerd, Durable Object SQLite)")
-print("- versions: " + "; ".join(vers))
-if E.get("EXTENDDO_STATUS"):
-    print(f"- **extenddo was not benchmarked in this run: {E['EXTENDDO_STATUS']}.** "
-          "The numbers below are for the comparison servers only.")
-print()
-print("| workload | server | ops/s | p50 ms | p99 ms | p99.9 ms | errors | reconnects |")
-print("|---|---|---:|---:|---:|---:|---:|---:|")
-for w in workloads:
-    for s in servers:
-        r = res.get((s, w))
-        if r is None:
-            print(f"| {w} | {s} | not run | | | | | |"); continue
-        l = r["latency_ms"]
-        print(f"| {w} | {s} | {ops(r)} | {ms(l['p50'])} | {ms(l['p99'])} | {ms(l['p999'])} | {r['errors']} | {r['reconnects']} |")
-others = [s for s in servers if s not in ("extenddo", "worker")]
-if others and any(k[0] == "extenddo" for k in res):
-    print()
-    print("| workload | " + " | ".join(f"extenddo/{o} (ops/s)" for o in others) + " |")
-    print("|---|" + "---:|" * len(others))
-    for w in workloads:
-        cells = []
-        for o in others:
-            a, b = res.get(("extenddo", w)), res.get((o, w))
-            cells.append("–" if not a or not b or b["ops_per_sec"] == 0 else f"{a['ops_per_sec'] / b['ops_per_sec']:.2f}×")
-        print(f"| {w} | " + " | ".join(cells) + " |")
-floors = {s: res[(s, "floor")]["ops_per_sec"] for s in servers if (s, "floor") in res and res[(s, "floor")]["ops_per_sec"] > 0}
-if floors:
-    print()
-    print("Share of each server's own floor (`GET /` on the same server, same run):\n")
-    print("| workload | " + " | ".join(f"{s}/floor" for s in floors) + " |")
-    print("|---|" + "---:|" * len(floors))
-    for w in workloads:
-        if w == "floor": continue
-        cells = []
-        for s, f in floors.items():
-            r = res.get((s, w))
-            cells.append("–" if not r else f"{100 * r['ops_per_sec'] / f:.0f} %")
-        print(f"| {w} | " + " | ".join(cells) + " |")
-errs = [(s, w, k, v) for (s, w), r in res.items() for k, v in r["error_kinds"].items()]
-if errs:
-    print("\nErrors (counted, never as throughput):\n")
-    for s, w, k, v in errs:
-        sample = v["sample"].replace("|", "\\|").replace("`", "'")[:160]
-        print(f"- {s} {w}: {v['count']} × {k} — e.g. `{sample}`")
+python3 - "$OUT/meta.json" <<'PY'
+import json, os, sys
+keys = ["STAMP", "DATE_HUMAN", "NPROC", "CPU_MODEL", "MEM", "KERNEL", "LOAD_START", "LOAD_END",
+        "env_desc", "cmd", "BENCH_CMD", "SERVERS", "WORKLOADS", "GIT_REV", "GIT_DIRTY",
+        "EXTENDDO_SERVE", "RUSTC_VERSION", "DYNALITE_VERSION", "NODE_VERSION", "MOTO_VERSION",
+        "BASELINE_DESC", "WRANGLER_VERSION", "EXTENDDO_STATUS"]
+json.dump({k: os.environ.get(k, "") for k in keys}, open(sys.argv[1], "w"), indent=1)
 PY
-
+if [[ $UPDATE_DOCS == 1 ]]; then
+  python3 "$BENCH_DIR/report.py" "$OUT" --update-docs >/dev/null
+else
+  python3 "$BENCH_DIR/report.py" "$OUT" >/dev/null
+fi
 log "results: $OUT/results.md"
 cat "$OUT/results.md"
-
-if [[ $UPDATE_DOCS == 1 ]]; then
-  python3 - "$DOC" "$OUT/results.md" <<'PY'
-import sys
-doc, res = sys.argv[1], open(sys.argv[2]).read()
-start, end = "<!-- results:start -->", "<!-- results:end -->"
-try:
-    text = open(doc).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n\n"
-if start in text and end in text:
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    text = head + start + "\n" + res + end + tail
-else:
-    text = text.rstrip("\n") + "\n\n## Results\n\n" + start + "\n" + res + end + "\n"
-open(doc, "w").write(text)
-PY
-  log "updated $DOC"
-fi
