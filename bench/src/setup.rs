@@ -54,9 +54,9 @@ pub async fn ensure_table(conn: &mut Conn, shape: &Shape) -> Result<(), String> 
         .collect();
     if !gsis.is_empty() {
         for i in 0..gsis.len() {
-            create["AttributeDefinitions"]
-                .as_array_mut()
-                .map(|a| a.push(json!({"AttributeName": format!("g{i}"), "AttributeType": "S"})));
+            if let Some(a) = create["AttributeDefinitions"].as_array_mut() {
+                a.push(json!({"AttributeName": format!("g{i}"), "AttributeType": "S"}));
+            }
         }
         create["GlobalSecondaryIndexes"] = Value::Array(gsis);
     }

@@ -47,9 +47,12 @@ pub fn open_object(
     })
 }
 
+/// Commands with their positions in a batch.
+pub type Positioned = Vec<(usize, Command)>;
+
 /// Splits a batch of commands into its reads and its writes, keeping each one's position,
 /// so that a host can answer the reads without waiting for the writes' commit.
-pub fn split_reads(batch: Vec<Command>) -> (Vec<(usize, Command)>, Vec<(usize, Command)>) {
+pub fn split_reads(batch: Vec<Command>) -> (Positioned, Positioned) {
     batch
         .into_iter()
         .enumerate()

@@ -169,23 +169,8 @@ impl Host {
     /// Runs every object's due background work (and what it causes) until nothing is due.
     pub fn tick(&mut self) {
         for _ in 0..MAX_EFFECT_ROUNDS {
-            let now = self.now;
-            let due: Vec<Address> = self
-                .objects
-                .iter()
-                .filter(|(_, o)| o.poll_timeout().is_some_and(|t| t <= now))
-                .map(|(a, _)| a.clone())
-                .collect();
-            if due.is_empty() {
+            if !self.tick_once() {
                 return;
-            }
-            for addr in due {
-                if let (Some(sql), Some(obj)) =
-                    (self.storage.get(&addr), self.objects.get_mut(&addr))
-                {
-                    obj.handle_timeout(&**sql, now);
-                }
-                self.drain(vec![addr]);
             }
         }
         let due: Vec<String> = self
@@ -201,7 +186,8 @@ impl Host {
     }
 
     /// One round of due background work: each object whose time has come wakes once.
-    pub fn tick_once(&mut self) {
+    /// Returns whether any did.
+    pub fn tick_once(&mut self) -> bool {
         let now = self.now;
         let due: Vec<Address> = self
             .objects
@@ -209,12 +195,14 @@ impl Host {
             .filter(|(_, o)| o.poll_timeout().is_some_and(|t| t <= now))
             .map(|(a, _)| a.clone())
             .collect();
+        let woke = !due.is_empty();
         for addr in due {
             if let (Some(sql), Some(obj)) = (self.storage.get(&addr), self.objects.get_mut(&addr)) {
                 obj.handle_timeout(&**sql, now);
             }
             self.drain(vec![addr]);
         }
+        woke
     }
 
     /// When the next object wants to wake, if any.

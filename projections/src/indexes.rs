@@ -207,6 +207,9 @@ pub(crate) fn backfill(
     }
 }
 
+/// An entry's full key: (ipk, isk, tpk, tsk).
+pub type EntryKey<'a> = (&'a [u8], &'a [u8], &'a [u8], &'a [u8]);
+
 /// An index entry read back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexRow {
@@ -297,7 +300,7 @@ pub fn scan(
     sql: &dyn Sql,
     ix: &str,
     (h_lo, h_hi): (i64, i64),
-    after: Option<(&[u8], &[u8], &[u8], &[u8])>,
+    after: Option<EntryKey<'_>>,
     limit: usize,
 ) -> Result<Vec<IndexRow>, SqlError> {
     let limit = SqlValue::Integer(limit.min(i64::MAX as usize) as i64);
@@ -363,10 +366,11 @@ pub fn collection_bytes(sql: &dyn Sql, tpk: &[u8], local: &[&str]) -> Result<i64
     Ok(total)
 }
 
+/// An index entry as [`dump`] gives it: (index, ipk, isk, tpk, tsk, item bytes).
+pub type DumpedEntry = (String, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// Every entry in key order, for comparing a live index with a rebuilt one.
-pub fn dump(
-    sql: &dyn Sql,
-) -> Result<Vec<(String, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>)>, SqlError> {
+pub fn dump(sql: &dyn Sql) -> Result<Vec<DumpedEntry>, SqlError> {
     sql.query(
         "SELECT ix, ipk, isk, tpk, tsk, item FROM idx ORDER BY ix, h, ipk, isk, tpk, tsk",
         &[],

@@ -71,11 +71,6 @@ impl Encoded {
     }
 }
 
-#[cfg(test)]
-pub(crate) fn put(sql: &dyn Sql, pk: &[u8], sk: &[u8], item: &Item) -> Result<(), SqlError> {
-    put_encoded(sql, pk, sk, &Encoded::of(item))
-}
-
 pub(crate) fn put_encoded(
     sql: &dyn Sql,
     pk: &[u8],
@@ -219,8 +214,11 @@ pub fn stats(sql: &dyn Sql) -> Result<(i64, i64), SqlError> {
     Ok((row.int(0)?, row.int(1)?))
 }
 
+/// A row as [`dump`] gives it: (pk, sk, item bytes).
+pub type DumpedRow = (Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// Every row in key order, for comparing a live projection with a rebuilt one.
-pub fn dump(sql: &dyn Sql) -> Result<Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>, SqlError> {
+pub fn dump(sql: &dyn Sql) -> Result<Vec<DumpedRow>, SqlError> {
     sql.query("SELECT pk, sk, item FROM items ORDER BY h, pk, sk", &[])?
         .iter()
         .map(|r| {

@@ -99,6 +99,30 @@ pub trait Object {
     fn take_diagnostics(&mut self) -> Vec<String>;
 }
 
+/// Runs a batch of commands in one transaction of `sql` (group commit): each command's
+/// outcome is its own, unless one fails in a way that rolls back (storage, host, bug), which
+/// fails the whole batch with that error.
+pub fn run_batch(
+    sql: &dyn Sql,
+    commands: Vec<Command>,
+    mut run: impl FnMut(Command) -> Outcome,
+) -> Result<Vec<Outcome>, Error> {
+    let mut results: Vec<Outcome> = Vec::with_capacity(commands.len());
+    extenddo_log::sql::in_transaction(sql, || -> Result<(), Error> {
+        for cmd in commands {
+            let r = run(cmd);
+            if let Err(e) = &r {
+                if e.rolls_back() {
+                    return Err(e.clone());
+                }
+            }
+            results.push(r);
+        }
+        Ok(())
+    })?;
+    Ok(results)
+}
+
 /// A queue of effects with fresh ids, for objects to hold.
 #[derive(Debug, Default)]
 pub struct Effects {

@@ -21,7 +21,7 @@ use crate::api::codec;
 use crate::api::command::{CreateTable, TableCommand};
 use crate::api::ids::TableId;
 use crate::api::object::{
-    Address, Call, Command, Effect, EffectId, Effects, Object, Outcome, Reply,
+    run_batch, Address, Call, Command, Effect, EffectId, Effects, Object, Outcome, Reply,
 };
 use crate::api::reply::TableReply;
 use crate::config::Config;
@@ -43,6 +43,9 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS incarnations (
     retire_at_ms INTEGER,
     create_command BLOB
 )";
+
+/// Pending work that is due: the incarnation, its state, its CreateTable command if any.
+type Due = (TableId, State, Option<Vec<u8>>);
 
 /// Work the catalog sent to a table object and awaits.
 #[derive(Debug, Clone)]
@@ -320,11 +323,7 @@ impl CatalogObject {
         }
     }
 
-    fn due_work(
-        &self,
-        sql: &dyn Sql,
-        now_ms: i64,
-    ) -> Result<Vec<(TableId, State, Option<Vec<u8>>)>, Error> {
+    fn due_work(&self, sql: &dyn Sql, now_ms: i64) -> Result<Vec<Due>, Error> {
         sql.query(
             "SELECT id, state, create_command FROM incarnations WHERE (state IN ('creating', 'deleting') AND since_ms + ?1 <= ?2) OR (state = 'deleted' AND retire_at_ms <= ?2)",
             &[SqlValue::Integer(RECOVERY_GRACE_MS), SqlValue::Integer(now_ms)],
@@ -480,25 +479,14 @@ fn migrate_v0(sql: &dyn Sql, cfg: &Config) -> Result<(), Error> {
 impl Object for CatalogObject {
     fn handle(&mut self, sql: &dyn Sql, now_ms: i64, commands: Vec<Command>) -> Vec<Outcome> {
         let n = commands.len();
-        let mut results: Vec<Outcome> = Vec::with_capacity(n);
-        let outcome = in_transaction(sql, || -> Result<(), Error> {
-            for cmd in commands {
-                let r = match cmd {
-                    Command::Catalog(c) => self.run(sql, now_ms, c),
-                    Command::Table(_) => Err(Error::bug("a table command sent to the catalog")),
-                };
-                if let Err(e) = &r {
-                    if e.rolls_back() {
-                        return Err(e.clone());
-                    }
-                }
-                results.push(r.map(Reply::Catalog));
-            }
-            Ok(())
+        let outcome = run_batch(sql, commands, |cmd| match cmd {
+            Command::Catalog(c) => self.run(sql, now_ms, c).map(Reply::Catalog),
+            Command::Table(_) => Err(Error::bug("a table command sent to the catalog")),
         });
-        if let Err(e) = outcome {
-            return vec![Err(e); n];
-        }
+        let results = match outcome {
+            Ok(r) => r,
+            Err(e) => return vec![Err(e); n],
+        };
         self.refresh_due(sql);
         results
     }

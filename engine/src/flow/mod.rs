@@ -91,12 +91,12 @@ pub enum Action {
 
 enum Stage {
     Done,
-    Single(route::Routed),
-    Create(lifecycle::Create),
+    Single(Box<route::Routed>),
+    Create(Box<lifecycle::Create>),
     Delete(lifecycle::Delete),
-    Batch(batch::Fanout),
+    Batch(Box<batch::Fanout>),
     ListTables,
-    ListStreams(list_streams::ListStreams),
+    ListStreams(Box<list_streams::ListStreams>),
 }
 
 pub struct Flow {
@@ -181,7 +181,7 @@ impl Flow {
                 create.schema.id =
                     TableId::mint(&account, &create.schema.name, self.now_ms, entropy).0;
                 let (c, call) = lifecycle::Create::start(account, create);
-                self.stage = Stage::Create(c);
+                self.stage = Stage::Create(Box::new(c));
                 Action::Call(call)
             }
             Request::DeleteTable { name } => {
@@ -240,7 +240,7 @@ impl Flow {
     fn single(&mut self, front: &FrontEnd, mut r: route::Routed) -> Action {
         match r.first(&front.directory) {
             route::Next::Call(call) => {
-                self.stage = Stage::Single(r);
+                self.stage = Stage::Single(Box::new(r));
                 Action::Call(call)
             }
             route::Next::Done(Ok(_)) => {
@@ -253,7 +253,7 @@ impl Flow {
     fn after_batch(&mut self, f: batch::Fanout, next: batch::Next) -> Action {
         match next {
             batch::Next::Call(call) => {
-                self.stage = Stage::Batch(f);
+                self.stage = Stage::Batch(Box::new(f));
                 Action::Call(call)
             }
             batch::Next::Done(Ok(v)) => self.respond(&v),
@@ -264,7 +264,7 @@ impl Flow {
     fn after_list(&mut self, l: list_streams::ListStreams, next: list_streams::Next) -> Action {
         match next {
             list_streams::Next::Call(call) => {
-                self.stage = Stage::ListStreams(l);
+                self.stage = Stage::ListStreams(Box::new(l));
                 Action::Call(call)
             }
             list_streams::Next::Done(r) => match r {
@@ -324,7 +324,7 @@ impl Flow {
             },
             Stage::Batch(mut f) => {
                 let next = f.step(&front.directory, outcome);
-                self.after_batch(f, next)
+                self.after_batch(*f, next)
             }
             Stage::ListTables => match outcome {
                 Ok(Reply::Catalog(CatalogReply::Tables {
@@ -342,7 +342,7 @@ impl Flow {
             },
             Stage::ListStreams(mut l) => {
                 let next = l.step(outcome);
-                self.after_list(l, next)
+                self.after_list(*l, next)
             }
         }
     }

@@ -22,7 +22,7 @@ use extenddo_log::{LogStore, Sql};
 
 use crate::api::command::TableCommand;
 use crate::api::ids::TableId;
-use crate::api::object::{Command, Effect, EffectId, Effects, Object, Outcome, Reply};
+use crate::api::object::{run_batch, Command, Effect, EffectId, Effects, Object, Outcome, Reply};
 use crate::api::reply::TableReply;
 use crate::config::Config;
 use crate::error::Error;
@@ -128,9 +128,13 @@ impl TableObject {
 
     /// After a rollback the in-memory writer may be ahead of the storage.
     fn reload(&mut self, sql: &dyn Sql) {
-        match LogStore::exists(sql).and_then(|e| Ok(e.then(|| Log::load(sql)).transpose())) {
-            Ok(Ok(log)) => self.log = log,
-            Ok(Err(e)) => self.diagnostics.push(format!("reloading the table: {e}")),
+        let loaded = match LogStore::exists(sql) {
+            Ok(true) => Log::load(sql).map(Some),
+            Ok(false) => Ok(None),
+            Err(e) => Err(e.into()),
+        };
+        match loaded {
+            Ok(log) => self.log = log,
             Err(e) => self.diagnostics.push(format!("reloading the table: {e}")),
         }
     }
@@ -203,26 +207,17 @@ impl Object for TableObject {
     fn handle(&mut self, sql: &dyn Sql, now_ms: i64, commands: Vec<Command>) -> Vec<Outcome> {
         let n = commands.len();
         let writes = commands.iter().any(Command::is_write);
-        let mut results: Vec<Outcome> = Vec::with_capacity(n);
-        let outcome = in_transaction(sql, || -> Result<(), Error> {
-            for cmd in commands {
-                let r = match cmd {
-                    Command::Table(c) => self.run(sql, now_ms, c),
-                    Command::Catalog(_) => Err(Error::bug("a catalog command sent to a table")),
-                };
-                if let Err(e) = &r {
-                    if e.rolls_back() {
-                        return Err(e.clone());
-                    }
-                }
-                results.push(r.map(Reply::Table));
-            }
-            Ok(())
+        let outcome = run_batch(sql, commands, |cmd| match cmd {
+            Command::Table(c) => self.run(sql, now_ms, c).map(Reply::Table),
+            Command::Catalog(_) => Err(Error::bug("a catalog command sent to a table")),
         });
-        if let Err(e) = outcome {
-            self.reload(sql);
-            return vec![Err(e); n];
-        }
+        let results = match outcome {
+            Ok(r) => r,
+            Err(e) => {
+                self.reload(sql);
+                return vec![Err(e); n];
+            }
+        };
         if self.log.is_none() {
             // Nothing here, and nothing was created: storage a host opened just to ask goes
             // again, so that requests for missing tables leave no trace.

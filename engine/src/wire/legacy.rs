@@ -21,7 +21,6 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use extenddo_log::AttributeValue;
-use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::expr::{
@@ -29,7 +28,7 @@ use crate::expr::{
     UpdateExpr,
 };
 use crate::wire::params::{Constraints, Params};
-use crate::wire::value::decode_value;
+use crate::wire::value::{decode_value, json_kind};
 
 /// Legacy parameters in the order AWS lists them in the mixing error.
 const LEGACY_ORDER: [&str; 7] = [
@@ -399,17 +398,6 @@ pub fn attribute_updates(p: &Params) -> Result<UpdateExpr, ApiError> {
 // ------------------------------------------------------------------------------------------
 // AttributesToGet
 // ------------------------------------------------------------------------------------------
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NULL_VALUE",
-        Value::Bool(_) => "BOOLEAN_VALUE",
-        Value::Number(_) => "NUMBER_VALUE",
-        Value::String(_) => "STRING_VALUE",
-        Value::Array(_) => "START_ARRAY",
-        Value::Object(_) => "START_OBJECT",
-    }
-}
 
 /// `AttributesToGet` of GetItem, BatchGetItem, Query and Scan: top-level attribute names.
 pub fn attributes_to_get(p: &Params) -> Result<Projection, ApiError> {

@@ -10,15 +10,20 @@ use crate::error::ApiError;
 /// Maximum nesting of maps and lists in one attribute value.
 pub const MAX_DEPTH: usize = 32;
 
-pub(crate) fn ser_err(found: &Value, wanted: &str) -> ApiError {
-    let kind = match found {
+/// The JSON token kind AWS's deserializer names in its messages.
+pub(crate) fn json_kind(v: &Value) -> &'static str {
+    match v {
         Value::Null => "NULL_VALUE",
         Value::Bool(_) => "BOOLEAN_VALUE",
         Value::Number(_) => "NUMBER_VALUE",
         Value::String(_) => "STRING_VALUE",
         Value::Array(_) => "START_ARRAY",
         Value::Object(_) => "START_OBJECT",
-    };
+    }
+}
+
+pub(crate) fn ser_err(found: &Value, wanted: &str) -> ApiError {
+    let kind = json_kind(found);
     ApiError::serialization(format!("{kind} cannot be converted to {wanted}"))
 }
 
