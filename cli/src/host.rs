@@ -1,8 +1,9 @@
 //! The native host: where objects live (one actor per object, each over its own SQLite
 //! file), and the loop that drives the engine's request flow against them.
 //!
-//! Layout of a data directory: `catalog.sqlite` (the catalog object) and one
-//! `tables/<table id>.sqlite` per table incarnation.
+//! Layout of a data directory: `catalog.sqlite` (the catalog object), one
+//! `tables/<table id>.sqlite` per table incarnation and one `coordinators/<n>.sqlite` per
+//! transaction coordinator shard.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,8 @@ use extenddo_engine::{
     Outcome, Reply,
 };
 use extenddo_log::sqlite::{Durability, Sqlite};
+
+use extenddo_engine::flow::failpoint::Failpoint;
 
 use crate::actor::ObjectActor;
 use crate::clock::now_ms;
@@ -36,6 +39,10 @@ impl Storage {
         root.join("tables").join(format!("{id}.sqlite"))
     }
 
+    pub fn coordinator_path(root: &Path, shard: u32) -> PathBuf {
+        root.join("coordinators").join(format!("{shard}.sqlite"))
+    }
+
     /// The file an object lives in (`None` in memory).
     fn path(&self, address: &Address) -> Option<(PathBuf, Durability)> {
         match (self, address) {
@@ -46,8 +53,27 @@ impl Storage {
             (Storage::Dir { root, durability }, Address::Table(id)) => {
                 Some((Storage::table_path(root, id.as_str()), *durability))
             }
+            (Storage::Dir { root, durability }, Address::Coordinator(n)) => {
+                Some((Storage::coordinator_path(root, *n), *durability))
+            }
         }
     }
+}
+
+fn failpoints_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("EXTENDDO_FAILPOINTS").is_ok_and(|v| v == "1"))
+}
+
+/// A failpoint: the process dies as `kill -9` would kill it (no destructors, no flushing
+/// beyond what SQLite already made durable).
+fn crash(call: &Call) -> ! {
+    eprintln!(
+        "failpoint: crashing at {:?} to {}",
+        extenddo_engine::flow::failpoint::step(call),
+        call.to.object_name()
+    );
+    std::process::abort()
 }
 
 pub struct Host {
@@ -66,6 +92,7 @@ impl Host {
     pub async fn open(cfg: Config, storage: Storage) -> Result<Arc<Host>, Error> {
         if let Storage::Dir { root, .. } = &storage {
             std::fs::create_dir_all(root.join("tables")).map_err(Error::host)?;
+            std::fs::create_dir_all(root.join("coordinators")).map_err(Error::host)?;
         }
         let seed = {
             use std::hash::{BuildHasher, Hasher};
@@ -95,6 +122,12 @@ impl Host {
                 }
             }
         }
+        // Transactions a crash left unfinished are driven to their outcome.
+        for shard in 0..extenddo_engine::api::coordinator::SHARDS {
+            if let Err(e) = host.actor(&Address::Coordinator(shard)) {
+                tracing::error!("cannot open transaction coordinator {shard}: {e}");
+            }
+        }
         Ok(host)
     }
 
@@ -104,13 +137,30 @@ impl Host {
     }
 
     /// Serves one HTTP request.
-    pub async fn handle(&self, req: HttpRequest<'_>) -> HttpResponse {
+    /// `failpoint`: a test asked for the process to die at a step of this request (honoured
+    /// only when the server runs with `EXTENDDO_FAILPOINTS=1`).
+    pub async fn handle(&self, req: HttpRequest<'_>, failpoint: Option<&str>) -> HttpResponse {
+        let mut failpoint = failpoint
+            .filter(|_| failpoints_enabled())
+            .and_then(Failpoint::parse);
         let (mut flow, mut action) = Flow::start(&self.front, req, now_ms(), self.entropy());
         loop {
             action = match action {
                 Action::Respond(r) => return r,
                 Action::Call(call) => {
+                    if failpoint.as_mut().is_some_and(|f| f.before(&call)) {
+                        crash(&call);
+                    }
+                    let probe = failpoint
+                        .as_ref()
+                        .filter(|f| f.after(&call))
+                        .map(|_| call.clone());
                     let out = self.call(call).await;
+                    if let (Some(call), Some(f)) = (probe, failpoint.as_ref()) {
+                        if f.after(&call) {
+                            crash(&call);
+                        }
+                    }
                     flow.step(&self.front, out)
                 }
             }

@@ -80,6 +80,11 @@ enum Command {
         #[arg(long, default_value_t = extenddo_engine::api::streams::RETENTION_MS,
               value_parser = clap::value_parser!(i64).range(0..))]
         deleted_table_retention_ms: i64,
+        /// How long a transaction over several tables may stay undecided before its
+        /// coordinator aborts it, and a table holding a prepared one asks for its outcome (ms).
+        #[arg(long, default_value_t = extenddo_engine::config::DEFAULT_TX_RECOVERY_MS,
+              value_parser = clap::value_parser!(i64).range(1..))]
+        tx_recovery_ms: i64,
     },
     /// Inspect a table's change log.
     Log {
@@ -107,6 +112,7 @@ fn main() -> ExitCode {
             ttl_sweep_delay_ms,
             stream_shard_rollover_ms,
             deleted_table_retention_ms,
+            tx_recovery_ms,
         } => {
             let storage = if in_memory {
                 Storage::Memory
@@ -122,6 +128,7 @@ fn main() -> ExitCode {
                 ttl_sweep_delay_ms,
                 stream_shard_rollover_ms,
                 deleted_table_retention_ms,
+                tx_recovery_ms,
                 ..Config::default()
             };
             serve(

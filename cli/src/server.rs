@@ -30,14 +30,17 @@ async fn handle(State(host): State<Arc<Host>>, req: Request) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let response = match to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(bytes) => {
-            host.handle(HttpRequest {
-                method: parts.method.as_str(),
-                path: parts.uri.path(),
-                target: header(&parts.headers, "x-amz-target"),
-                authorization: header(&parts.headers, "authorization"),
-                host: header(&parts.headers, "host"),
-                body: &bytes,
-            })
+            host.handle(
+                HttpRequest {
+                    method: parts.method.as_str(),
+                    path: parts.uri.path(),
+                    target: header(&parts.headers, "x-amz-target"),
+                    authorization: header(&parts.headers, "authorization"),
+                    host: header(&parts.headers, "host"),
+                    body: &bytes,
+                },
+                header(&parts.headers, extenddo_engine::flow::failpoint::HEADER),
+            )
             .await
         }
         Err(_) => host.too_large(),

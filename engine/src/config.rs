@@ -21,6 +21,18 @@ pub struct Config {
     /// long, as DynamoDB keeps a deleted table's stream for 24 hours.
     #[serde(default = "default_retention")]
     pub deleted_table_retention_ms: i64,
+    /// A transaction over several tables that has not been decided this long after it
+    /// began (ms) is aborted by its coordinator; a table holding a prepared transaction this
+    /// long asks the coordinator for the outcome.
+    #[serde(default = "default_tx_recovery")]
+    pub tx_recovery_ms: i64,
+}
+
+/// Five seconds.
+pub const DEFAULT_TX_RECOVERY_MS: i64 = 5000;
+
+fn default_tx_recovery() -> i64 {
+    DEFAULT_TX_RECOVERY_MS
 }
 
 /// Stream records older than this are trimmed (not returned, not addressable); a deleted
@@ -51,6 +63,7 @@ impl Default for Config {
             stream_shard_rollover_ms: DEFAULT_STREAM_SHARD_ROLLOVER_MS,
             backfill_chunk: default_backfill_chunk(),
             deleted_table_retention_ms: default_retention(),
+            tx_recovery_ms: DEFAULT_TX_RECOVERY_MS,
         }
     }
 }

@@ -29,6 +29,14 @@ pub enum ErrorKind {
     ExpiredIterator,
     /// DynamoDB Streams: a position before the stream's 24-hour retention horizon.
     TrimmedDataAccess,
+    /// A transaction was cancelled; `ApiError::cancellation_reasons` says why, per action.
+    TransactionCanceled,
+    /// A plain write to an item that an ongoing transaction holds.
+    TransactionConflict,
+    /// A ClientRequestToken reused with a different request within its window.
+    IdempotentParameterMismatch,
+    /// A ClientRequestToken whose first request has not finished yet.
+    TransactionInProgress,
 }
 
 impl ErrorKind {
@@ -61,6 +69,18 @@ impl ErrorKind {
             ErrorKind::TrimmedDataAccess => {
                 "com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException"
             }
+            ErrorKind::TransactionCanceled => {
+                "com.amazonaws.dynamodb.v20120810#TransactionCanceledException"
+            }
+            ErrorKind::TransactionConflict => {
+                "com.amazonaws.dynamodb.v20120810#TransactionConflictException"
+            }
+            ErrorKind::IdempotentParameterMismatch => {
+                "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
+            }
+            ErrorKind::TransactionInProgress => {
+                "com.amazonaws.dynamodb.v20120810#TransactionInProgressException"
+            }
         }
     }
 
@@ -80,6 +100,30 @@ pub struct ApiError {
     /// The item a failed condition was evaluated against, when the request asked for it
     /// (`ReturnValuesOnConditionCheckFailure: ALL_OLD`).
     pub item: Option<Item>,
+    /// TransactionCanceledException: one reason per action of the transaction, in order.
+    pub cancellation_reasons: Option<Vec<CancellationReason>>,
+}
+
+/// Why one action of a cancelled transaction could not go ahead (`Code` `None` if it could).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancellationReason {
+    pub code: String,
+    pub message: Option<String>,
+    pub item: Option<Item>,
+}
+
+impl CancellationReason {
+    pub fn none() -> CancellationReason {
+        CancellationReason {
+            code: "None".into(),
+            message: None,
+            item: None,
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.code == "None"
+    }
 }
 
 impl ApiError {
@@ -88,6 +132,7 @@ impl ApiError {
             kind,
             message: Some(message.into()),
             item: None,
+            cancellation_reasons: None,
         }
     }
 
@@ -96,6 +141,7 @@ impl ApiError {
             kind,
             message: None,
             item: None,
+            cancellation_reasons: None,
         }
     }
 
@@ -136,6 +182,21 @@ impl ApiError {
 
     pub fn status(&self) -> u16 {
         self.kind.status()
+    }
+
+    /// TransactionCanceledException with its reasons, one per action, worded as AWS words it:
+    /// `Transaction cancelled, please refer cancellation reasons for specific reasons [A, B]`.
+    pub fn transaction_canceled(reasons: Vec<CancellationReason>) -> ApiError {
+        let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+        ApiError {
+            kind: ErrorKind::TransactionCanceled,
+            message: Some(format!(
+                "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                codes.join(", ")
+            )),
+            item: None,
+            cancellation_reasons: Some(reasons),
+        }
     }
 }
 

@@ -17,6 +17,7 @@
 pub mod api;
 pub mod catalog;
 pub mod config;
+pub mod coordinator;
 pub mod error;
 pub mod expr;
 pub mod flow;
@@ -44,6 +45,7 @@ pub fn open_object(
     Ok(match address {
         Address::Catalog => Box::new(catalog::CatalogObject::open(sql, cfg)?),
         Address::Table(id) => Box::new(table::TableObject::open(sql, cfg, id.clone())?),
+        Address::Coordinator(_) => Box::new(coordinator::CoordinatorObject::open(sql, cfg)?),
     })
 }
 

@@ -26,6 +26,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("wire", &["api", "config", "error", "expr"]),
     ("table", &["api", "config", "error", "expr"]),
     ("catalog", &["api", "config", "error"]),
+    ("coordinator", &["api", "config", "error"]),
     ("flow", &["api", "wire", "config", "error"]),
 ];
 /// Hosts and the facade: may use every layer, and no layer may use them.

@@ -31,6 +31,40 @@ pub enum Event {
         after: Option<ScanPosition>,
         upto: Option<ScanPosition>,
     },
+    /// A table's part of a transaction is prepared: its conditions held against the state
+    /// before the transaction, its writes are staged, and the items it touches are locked
+    /// until the transaction's `TxResolved`. `coordinator` is the coordinator shard that
+    /// decides it (`None`: the table decides itself, a single-table transaction).
+    TxPrepared {
+        txid: String,
+        coordinator: Option<u32>,
+        token: Option<TxToken>,
+        /// The keys of every item the transaction touches here (condition checks included).
+        locks: Vec<Item>,
+        /// The writes to apply on commit: an item's key and its new image (`None`: delete).
+        writes: Vec<(Item, Option<Item>)>,
+    },
+    /// The transaction is decided: its locks go and, if `commit`, its staged writes follow as
+    /// ordinary `ItemPut` / `ItemDeleted` records.
+    TxResolved { txid: String, commit: bool },
+    /// Coordinator log: a transaction over several tables began (`participants` are table ids).
+    TxIntent {
+        txid: String,
+        token: Option<TxToken>,
+        participants: Vec<String>,
+    },
+    /// Coordinator log: the transaction's one outcome.
+    TxDecided { txid: String, commit: bool },
+    /// Coordinator log: every participant applied the outcome.
+    TxCompleted { txid: String },
+}
+
+/// A ClientRequestToken and a fingerprint of the request it came with, for idempotency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxToken {
+    pub token: String,
+    /// 32 hex digits identifying the request's content.
+    pub request: String,
 }
 
 /// A position in a table's scan order: (partition hash, encoded partition key, encoded
@@ -48,6 +82,11 @@ impl Event {
             Event::TableUpdated { .. } => "TableUpdated",
             Event::ItemExpired { .. } => "ItemExpired",
             Event::IndexBackfilled { .. } => "IndexBackfilled",
+            Event::TxPrepared { .. } => "TxPrepared",
+            Event::TxResolved { .. } => "TxResolved",
+            Event::TxIntent { .. } => "TxIntent",
+            Event::TxDecided { .. } => "TxDecided",
+            Event::TxCompleted { .. } => "TxCompleted",
         }
     }
 }

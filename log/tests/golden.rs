@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use extenddo_log::event::TxToken;
 use extenddo_log::frame::{Record, FRAME_VERSION};
 use extenddo_log::segment::{scan, Tail};
 use extenddo_log::{AttributeValue as A, Event, FrameError, Item, Number};
@@ -43,6 +44,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ("TableUpdated", "0107000000000000007b68e5cf8b0100000900000004077b2262223a327dfcb85af1"),
     ("ItemExpired", "0107000000000000007b68e5cf8b0100003900000005080162020200ff02627305010101016c07010801016d0601016b0901016e01042d312e35026e730401013702706b000161027373030101781a90f495"),
     ("IndexBackfilled", "0107000000000000007b68e5cf8b0100000c000000060467736931010a01010000e9359d67"),
+    ("TxPrepared", "0107000000000000007b68e5cf8b010000660000000702743101030103746f6b023066020102706b0001610102706b000162020102706b00016101080162020200ff02627305010101016c07010801016d0601016b0901016e01042d312e35026e730401013702706b000161027373030101780102706b000162001bb60019"),
+    ("TxResolved", "0107000000000000007b68e5cf8b010000050000000802743101ec6ce758"),
+    ("TxIntent", "0107000000000000007b68e5cf8b0100000a00000009027431000201780179587d6f5e"),
+    ("TxDecided", "0107000000000000007b68e5cf8b010000050000000a027431001a0f2055"),
+    ("TxCompleted", "0107000000000000007b68e5cf8b010000040000000b0274316a22555e"),
 ];
 
 fn events() -> Vec<Event> {
@@ -65,13 +71,48 @@ fn events() -> Vec<Event> {
             after: Some((5, vec![1], vec![])),
             upto: None,
         },
+        Event::TxPrepared {
+            txid: "t1".into(),
+            coordinator: Some(3),
+            token: Some(TxToken {
+                token: "tok".into(),
+                request: "0f".into(),
+            }),
+            locks: vec![key("a"), key("b")],
+            writes: vec![(key("a"), Some(item())), (key("b"), None)],
+        },
+        Event::TxResolved {
+            txid: "t1".into(),
+            commit: true,
+        },
+        Event::TxIntent {
+            txid: "t1".into(),
+            token: None,
+            participants: vec!["x".into(), "y".into()],
+        },
+        Event::TxDecided {
+            txid: "t1".into(),
+            commit: false,
+        },
+        Event::TxCompleted { txid: "t1".into() },
     ]
+}
+
+fn key(pk: &str) -> Item {
+    let mut m = BTreeMap::new();
+    m.insert("pk".to_string(), A::S(pk.into()));
+    m
 }
 
 #[test]
 fn every_event_kind_encodes_to_its_golden_bytes() {
     assert_eq!(FRAME_VERSION, 1);
     let mut mismatches = Vec::new();
+    assert_eq!(
+        events().len(),
+        GOLDEN.len(),
+        "every event kind has golden bytes"
+    );
     for (event, (kind, golden)) in events().into_iter().zip(GOLDEN) {
         assert_eq!(event.kind(), *kind);
         let bytes = record(event.clone()).encode();

@@ -9,6 +9,7 @@ pub mod keycode;
 pub mod schema;
 pub mod streams;
 pub mod ttl;
+pub mod tx;
 pub mod verify;
 
 use std::ops::ControlFlow;
@@ -34,6 +35,7 @@ pub fn init(sql: &dyn Sql) -> Result<(), ProjectionError> {
     items::init(sql)?;
     indexes::init(sql)?;
     ttl::init(sql)?;
+    tx::init(sql)?;
     Ok(())
 }
 
@@ -125,6 +127,7 @@ pub fn apply(
             items::clear(sql)?;
             indexes::clear(sql)?;
             ttl::clear(sql)?;
+            tx::clear(sql)?;
             match current.as_mut() {
                 Some(s) => {
                     s.deleted_ms = Some(record.ts_ms);
@@ -160,6 +163,34 @@ pub fn apply(
             }
             store_schema(sql, s)?;
         }
+        Event::TxPrepared {
+            txid,
+            coordinator,
+            token,
+            locks,
+            ..
+        } => {
+            let s = current.as_ref().filter(|s| live(s)).ok_or_else(no_table)?;
+            tx::prepared(
+                sql,
+                &s.key,
+                lsn,
+                record.ts_ms,
+                txid,
+                *coordinator,
+                token.as_ref(),
+                locks,
+            )
+            .map_err(|what| ProjectionError::Inconsistent { lsn, what })?;
+        }
+        Event::TxResolved { txid, commit } => tx::resolved(sql, txid, *commit)?,
+        Event::TxIntent {
+            txid,
+            token,
+            participants,
+        } => tx::intent(sql, lsn, record.ts_ms, txid, token.as_ref(), participants)?,
+        Event::TxDecided { txid, commit } => tx::decided(sql, txid, *commit)?,
+        Event::TxCompleted { txid } => tx::completed(sql, txid)?,
     }
     Ok(())
 }
@@ -169,6 +200,7 @@ pub fn rebuild(sql: &dyn Sql) -> Result<Option<TableSchema>, ProjectionError> {
     items::drop(sql)?;
     indexes::drop(sql)?;
     ttl::drop(sql)?;
+    tx::drop(sql)?;
     schema::drop(sql)?;
     init(sql)?;
     replay_into(sql, sql)

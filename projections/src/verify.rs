@@ -3,7 +3,7 @@
 
 use extenddo_log::Sql;
 
-use crate::{indexes, items, schema, ttl, ProjectionError};
+use crate::{indexes, items, schema, ttl, tx, ProjectionError};
 
 /// Which projection differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +12,7 @@ pub enum Projection {
     Items,
     Index(String),
     Ttl,
+    Locks,
 }
 
 impl std::fmt::Display for Projection {
@@ -21,6 +22,7 @@ impl std::fmt::Display for Projection {
             Projection::Items => f.write_str("items"),
             Projection::Index(name) => write!(f, "index {name}"),
             Projection::Ttl => f.write_str("TTL schedule"),
+            Projection::Locks => f.write_str("transaction locks"),
         }
     }
 }
@@ -106,6 +108,14 @@ pub fn compare(live: &dyn Sql, replayed: &dyn Sql) -> Result<Option<Difference>,
     if let Some(((pk, sk), what)) = first_diff(&lt, &rt, |r| (r.0.clone(), r.1.clone())) {
         return Ok(Some(Difference {
             projection: Projection::Ttl,
+            key: Some((pk, sk)),
+            what,
+        }));
+    }
+    let (ll, rl) = (tx::dump_locks(live)?, tx::dump_locks(replayed)?);
+    if let Some(((pk, sk), what)) = first_diff(&ll, &rl, |r| (r.0.clone(), r.1.clone())) {
+        return Ok(Some(Difference {
+            projection: Projection::Locks,
             key: Some((pk, sk)),
             what,
         }));

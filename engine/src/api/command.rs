@@ -37,6 +37,16 @@ pub enum TableCommand {
     GetRecords(GetRecords),
     /// From the catalog: retire this deleted table's storage, if the retention rule allows.
     Retire,
+    /// A TransactWriteItems whose every action is on this table: decided here, in one
+    /// transaction.
+    Transact(Box<Transact>),
+    /// This table's part of a transaction over several tables: check, stage and lock.
+    TxPrepare(Box<Transact>),
+    /// The outcome of a prepared transaction: apply (commit) or drop (abort) its writes.
+    TxResolve(TxResolve),
+    /// This table's part of a TransactGetItems: read, and say which items are locked; with
+    /// `expect`, check the items are still what an earlier read saw.
+    TxGet(Box<TxGet>),
 }
 
 impl TableCommand {
@@ -52,7 +62,10 @@ impl TableCommand {
             | TableCommand::DeleteItem(_)
             | TableCommand::BatchWrite(_)
             | TableCommand::UpdateTimeToLive(_)
-            | TableCommand::Retire => true,
+            | TableCommand::Retire
+            | TableCommand::Transact(_)
+            | TableCommand::TxPrepare(_)
+            | TableCommand::TxResolve(_) => true,
             TableCommand::DescribeTable
             | TableCommand::GetItem(_)
             | TableCommand::Query(_)
@@ -62,7 +75,8 @@ impl TableCommand {
             | TableCommand::ListStreams
             | TableCommand::DescribeStream(_)
             | TableCommand::GetShardIterator(_)
-            | TableCommand::GetRecords(_) => false,
+            | TableCommand::GetRecords(_)
+            | TableCommand::TxGet(_) => false,
         }
     }
 }
@@ -278,4 +292,60 @@ pub struct GetShardIterator {
 pub struct GetRecords {
     pub iterator: ShardIterator,
     pub limit: usize,
+}
+
+/// One action of a TransactWriteItems.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TxKind {
+    Put(Item),
+    Update { key: Item, update: UpdateExpr },
+    Delete(Item),
+    ConditionCheck(Item),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TxAction {
+    /// The action's position in the request (cancellation reasons are positional).
+    pub index: usize,
+    pub kind: TxKind,
+    pub condition: Option<Condition>,
+    /// ReturnValuesOnConditionCheckFailure: ALL_OLD.
+    pub old_on_failure: bool,
+}
+
+/// A transaction's actions on one table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transact {
+    pub txid: String,
+    /// The coordinator shard deciding the transaction (`TxPrepare` only).
+    pub coordinator: Option<u32>,
+    pub token: Option<extenddo_log::event::TxToken>,
+    /// How many actions the whole request has (for positional reasons).
+    pub total: usize,
+    pub actions: Vec<TxAction>,
+    pub capacity: ReturnCapacity,
+    pub metrics: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxResolve {
+    pub txid: String,
+    pub commit: bool,
+}
+
+/// One Get of a TransactGetItems.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TxGetItem {
+    pub index: usize,
+    pub key: Item,
+    pub projection: Option<Projection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TxGet {
+    pub gets: Vec<TxGetItem>,
+    pub capacity: ReturnCapacity,
+    /// The fingerprint of each item (in `gets` order) an earlier read saw; the read fails
+    /// with a conflict if any changed.
+    pub expect: Option<Vec<u64>>,
 }

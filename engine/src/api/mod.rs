@@ -11,6 +11,7 @@ pub mod capacity;
 pub mod catalog;
 pub mod codec;
 pub mod command;
+pub mod coordinator;
 pub mod ids;
 pub mod iterator;
 pub mod object;

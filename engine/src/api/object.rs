@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::catalog::{CatalogCommand, CatalogReply};
 use crate::api::command::TableCommand;
+use crate::api::coordinator::{CoordinatorCommand, CoordinatorReply};
 use crate::api::ids::TableId;
 use crate::api::reply::TableReply;
 use crate::error::Error;
@@ -23,6 +24,8 @@ use crate::error::Error;
 pub enum Address {
     Catalog,
     Table(TableId),
+    /// A transaction coordinator shard (`0 .. coordinator::SHARDS`).
+    Coordinator(u32),
 }
 
 impl Address {
@@ -31,6 +34,7 @@ impl Address {
         match self {
             Address::Catalog => "catalog".to_owned(),
             Address::Table(id) => format!("table-{id}"),
+            Address::Coordinator(n) => format!("coordinator-{n}"),
         }
     }
 }
@@ -39,6 +43,7 @@ impl Address {
 pub enum Command {
     Catalog(CatalogCommand),
     Table(TableCommand),
+    Coordinator(CoordinatorCommand),
 }
 
 impl Command {
@@ -48,6 +53,7 @@ impl Command {
         match self {
             Command::Catalog(c) => c.is_write(),
             Command::Table(c) => c.is_write(),
+            Command::Coordinator(c) => c.is_write(),
         }
     }
 }
@@ -56,6 +62,7 @@ impl Command {
 pub enum Reply {
     Catalog(CatalogReply),
     Table(TableReply),
+    Coordinator(CoordinatorReply),
 }
 
 /// What an object answers to one command.

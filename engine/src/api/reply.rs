@@ -44,6 +44,32 @@ pub enum TableReply {
     Retired,
     /// Retire: not yet; the table keeps its storage until then (ms).
     RetainUntil(i64),
+    /// Transact (single table): done, or cancelled with reasons. TxPrepare: the vote.
+    Transacted(Box<TxVote>),
+    /// TxResolve: applied (or nothing to apply).
+    TxResolved,
+    /// TxGet: the items read.
+    TxRead(Box<TxReadOutput>),
+}
+
+/// A table's answer to its part of a transaction. No reasons: it went ahead (Transact) or
+/// is prepared (TxPrepare); else the reasons of the actions that could not, by position.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TxVote {
+    pub reasons: Vec<(usize, crate::error::CancellationReason)>,
+    /// The request was done before under its ClientRequestToken: nothing was done now.
+    pub duplicate: bool,
+    pub consumed: Option<ConsumedCapacity>,
+    pub metrics: Vec<CollectionMetrics>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TxReadOutput {
+    /// (position, item if found, fingerprint of what was read) per get.
+    pub items: Vec<(usize, Option<Item>, u64)>,
+    /// Positions of the gets whose items a transaction holds, or that changed since `expect`.
+    pub conflicts: Vec<usize>,
+    pub consumed: Option<ConsumedCapacity>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -481,7 +481,9 @@ impl Object for CatalogObject {
         let n = commands.len();
         let outcome = run_batch(sql, commands, |cmd| match cmd {
             Command::Catalog(c) => self.run(sql, now_ms, c).map(Reply::Catalog),
-            Command::Table(_) => Err(Error::bug("a table command sent to the catalog")),
+            _ => Err(Error::bug(
+                "a table or coordinator command sent to the catalog",
+            )),
         });
         let results = match outcome {
             Ok(r) => r,

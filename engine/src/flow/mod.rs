@@ -20,9 +20,11 @@
 
 pub mod batch;
 pub mod directory;
+pub mod failpoint;
 pub mod lifecycle;
 pub mod list_streams;
 pub mod route;
+pub mod transact;
 
 use serde_json::json;
 
@@ -97,6 +99,8 @@ enum Stage {
     Batch(Box<batch::Fanout>),
     ListTables,
     ListStreams(Box<list_streams::ListStreams>),
+    TransactWrite(Box<transact::WriteFlow>),
+    TransactGet(Box<transact::ReadFlow>),
 }
 
 pub struct Flow {
@@ -210,6 +214,19 @@ impl Flow {
                 let next = f.next(&front.directory);
                 self.after_batch(f, next)
             }
+            Request::TransactWrite(w) => {
+                let (f, next) = transact::WriteFlow::start(
+                    account,
+                    self.request_id.clone(),
+                    *w,
+                    &front.directory,
+                );
+                self.after_transact(Stage::TransactWrite(Box::new(f)), next)
+            }
+            Request::TransactGet(g) => {
+                let (f, next) = transact::ReadFlow::start(account, *g, &front.directory);
+                self.after_transact(Stage::TransactGet(Box::new(f)), next)
+            }
             Request::ListStreams {
                 table,
                 limit,
@@ -274,6 +291,17 @@ impl Flow {
         }
     }
 
+    fn after_transact(&mut self, stage: Stage, next: transact::Next) -> Action {
+        match next {
+            transact::Next::Call(call) => {
+                self.stage = stage;
+                Action::Call(call)
+            }
+            transact::Next::Done(Ok(v)) => self.respond(&v),
+            transact::Next::Done(Err(e)) => self.fail(e),
+        }
+    }
+
     fn respond(&mut self, v: &serde_json::Value) -> Action {
         self.stage = Stage::Done;
         Action::Respond(response::ok(v, &self.request_id))
@@ -322,6 +350,14 @@ impl Flow {
                 },
                 lifecycle::Next::Done(Err(e)) => self.fail(e),
             },
+            Stage::TransactWrite(mut f) => {
+                let next = f.step(&front.directory, outcome);
+                self.after_transact(Stage::TransactWrite(f), next)
+            }
+            Stage::TransactGet(mut f) => {
+                let next = f.step(&front.directory, outcome);
+                self.after_transact(Stage::TransactGet(f), next)
+            }
             Stage::Batch(mut f) => {
                 let next = f.step(&front.directory, outcome);
                 self.after_batch(*f, next)

@@ -8,7 +8,8 @@ use extenddo_log::{Event, LogStore, Record, Sql};
 use extenddo_projections::TableSchema;
 
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{ApiError, Error, ErrorKind};
+use crate::table::keys::EncodedKey;
 
 /// What an operation may use besides the writer: the storage, the configuration, the time.
 pub(crate) struct Ctx<'a> {
@@ -21,6 +22,8 @@ pub(crate) struct Ctx<'a> {
 pub(crate) struct Log {
     schema: Option<TableSchema>,
     next_lsn: u64,
+    /// How many items prepared transactions hold (0: plain writes skip the lock lookup).
+    locks: i64,
 }
 
 impl Log {
@@ -29,6 +32,11 @@ impl Log {
         Ok(Log {
             schema: extenddo_projections::schema::load(sql)?,
             next_lsn: LogStore::last_lsn(sql)? + 1,
+            locks: if LogStore::exists(sql)? {
+                extenddo_projections::tx::lock_count(sql)?
+            } else {
+                0
+            },
         })
     }
 
@@ -43,6 +51,24 @@ impl Log {
             .as_ref()
             .filter(|s| !s.is_deleted())
             .ok_or(Error::Gone)
+    }
+
+    /// Whether any item is locked by a prepared transaction.
+    pub fn has_locks(&self) -> bool {
+        self.locks > 0
+    }
+
+    /// Fails a plain write to an item that a prepared transaction holds.
+    pub fn check_unlocked(&self, sql: &dyn Sql, key: &EncodedKey) -> Result<(), Error> {
+        if self.has_locks() && extenddo_projections::tx::lock_holder(sql, &key.0, &key.1)?.is_some()
+        {
+            return Err(ApiError::new(
+                ErrorKind::TransactionConflict,
+                "Transaction is ongoing for the item",
+            )
+            .into());
+        }
+        Ok(())
     }
 
     /// The LSN the next record will get.
@@ -70,6 +96,12 @@ impl Log {
         LogStore::append(sql, record.lsn, record.ts_ms, &record.event)?;
         extenddo_projections::apply(sql, &mut self.schema, &record)?;
         self.next_lsn += 1;
+        if matches!(
+            record.event,
+            Event::TxPrepared { .. } | Event::TxResolved { .. } | Event::TableDeleted
+        ) {
+            self.locks = extenddo_projections::tx::lock_count(sql)?;
+        }
         Ok(())
     }
 }

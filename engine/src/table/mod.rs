@@ -14,7 +14,7 @@ pub(crate) mod background;
 pub mod capacity;
 pub mod keys;
 pub(crate) mod log;
-mod ops;
+pub(crate) mod ops;
 pub(crate) mod streams;
 
 use extenddo_log::sql::in_transaction;
@@ -42,6 +42,10 @@ pub struct TableObject {
     /// A failed background step is tried again at this time.
     retry_at: Option<i64>,
     effects: Effects,
+    /// Outcomes asked of coordinators: effect → txid.
+    asking: std::collections::HashMap<EffectId, String>,
+    /// When the oldest prepared transaction becomes overdue (its coordinator is asked).
+    tx_due: Option<i64>,
     diagnostics: Vec<String>,
 }
 
@@ -62,6 +66,8 @@ impl TableObject {
             ttl_due: Some(i64::MIN),
             retry_at: None,
             effects: Effects::default(),
+            asking: std::collections::HashMap::new(),
+            tx_due: Some(i64::MIN),
             diagnostics: Vec::new(),
         })
     }
@@ -185,6 +191,59 @@ impl TableObject {
         }
     }
 
+    /// When a prepared transaction not being asked about becomes overdue.
+    fn refresh_tx(&mut self, sql: &dyn Sql) {
+        if !self.log.as_ref().is_some_and(Log::has_locks) && self.asking.is_empty() {
+            self.tx_due = None;
+            return;
+        }
+        match extenddo_projections::tx::pending(sql) {
+            Ok(p) => {
+                self.tx_due = p
+                    .iter()
+                    .filter(|(txid, ..)| !self.asking.values().any(|a| a == txid))
+                    .map(|(_, _, _, ts)| ts + self.cfg.tx_recovery_ms)
+                    .min();
+            }
+            Err(e) => {
+                self.diagnostics
+                    .push(format!("reading prepared transactions: {e}"));
+                self.tx_due = None;
+            }
+        }
+    }
+
+    /// Asks the coordinator of every overdue prepared transaction for its outcome.
+    fn ask_outcomes(&mut self, sql: &dyn Sql, now_ms: i64) {
+        let pending = match extenddo_projections::tx::pending(sql) {
+            Ok(p) => p,
+            Err(e) => {
+                self.diagnostics
+                    .push(format!("reading prepared transactions: {e}"));
+                return;
+            }
+        };
+        for (txid, coordinator, _, ts) in pending {
+            if ts + self.cfg.tx_recovery_ms > now_ms || self.asking.values().any(|a| *a == txid) {
+                continue;
+            }
+            let Some(shard) = coordinator else {
+                // A single-table transaction prepares and resolves in one SQL transaction:
+                // a prepared one without a coordinator cannot outlive it.
+                self.diagnostics
+                    .push(format!("{txid} is prepared here without a coordinator"));
+                continue;
+            };
+            let id = self.effects.push(Effect::Call(crate::api::object::Call {
+                to: crate::api::object::Address::Coordinator(shard),
+                command: Command::Coordinator(
+                    crate::api::coordinator::CoordinatorCommand::Outcome { txid: txid.clone() },
+                ),
+            }));
+            self.asking.insert(id, txid);
+        }
+    }
+
     /// Takes what went wrong in background work since the last call, for the host's log.
     pub fn take_diagnostics(&mut self) -> Vec<String> {
         std::mem::take(&mut self.diagnostics)
@@ -209,7 +268,9 @@ impl Object for TableObject {
         let writes = commands.iter().any(Command::is_write);
         let outcome = run_batch(sql, commands, |cmd| match cmd {
             Command::Table(c) => self.run(sql, now_ms, c).map(Reply::Table),
-            Command::Catalog(_) => Err(Error::bug("a catalog command sent to a table")),
+            _ => Err(Error::bug(
+                "a catalog or coordinator command sent to a table",
+            )),
         });
         let results = match outcome {
             Ok(r) => r,
@@ -224,6 +285,7 @@ impl Object for TableObject {
             self.effects.push(Effect::Retire);
         } else if writes {
             self.refresh_ttl(sql, now_ms);
+            self.refresh_tx(sql);
         }
         results
     }
@@ -244,6 +306,10 @@ impl Object for TableObject {
                 None => self.ttl_due = Some(now_ms + RETRY_MS),
             }
         }
+        if self.tx_due.is_some_and(|d| d <= now_ms) {
+            self.ask_outcomes(sql, now_ms);
+            self.refresh_tx(sql);
+        }
         let rollover_ms = self.cfg.stream_shard_rollover_ms;
         if self
             .log
@@ -255,10 +321,30 @@ impl Object for TableObject {
         }
     }
 
-    fn handle_result(&mut self, _sql: &dyn Sql, _now_ms: i64, id: EffectId, _result: Outcome) {
-        self.diagnostics.push(format!(
-            "a result for effect {id:?}, which a table never asks for"
-        ));
+    fn handle_result(&mut self, sql: &dyn Sql, now_ms: i64, id: EffectId, result: Outcome) {
+        let Some(txid) = self.asking.remove(&id) else {
+            self.diagnostics
+                .push(format!("a result for unknown effect {id:?}"));
+            return;
+        };
+        use crate::api::coordinator::CoordinatorReply;
+        match result {
+            Ok(Reply::Coordinator(CoordinatorReply::Decided { commit })) => {
+                let r = crate::api::command::TxResolve { txid, commit };
+                self.background(sql, now_ms, "resolving a transaction", |cx, log| {
+                    ops::tx::resolve(cx, log, r)
+                });
+            }
+            Ok(Reply::Coordinator(CoordinatorReply::Undecided)) => {}
+            other => self
+                .diagnostics
+                .push(format!("asking for the outcome of {txid}: {other:?}")),
+        }
+        self.refresh_tx(sql);
+        if self.tx_due.is_some_and(|d| d <= now_ms) {
+            // Undecided or unreachable: ask again after a pause, not at once.
+            self.tx_due = Some(now_ms + RETRY_MS);
+        }
     }
 
     fn poll_timeout(&self) -> Option<i64> {
@@ -267,7 +353,7 @@ impl Object for TableObject {
         let backfill = live.filter(|s| backfill::pending(s)).map(|_| i64::MIN);
         let ttl = self.ttl_due.filter(|_| live.is_some_and(sweep::enabled));
         let rollover = rollover::due(self.cfg.stream_shard_rollover_ms, log);
-        [backfill, ttl, rollover, self.retry_at]
+        [backfill, ttl, rollover, self.retry_at, self.tx_due]
             .into_iter()
             .flatten()
             .min()

@@ -32,6 +32,40 @@ pub fn record_json(r: &Record) -> Value {
             v["after"] = json!(pos(after));
             v["upto"] = json!(pos(upto));
         }
+        Event::TxPrepared {
+            txid,
+            coordinator,
+            token,
+            locks,
+            writes,
+        } => {
+            v["txid"] = json!(txid);
+            v["coordinator"] = json!(coordinator);
+            if let Some(t) = token {
+                v["token"] = json!({ "token": t.token, "request": t.request });
+            }
+            v["locks"] = json!(locks.iter().map(encode_item).collect::<Vec<_>>());
+            v["writes"] = json!(writes
+                .iter()
+                .map(|(k, new)| json!({ "key": encode_item(k), "new": new.as_ref().map(encode_item) }))
+                .collect::<Vec<_>>());
+        }
+        Event::TxResolved { txid, commit } | Event::TxDecided { txid, commit } => {
+            v["txid"] = json!(txid);
+            v["commit"] = json!(commit);
+        }
+        Event::TxIntent {
+            txid,
+            token,
+            participants,
+        } => {
+            v["txid"] = json!(txid);
+            if let Some(t) = token {
+                v["token"] = json!({ "token": t.token, "request": t.request });
+            }
+            v["participants"] = json!(participants);
+        }
+        Event::TxCompleted { txid } => v["txid"] = json!(txid),
     }
     v
 }
@@ -56,6 +90,23 @@ pub fn record_line(r: &Record) -> String {
                 if upto.is_none() { " (complete)" } else { "" }
             )
         }
+        Event::TxPrepared {
+            txid,
+            locks,
+            writes,
+            ..
+        } => format!(
+            " {txid}: {} items locked, {} writes",
+            locks.len(),
+            writes.len()
+        ),
+        Event::TxResolved { txid, commit } | Event::TxDecided { txid, commit } => {
+            format!(" {txid}: {}", if *commit { "commit" } else { "abort" })
+        }
+        Event::TxIntent {
+            txid, participants, ..
+        } => format!(" {txid}: {} tables", participants.len()),
+        Event::TxCompleted { txid } => format!(" {txid}"),
     };
     format!("{:>8} {} {}{}", r.lsn, r.ts_ms, r.event.kind(), detail)
 }

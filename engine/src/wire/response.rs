@@ -34,6 +34,23 @@ pub fn error_body(e: &ApiError) -> Value {
     if let Some(item) = &e.item {
         body.insert("Item".into(), encode_item(item));
     }
+    if let Some(reasons) = &e.cancellation_reasons {
+        let list: Vec<Value> = reasons
+            .iter()
+            .map(|r| {
+                let mut m = Map::new();
+                m.insert("Code".into(), json!(r.code));
+                if let Some(msg) = &r.message {
+                    m.insert("Message".into(), json!(msg));
+                }
+                if let Some(item) = &r.item {
+                    m.insert("Item".into(), encode_item(item));
+                }
+                Value::Object(m)
+            })
+            .collect();
+        body.insert("CancellationReasons".into(), Value::Array(list));
+    }
     Value::Object(body)
 }
 

@@ -107,6 +107,10 @@ pub(crate) fn write(cx: &Ctx, log: &mut Log, c: BatchWrite) -> Result<TableReply
     if c.dry_run {
         return Ok(TableReply::Checked);
     }
+    for w in &writes {
+        let (Write::Put(_, key) | Write::Delete(key)) = w;
+        log.check_unlocked(cx.sql, key)?;
+    }
     let name = s.name.clone();
     let mut consumed = Consumed::default();
     let mut metrics = Vec::new();

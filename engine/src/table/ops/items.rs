@@ -113,6 +113,7 @@ pub(crate) fn put(cx: &Ctx, log: &mut Log, c: PutItem) -> Result<TableReply, Err
     let (pk, sk) = keys::item_key(&s.key, &item)?;
     keys::check_index_keys(s, &item)?;
     keys::check_item_size(&item)?;
+    log.check_unlocked(cx.sql, &(pk.clone(), sk.clone()))?;
     let old = items::get(cx.sql, &pk, &sk)?;
     check_condition(&options, old.as_ref())?;
     let attributes = match return_values {
@@ -132,6 +133,7 @@ pub(crate) fn delete(cx: &Ctx, log: &mut Log, c: DeleteItem) -> Result<TableRepl
     } = c;
     let s = log.live()?;
     let (pk, sk) = keys::key_member(&s.key, &key)?;
+    log.check_unlocked(cx.sql, &(pk.clone(), sk.clone()))?;
     let old = items::get(cx.sql, &pk, &sk)?;
     check_condition(&options, old.as_ref())?;
     let attributes = match return_values {
@@ -165,6 +167,7 @@ pub(crate) fn update(cx: &Ctx, log: &mut Log, c: UpdateItem) -> Result<TableRepl
             .into());
         }
     }
+    log.check_unlocked(cx.sql, &(pk.clone(), sk.clone()))?;
     let old = items::get(cx.sql, &pk, &sk)?;
     check_condition(&options, old.as_ref())?;
     // An update of a missing item starts from its key (upsert).

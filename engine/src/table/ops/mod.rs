@@ -7,6 +7,7 @@ mod read;
 mod streams;
 mod tables;
 mod ttl;
+pub(crate) mod tx;
 
 pub(crate) use tables::may_retire;
 
@@ -44,6 +45,10 @@ pub(crate) fn run(
             streams::get_shard_iterator(cx, any(log)?, log.next_lsn(), &c)
         }
         TableCommand::GetRecords(c) => streams::get_records(cx, any(log)?, &c),
+        TableCommand::Transact(c) => tx::transact(cx, log, *c),
+        TableCommand::TxPrepare(c) => tx::prepare(cx, log, *c),
+        TableCommand::TxResolve(c) => tx::resolve(cx, log, c),
+        TableCommand::TxGet(c) => tx::get(cx, log, log.live()?, *c),
         TableCommand::Retire => Err(Error::bug("Retire reached the operations")),
     }
 }

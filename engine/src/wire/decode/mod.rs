@@ -9,12 +9,14 @@ mod items;
 mod read;
 mod streams;
 mod tables;
+mod transact;
 
 use serde_json::{Map, Value};
 
 pub use batch::{GetShare, MAX_GET_KEYS, MAX_GET_RESPONSE_BYTES, MAX_WRITE_REQUESTS};
 pub use common::check_table_name;
 pub use streams::MAX_RECORDS;
+pub use transact::{TransactGet, TransactWrite, MAX_TRANSACT_ITEMS};
 
 use crate::api::command::{BatchWrite, CreateTable, GetRecords, TableCommand};
 use crate::error::{ApiError, ErrorKind};
@@ -53,6 +55,8 @@ pub enum Request {
     },
     /// GetRecords: its iterator names the table incarnation.
     Records(GetRecords),
+    TransactWrite(Box<TransactWrite>),
+    TransactGet(Box<TransactGet>),
     DescribeLimits,
     /// DescribeEndpoints needs nothing from the body.
     DescribeEndpoints,
@@ -111,6 +115,8 @@ pub fn decode(op: Op, body: &Value, now_ms: i64) -> Result<Request, ApiError> {
         }
         Op::BatchGetItem => Request::BatchGet(batch::batch_get(&p)?),
         Op::BatchWriteItem => Request::BatchWrite(batch::batch_write(&p)?),
+        Op::TransactWriteItems => Request::TransactWrite(Box::new(transact::transact_write(&p)?)),
+        Op::TransactGetItems => Request::TransactGet(Box::new(transact::transact_get(&p)?)),
         Op::UpdateTimeToLive => {
             let (name, c) = streams::update_time_to_live(&p)?;
             table((name, TableCommand::UpdateTimeToLive(c)))

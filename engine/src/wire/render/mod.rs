@@ -194,5 +194,8 @@ fn reply_kind(r: &TableReply) -> &'static str {
         TableReply::Records(_) => "Records",
         TableReply::Retired => "Retired",
         TableReply::RetainUntil(_) => "RetainUntil",
+        TableReply::Transacted(_) => "Transacted",
+        TableReply::TxResolved => "TxResolved",
+        TableReply::TxRead(_) => "TxRead",
     }
 }

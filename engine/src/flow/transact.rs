@@ -1,0 +1,664 @@
+//! TransactWriteItems and TransactGetItems, sans I/O.
+//!
+//! A write whose actions are all on one table is one `Transact` call: the table object
+//! decides it in one SQL transaction. A write over several tables is two-phase, with a
+//! coordinator shard keeping the durable record:
+//!
+//! ```text
+//! Begin (coordinator logs TxIntent, checks the token)
+//!   → TxPrepare each table (each logs TxPrepared: conditions held, writes staged, items locked)
+//!   → Decide (coordinator logs TxDecided; the first decision stands)
+//!   → TxResolve each table (each logs TxResolved and applies the writes as item events)
+//!   → Complete (coordinator logs TxCompleted)
+//! ```
+//!
+//! Every table is prepared even after one has refused, so that the cancellation reasons
+//! name every failed condition, as AWS's do. If this flow stops anywhere (a crash, a lost
+//! call), the coordinator's recovery decides an undecided transaction *abort* and sends
+//! every outcome again; tables holding a prepared transaction ask the coordinator.
+//!
+//! A read over several tables reads every table, then reads again and compares: if no item
+//! changed and none was locked by a transaction in flight, the first read is a snapshot no
+//! transaction is half-way through (a transaction locks all its items before it changes
+//! any). Otherwise it retries, and after a few tries reports `TransactionConflict`.
+
+use serde_json::{json, Map, Value};
+
+use crate::api::capacity::{ConsumedCapacity, ReturnCapacity};
+use crate::api::catalog::{CatalogCommand, CatalogReply};
+use crate::api::command::{TableCommand, Transact, TxAction, TxGet, TxGetItem, TxResolve};
+use crate::api::coordinator::{self, CoordinatorCommand, CoordinatorReply};
+use crate::api::ids::TableId;
+use crate::api::object::{Address, Call, Command, Outcome, Reply};
+use crate::api::reply::{TableReply, TxVote};
+use crate::error::{ApiError, CancellationReason, Error, ErrorKind};
+use crate::flow::directory::Directory;
+use crate::wire::decode::{TransactGet, TransactWrite};
+use crate::wire::render;
+use crate::wire::value::encode_item;
+
+/// A read over several tables is tried this many times before it reports a conflict.
+const READ_ATTEMPTS: usize = 3;
+
+pub(crate) enum Next {
+    Call(Call),
+    Done(Result<Value, ApiError>),
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(ErrorKind::ResourceNotFound, "Requested resource not found")
+}
+
+fn conflict_reason() -> CancellationReason {
+    CancellationReason {
+        code: "TransactionConflict".into(),
+        message: Some("Transaction is ongoing for the item".into()),
+        item: None,
+    }
+}
+
+/// One table of a transaction.
+struct Part<T> {
+    name: String,
+    id: Option<TableId>,
+    /// The id came from the directory (and may be stale).
+    cached: bool,
+    items: Vec<T>,
+}
+
+/// Groups `(table, x)` by table, in the order tables first appear.
+fn parts<T>(list: Vec<(String, T)>) -> Vec<Part<T>> {
+    let mut out: Vec<Part<T>> = Vec::new();
+    for (name, x) in list {
+        match out.iter_mut().find(|p| p.name == name) {
+            Some(p) => p.items.push(x),
+            None => out.push(Part {
+                name,
+                id: None,
+                cached: false,
+                items: vec![x],
+            }),
+        }
+    }
+    out
+}
+
+/// Resolves the table names of a transaction to incarnations, one catalog call per name the
+/// directory does not know.
+struct Names {
+    account: String,
+    /// The part whose name is being resolved.
+    asking: Option<usize>,
+}
+
+impl Names {
+    /// The next call needed to know every part's id, if one is.
+    fn next<T>(&mut self, dir: &Directory, parts: &mut [Part<T>]) -> Option<Call> {
+        for (i, p) in parts.iter_mut().enumerate() {
+            if p.id.is_some() {
+                continue;
+            }
+            if let Some(id) = dir.get(&self.account, &p.name) {
+                p.id = Some(id);
+                p.cached = true;
+                continue;
+            }
+            self.asking = Some(i);
+            return Some(Call {
+                to: Address::Catalog,
+                command: Command::Catalog(CatalogCommand::Resolve {
+                    account: self.account.clone(),
+                    name: p.name.clone(),
+                    at_ms: None,
+                }),
+            });
+        }
+        None
+    }
+
+    fn answer<T>(
+        &mut self,
+        dir: &Directory,
+        parts: &mut [Part<T>],
+        outcome: Outcome,
+    ) -> Result<(), ApiError> {
+        let i = self
+            .asking
+            .take()
+            .ok_or_else(|| Error::bug("a name answer with no question").into_api())?;
+        let p = &mut parts[i];
+        match outcome {
+            Ok(Reply::Catalog(CatalogReply::Resolved(inc))) => {
+                if inc.state == crate::api::catalog::IncarnationState::Active {
+                    dir.put(&self.account, &p.name, inc.id.clone());
+                }
+                p.id = Some(inc.id);
+                p.cached = false;
+                Ok(())
+            }
+            Ok(Reply::Catalog(CatalogReply::NotFound)) => Err(not_found()),
+            Ok(other) => Err(Error::bug(format!("Resolve answered {other:?}")).into_api()),
+            Err(e) => Err(e.into_api()),
+        }
+    }
+
+    /// A table answered `Gone` to a remembered id: forget it and ask again (true), or the
+    /// table is really gone (false).
+    fn stale<T>(&self, dir: &Directory, p: &mut Part<T>) -> bool {
+        if !p.cached {
+            return false;
+        }
+        dir.forget(&self.account, &p.name, p.id.as_ref());
+        p.id = None;
+        p.cached = false;
+        true
+    }
+}
+
+fn table_call(id: &TableId, command: TableCommand) -> Call {
+    Call {
+        to: Address::Table(id.clone()),
+        command: Command::Table(command),
+    }
+}
+
+/// A transactional ConsumedCapacity: its units also as `ReadCapacityUnits` or
+/// `WriteCapacityUnits`, which AWS reports for transactions.
+fn consumed(c: &ConsumedCapacity, units: &str) -> Value {
+    let mut v = render::consumed(c);
+    v[units] = json!(c.capacity_units);
+    if let Some(t) = c.table {
+        v["Table"][units] = json!(t);
+    }
+    v
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriteStage {
+    Names,
+    /// The single-table `Transact`.
+    Single,
+    Begin,
+    Prepare(usize),
+    Decide,
+    Resolve(usize),
+    Complete,
+}
+
+pub(crate) struct WriteFlow {
+    names: Names,
+    parts: Vec<Part<TxAction>>,
+    txid: String,
+    shard: u32,
+    token: Option<extenddo_log::event::TxToken>,
+    total: usize,
+    capacity: ReturnCapacity,
+    metrics: bool,
+    stage: WriteStage,
+    /// Where to go on once the names are known again.
+    resume: WriteStage,
+    reasons: Vec<(usize, CancellationReason)>,
+    error: Option<ApiError>,
+    /// The coordinator's decision (`None` until it is known).
+    decided: Option<bool>,
+    /// A participant did not confirm the outcome: leave completion to recovery.
+    unconfirmed: bool,
+    /// A table's remembered id was stale after the intent named it: this attempt is
+    /// aborted and the transaction begins again under a new id (the coordinator's record
+    /// must name the tables that really take part).
+    restart: bool,
+    attempts: usize,
+    consumed: Vec<Value>,
+    collections: Map<String, Value>,
+}
+
+impl WriteFlow {
+    pub(crate) fn start(
+        account: String,
+        txid: String,
+        w: TransactWrite,
+        dir: &Directory,
+    ) -> (WriteFlow, Next) {
+        let token = w.token.map(|t| extenddo_log::event::TxToken {
+            token: t,
+            request: w.fingerprint.clone(),
+        });
+        let shard = coordinator::shard(token.as_ref().map(|t| t.token.as_str()), &txid);
+        let mut f = WriteFlow {
+            names: Names {
+                account,
+                asking: None,
+            },
+            total: w.actions.len(),
+            parts: parts(w.actions),
+            txid,
+            shard,
+            token,
+            capacity: w.capacity,
+            metrics: w.metrics,
+            stage: WriteStage::Names,
+            resume: WriteStage::Names,
+            reasons: Vec::new(),
+            error: None,
+            decided: None,
+            unconfirmed: false,
+            restart: false,
+            attempts: 0,
+            consumed: Vec::new(),
+            collections: Map::new(),
+        };
+        let first = if f.parts.len() == 1 {
+            WriteStage::Single
+        } else {
+            WriteStage::Begin
+        };
+        let next = f.names_then(dir, first);
+        (f, next)
+    }
+
+    /// Resolves whatever names are unknown, then goes to `stage`.
+    fn names_then(&mut self, dir: &Directory, stage: WriteStage) -> Next {
+        match self.names.next(dir, &mut self.parts) {
+            Some(call) => {
+                self.stage = WriteStage::Names;
+                self.resume = stage;
+                Next::Call(call)
+            }
+            None => self.go(stage),
+        }
+    }
+
+    fn transact(&self, i: usize, coordinator: Option<u32>) -> Transact {
+        Transact {
+            txid: self.txid.clone(),
+            coordinator,
+            token: self.token.clone(),
+            total: self.total,
+            actions: self.parts[i].items.clone(),
+            capacity: self.capacity,
+            metrics: self.metrics,
+        }
+    }
+
+    fn coordinator_call(&self, command: CoordinatorCommand) -> Call {
+        Call {
+            to: Address::Coordinator(self.shard),
+            command: Command::Coordinator(command),
+        }
+    }
+
+    fn id(&self, i: usize) -> Result<&TableId, ApiError> {
+        self.parts[i]
+            .id
+            .as_ref()
+            .ok_or_else(|| Error::bug("a table of the transaction without an id").into_api())
+    }
+
+    fn go(&mut self, stage: WriteStage) -> Next {
+        self.stage = stage;
+        let call = match stage {
+            WriteStage::Names => {
+                return Next::Done(Err(Error::bug("no names to resolve").into_api()))
+            }
+            WriteStage::Single => match self.id(0) {
+                Ok(id) => table_call(id, TableCommand::Transact(Box::new(self.transact(0, None)))),
+                Err(e) => return Next::Done(Err(e)),
+            },
+            WriteStage::Begin => {
+                let participants = self.parts.iter().filter_map(|p| p.id.clone()).collect();
+                self.coordinator_call(CoordinatorCommand::Begin {
+                    txid: self.txid.clone(),
+                    token: self.token.clone(),
+                    participants,
+                })
+            }
+            WriteStage::Prepare(i) => {
+                if i >= self.parts.len() || self.error.is_some() {
+                    return self.go(WriteStage::Decide);
+                }
+                match self.id(i) {
+                    Ok(id) => table_call(
+                        id,
+                        TableCommand::TxPrepare(Box::new(self.transact(i, Some(self.shard)))),
+                    ),
+                    Err(e) => return Next::Done(Err(e)),
+                }
+            }
+            WriteStage::Decide => self.coordinator_call(CoordinatorCommand::Decide {
+                txid: self.txid.clone(),
+                commit: self.error.is_none() && self.reasons.is_empty(),
+            }),
+            WriteStage::Resolve(i) => {
+                if i >= self.parts.len() {
+                    if self.unconfirmed {
+                        return Next::Done(Err(ApiError::internal(
+                            "the transaction's outcome is not yet applied everywhere",
+                        )));
+                    }
+                    return self.go(WriteStage::Complete);
+                }
+                match self.id(i) {
+                    Ok(id) => table_call(
+                        id,
+                        TableCommand::TxResolve(TxResolve {
+                            txid: self.txid.clone(),
+                            commit: self.decided == Some(true),
+                        }),
+                    ),
+                    Err(e) => return Next::Done(Err(e)),
+                }
+            }
+            WriteStage::Complete => self.coordinator_call(CoordinatorCommand::Complete {
+                txid: self.txid.clone(),
+            }),
+        };
+        Next::Call(call)
+    }
+
+    fn record_vote(&mut self, i: usize, vote: &TxVote) {
+        self.reasons.extend(vote.reasons.iter().cloned());
+        if vote.reasons.is_empty() {
+            if let Some(c) = &vote.consumed {
+                self.consumed.push(consumed(c, "WriteCapacityUnits"));
+            }
+            if !vote.metrics.is_empty() {
+                let m: Vec<Value> = vote.metrics.iter().map(render::metrics).collect();
+                self.collections
+                    .insert(self.parts[i].name.clone(), Value::Array(m));
+            }
+        }
+    }
+
+    fn cancelled(&self) -> ApiError {
+        let mut reasons = vec![CancellationReason::none(); self.total];
+        for (i, r) in &self.reasons {
+            if let Some(slot) = reasons.get_mut(*i) {
+                *slot = r.clone();
+            }
+        }
+        ApiError::transaction_canceled(reasons)
+    }
+
+    fn success(&self) -> Value {
+        let mut v = json!({});
+        if self.capacity != ReturnCapacity::None {
+            v["ConsumedCapacity"] = Value::Array(self.consumed.clone());
+        }
+        if self.metrics && !self.collections.is_empty() {
+            v["ItemCollectionMetrics"] = Value::Object(self.collections.clone());
+        }
+        v
+    }
+
+    /// The answer, once the outcome is applied (or left to recovery).
+    fn finish(&mut self, dir: &Directory) -> Next {
+        if self.restart && self.attempts < 2 && !self.unconfirmed {
+            self.attempts += 1;
+            self.restart = false;
+            self.txid = format!("{}.{}", self.txid, self.attempts);
+            self.reasons.clear();
+            self.error = None;
+            self.decided = None;
+            self.consumed.clear();
+            self.collections.clear();
+            return self.names_then(dir, WriteStage::Begin);
+        }
+        if let Some(e) = self.error.clone() {
+            return Next::Done(Err(e));
+        }
+        if !self.reasons.is_empty() {
+            return Next::Done(Err(self.cancelled()));
+        }
+        if self.decided != Some(true) {
+            // Recovery aborted it before this flow could decide (it took too long).
+            self.reasons = (0..self.total).map(|i| (i, conflict_reason())).collect();
+            return Next::Done(Err(self.cancelled()));
+        }
+        Next::Done(Ok(self.success()))
+    }
+
+    pub(crate) fn step(&mut self, dir: &Directory, outcome: Outcome) -> Next {
+        match self.stage {
+            WriteStage::Names => match self.names.answer(dir, &mut self.parts, outcome) {
+                Ok(()) => self.names_then(dir, self.resume),
+                Err(e) => {
+                    if matches!(self.resume, WriteStage::Single | WriteStage::Begin) {
+                        return Next::Done(Err(e));
+                    }
+                    // A table vanished half-way: abort what is prepared.
+                    self.error.get_or_insert(e);
+                    self.go(WriteStage::Decide)
+                }
+            },
+            WriteStage::Single => match outcome {
+                Ok(Reply::Table(TableReply::Transacted(vote))) => {
+                    if vote.duplicate {
+                        return Next::Done(Ok(json!({})));
+                    }
+                    self.record_vote(0, &vote);
+                    self.decided = Some(vote.reasons.is_empty());
+                    self.finish(dir)
+                }
+                Err(Error::Gone) if self.names.stale(dir, &mut self.parts[0]) => {
+                    self.names_then(dir, WriteStage::Single)
+                }
+                Err(Error::Gone) => Next::Done(Err(not_found())),
+                Err(e) => Next::Done(Err(e.into_api())),
+                Ok(other) => Next::Done(Err(
+                    Error::bug(format!("Transact answered {other:?}")).into_api()
+                )),
+            },
+            WriteStage::Begin => match outcome {
+                Ok(Reply::Coordinator(CoordinatorReply::Begun)) => self.go(WriteStage::Prepare(0)),
+                Ok(Reply::Coordinator(CoordinatorReply::Duplicate)) => Next::Done(Ok(json!({}))),
+                Err(e) => Next::Done(Err(e.into_api())),
+                Ok(other) => Next::Done(Err(
+                    Error::bug(format!("Begin answered {other:?}")).into_api()
+                )),
+            },
+            WriteStage::Prepare(i) => {
+                match outcome {
+                    Ok(Reply::Table(TableReply::Transacted(vote))) => self.record_vote(i, &vote),
+                    Err(Error::Gone) if self.names.stale(dir, &mut self.parts[i]) => {
+                        self.restart = true;
+                        self.error.get_or_insert(not_found());
+                    }
+                    Err(Error::Gone) => {
+                        self.error.get_or_insert(not_found());
+                    }
+                    Err(e) => {
+                        self.error.get_or_insert(e.into_api());
+                    }
+                    Ok(other) => {
+                        self.error.get_or_insert(
+                            Error::bug(format!("TxPrepare answered {other:?}")).into_api(),
+                        );
+                    }
+                }
+                self.go(WriteStage::Prepare(i + 1))
+            }
+            WriteStage::Decide => match outcome {
+                Ok(Reply::Coordinator(CoordinatorReply::Decided { commit })) => {
+                    self.decided = Some(commit);
+                    self.go(WriteStage::Resolve(0))
+                }
+                // The decision is unknown: the coordinator's recovery will carry it out.
+                Err(e) => Next::Done(Err(e.into_api())),
+                Ok(other) => Next::Done(Err(
+                    Error::bug(format!("Decide answered {other:?}")).into_api()
+                )),
+            },
+            WriteStage::Resolve(i) => {
+                if !matches!(
+                    outcome,
+                    Ok(Reply::Table(TableReply::TxResolved)) | Err(Error::Gone)
+                ) {
+                    self.unconfirmed = true;
+                }
+                self.go(WriteStage::Resolve(i + 1))
+            }
+            WriteStage::Complete => self.finish(dir),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadStage {
+    Names,
+    /// Reading part i (`check`: the second, comparing read).
+    Read {
+        i: usize,
+        check: bool,
+    },
+}
+
+pub(crate) struct ReadFlow {
+    names: Names,
+    parts: Vec<Part<TxGetItem>>,
+    capacity: ReturnCapacity,
+    total: usize,
+    stage: ReadStage,
+    resume: ReadStage,
+    attempt: usize,
+    /// Per get position: the item read and its fingerprint.
+    items: Vec<Option<(Option<extenddo_log::Item>, u64)>>,
+    conflicts: Vec<usize>,
+    consumed: Vec<Value>,
+}
+
+impl ReadFlow {
+    pub(crate) fn start(account: String, g: TransactGet, dir: &Directory) -> (ReadFlow, Next) {
+        let total = g.gets.len();
+        let mut f = ReadFlow {
+            names: Names {
+                account,
+                asking: None,
+            },
+            parts: parts(g.gets),
+            capacity: g.capacity,
+            total,
+            stage: ReadStage::Names,
+            resume: ReadStage::Names,
+            attempt: 0,
+            items: vec![None; total],
+            conflicts: Vec::new(),
+            consumed: Vec::new(),
+        };
+        let next = f.names_then(dir, ReadStage::Read { i: 0, check: false });
+        (f, next)
+    }
+
+    fn names_then(&mut self, dir: &Directory, stage: ReadStage) -> Next {
+        match self.names.next(dir, &mut self.parts) {
+            Some(call) => {
+                self.stage = ReadStage::Names;
+                self.resume = stage;
+                Next::Call(call)
+            }
+            None => self.go(stage),
+        }
+    }
+
+    fn go(&mut self, stage: ReadStage) -> Next {
+        self.stage = stage;
+        let ReadStage::Read { i, check } = stage else {
+            return Next::Done(Err(Error::bug("no names to resolve").into_api()));
+        };
+        if i >= self.parts.len() {
+            return self.round_done(check);
+        }
+        let p = &self.parts[i];
+        let Some(id) = p.id.clone() else {
+            return Next::Done(Err(
+                Error::bug("a table of the read without an id").into_api()
+            ));
+        };
+        let expect = check.then(|| {
+            p.items
+                .iter()
+                .map(|g| self.items[g.index].as_ref().map_or(0, |x| x.1))
+                .collect()
+        });
+        Next::Call(table_call(
+            &id,
+            TableCommand::TxGet(Box::new(TxGet {
+                gets: p.items.clone(),
+                capacity: if check {
+                    ReturnCapacity::None
+                } else {
+                    self.capacity
+                },
+                expect,
+            })),
+        ))
+    }
+
+    fn round_done(&mut self, check: bool) -> Next {
+        if !self.conflicts.is_empty() {
+            self.attempt += 1;
+            if self.attempt >= READ_ATTEMPTS {
+                let mut reasons = vec![CancellationReason::none(); self.total];
+                for &i in &self.conflicts {
+                    if let Some(r) = reasons.get_mut(i) {
+                        *r = conflict_reason();
+                    }
+                }
+                return Next::Done(Err(ApiError::transaction_canceled(reasons)));
+            }
+            self.conflicts.clear();
+            self.consumed.clear();
+            return self.go(ReadStage::Read { i: 0, check: false });
+        }
+        if !check && self.parts.len() > 1 {
+            return self.go(ReadStage::Read { i: 0, check: true });
+        }
+        let responses: Vec<Value> = self
+            .items
+            .iter()
+            .map(|x| match x {
+                Some((Some(item), _)) => json!({ "Item": encode_item(item) }),
+                _ => json!({}),
+            })
+            .collect();
+        let mut v = json!({ "Responses": responses });
+        if self.capacity != ReturnCapacity::None {
+            v["ConsumedCapacity"] = Value::Array(self.consumed.clone());
+        }
+        Next::Done(Ok(v))
+    }
+
+    pub(crate) fn step(&mut self, dir: &Directory, outcome: Outcome) -> Next {
+        match self.stage {
+            ReadStage::Names => match self.names.answer(dir, &mut self.parts, outcome) {
+                Ok(()) => self.names_then(dir, self.resume),
+                Err(e) => Next::Done(Err(e)),
+            },
+            ReadStage::Read { i, check } => match outcome {
+                Ok(Reply::Table(TableReply::TxRead(r))) => {
+                    for (index, item, print) in r.items {
+                        if !check {
+                            if let Some(slot) = self.items.get_mut(index) {
+                                *slot = Some((item, print));
+                            }
+                        }
+                    }
+                    self.conflicts.extend(r.conflicts);
+                    if let Some(c) = &r.consumed {
+                        self.consumed.push(consumed(c, "ReadCapacityUnits"));
+                    }
+                    self.go(ReadStage::Read { i: i + 1, check })
+                }
+                Err(Error::Gone) if self.names.stale(dir, &mut self.parts[i]) => {
+                    self.conflicts.clear();
+                    self.consumed.clear();
+                    self.names_then(dir, ReadStage::Read { i: 0, check: false })
+                }
+                Err(Error::Gone) => Next::Done(Err(not_found())),
+                Err(e) => Next::Done(Err(e.into_api())),
+                Ok(other) => Next::Done(Err(
+                    Error::bug(format!("TxGet answered {other:?}")).into_api()
+                )),
+            },
+        }
+    }
+}

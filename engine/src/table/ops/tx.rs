@@ -1,0 +1,400 @@
+//! Transactions on one table.
+//!
+//! - `transact`: a TransactWriteItems whose actions are all on this table, decided here in one
+//!   SQL transaction: `TxPrepared` (no coordinator), the writes as ordinary item events,
+//!   `TxResolved { commit }` — all or nothing, and nothing logged if it is cancelled.
+//! - `prepare` / `resolve`: this table's part of a transaction over several tables. Prepare
+//!   checks every condition against the state before the transaction, stages the writes and
+//!   locks the items (`TxPrepared`, durable); resolve logs the outcome (`TxResolved`) and, on
+//!   commit, applies the staged writes as ordinary item events, so Streams, indexes and TTL
+//!   see each written item once.
+//! - `get`: this table's part of a TransactGetItems.
+//!
+//! An item locked by a prepared transaction refuses other transactions (reason
+//! `TransactionConflict`) and plain writes (`TransactionConflictException`); reads of
+//! committed state never wait.
+
+use std::collections::HashSet;
+
+use extenddo_log::event::TxToken;
+use extenddo_log::value::item_size;
+use extenddo_log::{Event, Item};
+use extenddo_projections::{items, tx, TableSchema};
+
+use crate::api::capacity::{Consumed, ReadSource};
+use crate::api::command::{Transact, TxGet, TxKind, TxResolve};
+use crate::api::coordinator::{mismatch, TOKEN_WINDOW_MS};
+use crate::api::reply::{TableReply, TxReadOutput, TxVote};
+use crate::error::{ApiError, CancellationReason, Error};
+use crate::table::capacity;
+use crate::table::keys::{self, EncodedKey};
+use crate::table::log::{Ctx, Log};
+use crate::table::ops::items::{change_event, collection_metric};
+
+fn duplicate_item() -> ApiError {
+    ApiError::validation("Transaction request cannot include multiple operations on one item")
+}
+
+fn reason(code: &str, message: impl Into<String>) -> CancellationReason {
+    CancellationReason {
+        code: code.into(),
+        message: Some(message.into()),
+        item: None,
+    }
+}
+
+/// The token's verdict: `Ok(true)` if the same request was done under it (nothing to do),
+/// `Ok(false)` if it is new, a mismatch if it came with another request.
+fn check_token(cx: &Ctx, token: Option<&TxToken>) -> Result<bool, Error> {
+    let Some(t) = token else {
+        return Ok(false);
+    };
+    match tx::token(cx.sql, &t.token)? {
+        Some((request, _, ts)) if ts > cx.now_ms - TOKEN_WINDOW_MS => {
+            if request == t.request {
+                Ok(true)
+            } else {
+                Err(mismatch().into())
+            }
+        }
+        _ => Ok(false),
+    }
+}
+
+/// A transaction's actions on this table, checked and evaluated against the current state.
+struct Evaluated {
+    reasons: Vec<(usize, CancellationReason)>,
+    locks: Vec<Item>,
+    /// (key item, encoded key, new image) per write.
+    writes: Vec<(Item, EncodedKey, Option<Item>)>,
+    consumed: Consumed,
+    partitions: Vec<Vec<u8>>,
+}
+
+/// Every action checked against the schema first (a request error fails the whole request),
+/// then against the state before the transaction (a failure cancels it, with a reason).
+fn evaluate(cx: &Ctx, log: &Log, s: &TableSchema, c: &Transact) -> Result<Evaluated, Error> {
+    // 1. The request, against the schema.
+    let mut keys_seen = HashSet::new();
+    let mut encoded = Vec::with_capacity(c.actions.len());
+    for a in &c.actions {
+        let (key_item, key) = match &a.kind {
+            TxKind::Put(item) => {
+                let key = keys::item_key(&s.key, item)?;
+                keys::check_index_keys(s, item)?;
+                keys::check_item_size(item)?;
+                (keys::key_of(&s.key, item), key)
+            }
+            TxKind::Update { key, update } => {
+                let enc = keys::key_member(&s.key, key)?;
+                let key_attrs = keys::key_of(&s.key, key);
+                if let Some(attr) = update
+                    .top_level_attributes()
+                    .into_iter()
+                    .find(|a| key_attrs.contains_key(a))
+                {
+                    return Err(ApiError::invalid_param(format!(
+                        "Cannot update attribute {attr}. This attribute is part of the key"
+                    ))
+                    .into());
+                }
+                (key.clone(), enc)
+            }
+            TxKind::Delete(key) | TxKind::ConditionCheck(key) => {
+                (key.clone(), keys::key_member(&s.key, key)?)
+            }
+        };
+        if !keys_seen.insert(key.clone()) {
+            return Err(duplicate_item().into());
+        }
+        encoded.push((key_item, key));
+    }
+    // 2. The state before the transaction.
+    let mut out = Evaluated {
+        reasons: Vec::new(),
+        locks: Vec::with_capacity(c.actions.len()),
+        writes: Vec::new(),
+        consumed: Consumed::default(),
+        partitions: Vec::new(),
+    };
+    for (a, (key_item, key)) in c.actions.iter().zip(encoded) {
+        if log.has_locks() {
+            if let Some(holder) = tx::lock_holder(cx.sql, &key.0, &key.1)? {
+                if holder != c.txid {
+                    out.reasons.push((
+                        a.index,
+                        reason("TransactionConflict", "Transaction is ongoing for the item"),
+                    ));
+                    continue;
+                }
+            }
+        }
+        let old = items::get(cx.sql, &key.0, &key.1)?;
+        if let Some(cond) = &a.condition {
+            let empty = Item::new();
+            if !cond.eval(old.as_ref().unwrap_or(&empty)) {
+                let mut r = reason("ConditionalCheckFailed", "The conditional request failed");
+                if a.old_on_failure {
+                    r.item = old.clone();
+                }
+                out.reasons.push((a.index, r));
+                continue;
+            }
+        }
+        let new = match &a.kind {
+            TxKind::Put(item) => Some(item.clone()),
+            TxKind::Delete(_) => None,
+            TxKind::ConditionCheck(_) => {
+                // Billed as a write of the item it reads; it writes nothing.
+                let size = old.as_ref().map_or(0, item_size);
+                out.consumed
+                    .add(Consumed::table(capacity::write_units(size, 0)));
+                out.locks.push(key_item);
+                continue;
+            }
+            TxKind::Update { update, .. } => {
+                let base = old.clone().unwrap_or_else(|| key_item.clone());
+                let new = match update.apply(&base) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        out.reasons
+                            .push((a.index, reason("ValidationError", e.to_string())));
+                        continue;
+                    }
+                };
+                if let Err(e) = keys::check_index_keys(s, &new) {
+                    let msg = e.message.unwrap_or_default();
+                    out.reasons.push((a.index, reason("ValidationError", msg)));
+                    continue;
+                }
+                if item_size(&new) > keys::MAX_ITEM_BYTES {
+                    out.reasons.push((
+                        a.index,
+                        reason(
+                            "ValidationError",
+                            "Item size to update has exceeded the maximum allowed size",
+                        ),
+                    ));
+                    continue;
+                }
+                Some(new)
+            }
+        };
+        out.consumed
+            .add(capacity::write_consumed(s, old.as_ref(), new.as_ref()));
+        out.partitions.push(key.0.clone());
+        out.locks.push(key_item.clone());
+        out.writes.push((key_item, key, new));
+    }
+    // Transactional writes cost twice what plain ones do.
+    out.consumed.table *= 2.0;
+    for (_, u) in out
+        .consumed
+        .global
+        .iter_mut()
+        .chain(out.consumed.local.iter_mut())
+    {
+        *u *= 2.0;
+    }
+    Ok(out)
+}
+
+/// The answer of a table that went ahead: capacity and, with item collection metrics asked
+/// for, the sizes of the collections written.
+fn vote(cx: &Ctx, log: &Log, c: &Transact, ev: &Evaluated) -> Result<TxVote, Error> {
+    let s = log.live()?;
+    let mut metrics = Vec::new();
+    let mut seen = HashSet::new();
+    for pk in &ev.partitions {
+        if seen.insert(pk.clone()) {
+            if let Some(m) = collection_metric(cx.sql, s, c.metrics, pk)? {
+                metrics.push(m);
+            }
+        }
+    }
+    Ok(TxVote {
+        reasons: Vec::new(),
+        duplicate: false,
+        consumed: c.capacity.consumed(&s.name, &ev.consumed),
+        metrics,
+    })
+}
+
+/// Applies staged writes as ordinary item events.
+fn apply_writes(
+    cx: &Ctx,
+    log: &mut Log,
+    writes: Vec<(EncodedKey, Option<Item>)>,
+) -> Result<(), Error> {
+    for ((pk, sk), new) in writes {
+        let old = items::get(cx.sql, &pk, &sk)?;
+        if let Some(event) = change_event(old, new) {
+            log.commit(cx.sql, cx.now_ms, event)?;
+        }
+    }
+    Ok(())
+}
+
+/// A TransactWriteItems on this table alone, decided here.
+pub(crate) fn transact(cx: &Ctx, log: &mut Log, c: Transact) -> Result<TableReply, Error> {
+    let s = log.live()?.clone();
+    if check_token(cx, c.token.as_ref())? {
+        return Ok(TableReply::Transacted(Box::new(TxVote {
+            duplicate: true,
+            ..TxVote::default()
+        })));
+    }
+    let ev = evaluate(cx, log, &s, &c)?;
+    if !ev.reasons.is_empty() {
+        return Ok(TableReply::Transacted(Box::new(TxVote {
+            reasons: ev.reasons,
+            ..TxVote::default()
+        })));
+    }
+    log.commit(
+        cx.sql,
+        cx.now_ms,
+        Event::TxPrepared {
+            txid: c.txid.clone(),
+            coordinator: None,
+            token: c.token.clone(),
+            locks: ev.locks.clone(),
+            writes: ev
+                .writes
+                .iter()
+                .map(|(k, _, n)| (k.clone(), n.clone()))
+                .collect(),
+        },
+    )?;
+    log.commit(
+        cx.sql,
+        cx.now_ms,
+        Event::TxResolved {
+            txid: c.txid.clone(),
+            commit: true,
+        },
+    )?;
+    let writes = ev
+        .writes
+        .iter()
+        .map(|(_, k, n)| (k.clone(), n.clone()))
+        .collect();
+    apply_writes(cx, log, writes)?;
+    // Collection sizes as they are after the writes.
+    Ok(TableReply::Transacted(Box::new(vote(cx, log, &c, &ev)?)))
+}
+
+/// This table's part of a transaction over several tables.
+pub(crate) fn prepare(cx: &Ctx, log: &mut Log, c: Transact) -> Result<TableReply, Error> {
+    let s = log.live()?.clone();
+    if tx::pending(cx.sql)?.iter().any(|p| p.0 == c.txid) {
+        // A prepare delivered again: the first one stands.
+        return Ok(TableReply::Transacted(Box::default()));
+    }
+    // The coordinator answers for the token of a transaction over several tables.
+    let ev = evaluate(cx, log, &s, &c)?;
+    if !ev.reasons.is_empty() {
+        return Ok(TableReply::Transacted(Box::new(TxVote {
+            reasons: ev.reasons,
+            ..TxVote::default()
+        })));
+    }
+    let v = vote(cx, log, &c, &ev)?;
+    log.commit(
+        cx.sql,
+        cx.now_ms,
+        Event::TxPrepared {
+            txid: c.txid,
+            coordinator: c.coordinator,
+            token: c.token,
+            locks: ev.locks,
+            writes: ev.writes.into_iter().map(|(k, _, n)| (k, n)).collect(),
+        },
+    )?;
+    Ok(TableReply::Transacted(Box::new(v)))
+}
+
+/// The outcome of a transaction this table prepared (or not: then there is nothing to do).
+pub(crate) fn resolve(cx: &Ctx, log: &mut Log, r: TxResolve) -> Result<TableReply, Error> {
+    let Some((_, _, lsn, _)) = tx::pending(cx.sql)?.into_iter().find(|p| p.0 == r.txid) else {
+        return Ok(TableReply::TxResolved);
+    };
+    let record = extenddo_log::LogStore::read(cx.sql, lsn, 1)?
+        .into_iter()
+        .next()
+        .filter(|rec| rec.lsn == lsn)
+        .ok_or_else(|| Error::bug(format!("{} prepared at {lsn}, not in the log", r.txid)))?;
+    let Event::TxPrepared { writes, .. } = record.event else {
+        return Err(Error::bug(format!(
+            "record {lsn} is not {}'s TxPrepared",
+            r.txid
+        )));
+    };
+    let s = log.live()?.clone();
+    log.commit(
+        cx.sql,
+        cx.now_ms,
+        Event::TxResolved {
+            txid: r.txid,
+            commit: r.commit,
+        },
+    )?;
+    if r.commit {
+        let writes = writes
+            .into_iter()
+            .map(|(k, n)| Ok((keys::key_member(&s.key, &k)?, n)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        apply_writes(cx, log, writes)?;
+    }
+    Ok(TableReply::TxResolved)
+}
+
+/// What a read saw of an item, to tell later whether it changed.
+pub(crate) fn fingerprint(item: Option<&Item>) -> u64 {
+    match item {
+        None => 0,
+        Some(i) => {
+            let bytes = extenddo_projections::items::encode_item(i);
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in bytes {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            h | 1
+        }
+    }
+}
+
+/// This table's part of a TransactGetItems.
+pub(crate) fn get(cx: &Ctx, log: &Log, s: &TableSchema, g: TxGet) -> Result<TableReply, Error> {
+    let encoded = g
+        .gets
+        .iter()
+        .map(|x| keys::key_member(&s.key, &x.key))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let mut out = TxReadOutput {
+        items: Vec::with_capacity(g.gets.len()),
+        conflicts: Vec::new(),
+        consumed: None,
+    };
+    let mut units = 0.0;
+    for (i, (x, (pk, sk))) in g.gets.iter().zip(encoded).enumerate() {
+        if log.has_locks() && tx::lock_holder(cx.sql, &pk, &sk)?.is_some() {
+            out.conflicts.push(x.index);
+        }
+        let item = items::get(cx.sql, &pk, &sk)?;
+        let print = fingerprint(item.as_ref());
+        if g.expect.as_ref().is_some_and(|e| e.get(i) != Some(&print)) {
+            out.conflicts.push(x.index);
+        }
+        // Transactional reads cost twice a strongly consistent read.
+        units += 2.0 * capacity::read_units(item.as_ref().map_or(0, item_size), true);
+        let item = match (&x.projection, item) {
+            (Some(p), Some(item)) => Some(p.apply(&item)),
+            (_, item) => item,
+        };
+        out.items.push((x.index, item, print));
+    }
+    out.consumed = g.capacity.read(&s.name, units, ReadSource::Table);
+    Ok(TableReply::TxRead(Box::new(out)))
+}
