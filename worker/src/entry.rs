@@ -1,6 +1,7 @@
 //! The Worker's fetch handler: every request runs one engine [`Flow`], whose calls go to the
 //! Durable Object they name; the response is written as the engine built it.
 
+use extenddo_engine::flow::failpoint::{self, Failpoint};
 use extenddo_engine::{Action, Error, Flow, FrontEnd, HttpRequest, HttpResponse};
 use worker::{event, Context, Env, Request, Response};
 
@@ -43,6 +44,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         header("Authorization"),
         header("Host"),
     );
+    let failpoint = header(failpoint::HEADER)
+        .filter(|_| failpoints_enabled(&env))
+        .and_then(|spec| Failpoint::parse(&spec));
     let http = HttpRequest {
         method: &method,
         path: &path,
@@ -51,7 +55,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         host: host_header.as_deref(),
         body: &body,
     };
-    let response = run(&front, &env, http).await;
+    let Some(response) = run(&front, &env, http, failpoint).await else {
+        return Response::error("failpoint: the request was dropped mid-flight", 500);
+    };
     let mut out = Response::builder().with_status(response.status);
     for (name, value) in &response.headers {
         out = out.with_header(name, value)?;
@@ -59,18 +65,41 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     Ok(out.fixed(response.body))
 }
 
-async fn run(front: &FrontEnd, env: &Env, req: HttpRequest<'_>) -> HttpResponse {
+/// Test-only failpoints (`flow::failpoint`) are honoured when the Worker runs with the var
+/// `EXTENDDO_FAILPOINTS=1` (the e2e suite passes `--var EXTENDDO_FAILPOINTS:1`).
+fn failpoints_enabled(env: &Env) -> bool {
+    env.var("EXTENDDO_FAILPOINTS")
+        .is_ok_and(|v| v.to_string() == "1")
+}
+
+/// Runs a request's flow to its response; `None` when a failpoint dropped it mid-flight,
+/// leaving whatever its calls did so far for the objects' recovery.
+async fn run(
+    front: &FrontEnd,
+    env: &Env,
+    req: HttpRequest<'_>,
+    mut failpoint: Option<Failpoint>,
+) -> Option<HttpResponse> {
     let (mut flow, mut action) = Flow::start(front, req, host::now_ms(), host::entropy());
     for _ in 0..MAX_STEPS {
         action = match action {
-            Action::Respond(response) => return response,
+            Action::Respond(response) => return Some(response),
             Action::Call(call) => {
+                if failpoint.as_mut().is_some_and(|f| f.before(&call)) {
+                    return None;
+                }
+                let probe = failpoint.as_ref().map(|_| call.clone());
                 let outcome = host::call(env, call).await;
+                if let (Some(call), Some(f)) = (probe, failpoint.as_ref()) {
+                    if f.after(&call) {
+                        return None;
+                    }
+                }
                 flow.step(front, outcome)
             }
         };
     }
-    match action {
+    Some(match action {
         Action::Respond(response) => response,
         Action::Call(_) => {
             let outcome = Err(Error::bug("the request flow did not finish"));
@@ -79,5 +108,5 @@ async fn run(front: &FrontEnd, env: &Env, req: HttpRequest<'_>) -> HttpResponse 
                 Action::Call(_) => extenddo_engine::request_too_large(host::now_ms(), 0),
             }
         }
-    }
+    })
 }

@@ -1,4 +1,4 @@
-//! ExtendDO on Cloudflare: the Worker's fetch entry point and the two Durable Object classes.
+//! ExtendDO on Cloudflare: the Worker's fetch entry point and the three Durable Object classes.
 //!
 //! This crate is a thin host. DynamoDB semantics live in `extenddo-engine`; here we only
 //! move bytes: the Worker runs an [`extenddo_engine::Flow`] per request and delivers the
@@ -12,8 +12,8 @@
 //!   transactions through `storage.transactionSync`.
 //! - `entry` (wasm32 only): the fetch handler, driving the engine's request flow.
 //! - `object_do` (wasm32 only): the glue every Durable Object class shares (one engine object,
-//!   its effects, its alarm); `catalog_do` and `table_do`: the classes `CatalogObject` and
-//!   `TableObjectDo`.
+//!   its effects, its alarm); `catalog_do`, `table_do` and `coordinator_do`: the classes
+//!   `CatalogObject`, `TableObjectDo` and `CoordinatorObjectDo`.
 //!
 //! On targets other than `wasm32` only the portable modules are built, so
 //! `cargo check -p extenddo-worker` and `cargo test --workspace` work natively.
@@ -24,6 +24,8 @@ pub mod values;
 
 #[cfg(target_arch = "wasm32")]
 mod catalog_do;
+#[cfg(target_arch = "wasm32")]
+mod coordinator_do;
 #[cfg(target_arch = "wasm32")]
 mod entry;
 #[cfg(target_arch = "wasm32")]
@@ -37,5 +39,7 @@ mod table_do;
 
 #[cfg(target_arch = "wasm32")]
 pub use catalog_do::CatalogObject;
+#[cfg(target_arch = "wasm32")]
+pub use coordinator_do::CoordinatorObjectDo;
 #[cfg(target_arch = "wasm32")]
 pub use table_do::TableObjectDo;

@@ -26,6 +26,7 @@ const MAX_EFFECTS: usize = 10_000;
 pub enum Kind {
     Catalog,
     Table,
+    Coordinator,
 }
 
 pub struct ObjectCell {
@@ -61,6 +62,11 @@ impl ObjectCell {
             .map_err(|_| Error::bug("object busy"))?;
         if let Some((open, _)) = slot.as_ref() {
             return match address {
+                // A coordinator does not depend on its shard number (only its name does),
+                // so one opened by its alarm serves the calls that name its shard.
+                Some(Address::Coordinator(_)) if matches!(open, Address::Coordinator(_)) => {
+                    Ok(true)
+                }
                 Some(a) if a != open => Err(Error::bug(format!(
                     "{} called as {}",
                     open.object_name(),
@@ -77,6 +83,8 @@ impl ObjectCell {
                 // Nothing stored: nothing to wake.
                 None => return Ok(false),
             },
+            // Woken by its alarm: the shard number only names the object.
+            (None, Kind::Coordinator) => Address::Coordinator(0),
         };
         let obj = extenddo_engine::open_object(&address, &self.sql, self.cfg.clone())?;
         *slot = Some((address, obj));

@@ -13,6 +13,9 @@ use extenddo_engine::{Address, Command, Error, Outcome};
 pub const CATALOG_BINDING: &str = "CATALOG";
 /// Durable Object namespace binding of the table class (`TableObjectDo`).
 pub const TABLE_BINDING: &str = "TABLE";
+/// Durable Object namespace binding of the transaction coordinator class
+/// (`CoordinatorObjectDo`, one object per shard).
+pub const COORDINATOR_BINDING: &str = "COORDINATOR";
 /// R2 bucket binding (declared for backups/exports).
 pub const BUCKET_BINDING: &str = "BUCKET";
 /// URL of every call into a Durable Object; only the body matters.
@@ -23,6 +26,7 @@ pub fn locate(address: &Address) -> (&'static str, String) {
     let binding = match address {
         Address::Catalog => CATALOG_BINDING,
         Address::Table(_) => TABLE_BINDING,
+        Address::Coordinator(_) => COORDINATOR_BINDING,
     };
     (binding, address.object_name())
 }
@@ -103,6 +107,10 @@ mod tests {
                 TABLE_BINDING,
                 "table-0b6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b".into()
             )
+        );
+        assert_eq!(
+            locate(&Address::Coordinator(3)),
+            (COORDINATOR_BINDING, "coordinator-3".into())
         );
     }
 }
