@@ -219,24 +219,31 @@ class ManagedHost(Host):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+# Hosts started by the suite honour test failpoints (`x-extenddo-failpoint`) and recover an
+# interrupted transaction after this many ms (the product default is 5000).
+TX_RECOVERY_MS = 2000
+
+
 class NativeHost(ManagedHost):
     kind = "native"
     ready_timeout = 30.0
 
-    def __init__(self, binary: Path):
+    def __init__(self, binary: Path, tx_recovery_ms: int = TX_RECOVERY_MS):
         super().__init__()
         self.binary = binary
+        self.tx_recovery_ms = tx_recovery_ms
         self.data_dir = self.workdir / "data"
         self.data_dir.mkdir()
 
     def command(self):
         return [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}",
-                "--data-dir", str(self.data_dir)]
+                "--data-dir", str(self.data_dir), "--tx-recovery-ms", str(self.tx_recovery_ms)]
 
     def env(self):
         env = dict(os.environ)
         env.setdefault("RUST_LOG", "info")
         env.setdefault("RUST_BACKTRACE", "1")
+        env.setdefault("EXTENDDO_FAILPOINTS", "1")
         return env
 
 
@@ -251,7 +258,8 @@ class WorkerHost(ManagedHost):
 
     def command(self):
         return ["bash", str(worker_dev_script()), "--port", str(self.port),
-                "--persist-to", str(self.persist_dir)]
+                "--persist-to", str(self.persist_dir), "--",
+                "--var", "EXTENDDO_FAILPOINTS:1", "--var", f"TX_RECOVERY_MS:{TX_RECOVERY_MS}"]
 
     def env(self):
         env = dict(os.environ)

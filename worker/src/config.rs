@@ -6,10 +6,18 @@ use extenddo_engine::Config;
 pub const VAR_REGION: &str = "REGION";
 /// wrangler var holding the 12-digit account id (also the prefix of table object names).
 pub const VAR_ACCOUNT_ID: &str = "ACCOUNT_ID";
+/// wrangler var: milliseconds an undecided transaction may stay in doubt before the
+/// coordinator or a participant recovers it (native: `serve --tx-recovery-ms`).
+pub const VAR_TX_RECOVERY_MS: &str = "TX_RECOVERY_MS";
 
 /// Builds the engine configuration from the raw var values; unset or blank vars take the
-/// defaults (`us-east-1`, `000000000000`).
-pub fn from_vars(region: Option<String>, account_id: Option<String>) -> Config {
+/// defaults (`us-east-1`, `000000000000`, 5000 ms); an unparsable or non-positive
+/// recovery delay also takes the default.
+pub fn from_vars(
+    region: Option<String>,
+    account_id: Option<String>,
+    tx_recovery_ms: Option<String>,
+) -> Config {
     let d = Config::default();
     let pick = |v: Option<String>, default: String| match v {
         Some(s) if !s.trim().is_empty() => s.trim().to_owned(),
@@ -18,6 +26,10 @@ pub fn from_vars(region: Option<String>, account_id: Option<String>) -> Config {
     Config {
         region: pick(region, d.region.clone()),
         account_id: pick(account_id, d.account_id.clone()),
+        tx_recovery_ms: tx_recovery_ms
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|ms| *ms > 0)
+            .unwrap_or(d.tx_recovery_ms),
         ..d
     }
 }
@@ -28,15 +40,19 @@ mod tests {
 
     #[test]
     fn defaults_and_overrides() {
-        let c = from_vars(None, Some("  ".into()));
+        let c = from_vars(None, Some("  ".into()), Some("soon".into()));
         assert_eq!(
-            (c.region.as_str(), c.account_id.as_str()),
-            ("us-east-1", "000000000000")
+            (c.region.as_str(), c.account_id.as_str(), c.tx_recovery_ms),
+            ("us-east-1", "000000000000", Config::default().tx_recovery_ms)
         );
-        let c = from_vars(Some("eu-west-1".into()), Some("123456789012".into()));
+        let c = from_vars(
+            Some("eu-west-1".into()),
+            Some("123456789012".into()),
+            Some("750".into()),
+        );
         assert_eq!(
-            (c.region.as_str(), c.account_id.as_str()),
-            ("eu-west-1", "123456789012")
+            (c.region.as_str(), c.account_id.as_str(), c.tx_recovery_ms),
+            ("eu-west-1", "123456789012", 750)
         );
     }
 }

@@ -17,12 +17,14 @@ pub fn entropy() -> u64 {
     (word() << 32) | word()
 }
 
-/// The engine configuration from the wrangler vars (`REGION`, `ACCOUNT_ID`).
+/// The engine configuration from the wrangler vars (`REGION`, `ACCOUNT_ID`,
+/// `TX_RECOVERY_MS`).
 pub fn config(env: &Env) -> Config {
     let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
     crate::config::from_vars(
         var(crate::config::VAR_REGION),
         var(crate::config::VAR_ACCOUNT_ID),
+        var(crate::config::VAR_TX_RECOVERY_MS),
     )
 }
 

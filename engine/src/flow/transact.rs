@@ -170,6 +170,14 @@ fn consumed(c: &ConsumedCapacity, units: &str) -> Value {
     if let Some(t) = c.table {
         v["Table"][units] = json!(t);
     }
+    for (member, list) in [
+        ("GlobalSecondaryIndexes", &c.global),
+        ("LocalSecondaryIndexes", &c.local),
+    ] {
+        for (name, u) in list {
+            v[member][name][units] = json!(u);
+        }
+    }
     v
 }
 

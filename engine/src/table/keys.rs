@@ -49,6 +49,22 @@ fn attrs(key: &KeySchema) -> impl Iterator<Item = (bool, &KeyAttr)> {
     std::iter::once((true, &key.hash)).chain(key.range.iter().map(|r| (false, r)))
 }
 
+/// Checks the values of the key attributes an item holds with the right type: not empty,
+/// within the size limits. A transaction fails the whole request for these, but cancels
+/// with a `ValidationError` reason for a key of the wrong shape or type.
+pub fn check_key_values(key: &KeySchema, item: &Item) -> Result<(), ApiError> {
+    for (is_hash, attr) in attrs(key) {
+        if let Some(v) = item
+            .get(&attr.name)
+            .filter(|v| v.type_name() == attr.ty.as_str())
+        {
+            check_empty(attr, v)?;
+            check_size(is_hash, v)?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks the key attributes of an item being written (PutItem's `Item`).
 pub fn item_key(key: &KeySchema, item: &Item) -> Result<EncodedKey, Error> {
     for (is_hash, attr) in attrs(key) {

@@ -74,19 +74,42 @@ struct Evaluated {
 /// Every action checked against the schema first (a request error fails the whole request),
 /// then against the state before the transaction (a failure cancels it, with a reason).
 fn evaluate(cx: &Ctx, log: &Log, s: &TableSchema, c: &Transact) -> Result<Evaluated, Error> {
-    // 1. The request, against the schema.
+    // 1. The request, against the schema. A key of the wrong shape or type cancels the
+    // transaction with a `ValidationError` reason (the first such action only, as AWS
+    // reports it); the other problems fail the whole request.
     let mut keys_seen = HashSet::new();
     let mut encoded = Vec::with_capacity(c.actions.len());
     for a in &c.actions {
-        let (key_item, key) = match &a.kind {
+        let subject = match &a.kind {
+            TxKind::Put(item) => item,
+            TxKind::Update { key, .. } | TxKind::Delete(key) | TxKind::ConditionCheck(key) => key,
+        };
+        keys::check_key_values(&s.key, subject)?;
+        let key = match &a.kind {
+            TxKind::Put(item) => keys::item_key(&s.key, item),
+            _ => keys::key_member(&s.key, subject),
+        };
+        let key = match key {
+            Ok(key) => key,
+            Err(Error::Client(e)) => {
+                let message = e.message.unwrap_or_default();
+                return Ok(Evaluated {
+                    reasons: vec![(a.index, reason("ValidationError", message))],
+                    locks: Vec::new(),
+                    writes: Vec::new(),
+                    consumed: Consumed::default(),
+                    partitions: Vec::new(),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let key_item = match &a.kind {
             TxKind::Put(item) => {
-                let key = keys::item_key(&s.key, item)?;
                 keys::check_index_keys(s, item)?;
                 keys::check_item_size(item)?;
-                (keys::key_of(&s.key, item), key)
+                keys::key_of(&s.key, item)
             }
             TxKind::Update { key, update } => {
-                let enc = keys::key_member(&s.key, key)?;
                 let key_attrs = keys::key_of(&s.key, key);
                 if let Some(attr) = update
                     .top_level_attributes()
@@ -98,11 +121,9 @@ fn evaluate(cx: &Ctx, log: &Log, s: &TableSchema, c: &Transact) -> Result<Evalua
                     ))
                     .into());
                 }
-                (key.clone(), enc)
+                key.clone()
             }
-            TxKind::Delete(key) | TxKind::ConditionCheck(key) => {
-                (key.clone(), keys::key_member(&s.key, key)?)
-            }
+            TxKind::Delete(key) | TxKind::ConditionCheck(key) => key.clone(),
         };
         if !keys_seen.insert(key.clone()) {
             return Err(duplicate_item().into());
