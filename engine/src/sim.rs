@@ -27,6 +27,26 @@ pub const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/2024010
 const MAX_FLOW_STEPS: usize = 10_000;
 const MAX_EFFECT_ROUNDS: usize = 100_000;
 
+/// A request in flight, stepped one call at a time by [`Host::advance`], so that a
+/// simulation can interleave requests, lose replies, deliver calls twice and crash between
+/// any two calls.
+pub struct InFlight {
+    flow: Flow,
+    next: Option<Action>,
+}
+
+/// How [`Host::advance`] delivers a request's next call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Once,
+    /// Delivered twice, if it is a step of the two-phase protocol (which recovery may send
+    /// again while the request is still running); the request sees the second outcome.
+    /// Other calls are delivered once: no host sends them twice.
+    Twice,
+    /// Delivered, but the request sees a host error instead of the outcome.
+    ReplyLost,
+}
+
 pub struct Host {
     front: FrontEnd,
     open: OpenSql,
@@ -211,7 +231,8 @@ impl Host {
     }
 
     /// A process crash and restart: every object is dropped (storage stays), then the
-    /// catalog and every incarnation it knows are opened again, as hosts do at start-up.
+    /// catalog, every incarnation it knows and every coordinator with storage are opened
+    /// again, as hosts do at start-up.
     pub fn restart(&mut self) {
         self.objects.clear();
         self.front = FrontEnd::new(self.front.cfg.clone());
@@ -222,6 +243,13 @@ impl Host {
         }) {
             for inc in list {
                 let _ = self.object(&Address::Table(inc.id));
+            }
+        }
+        // As the hosts do: coordinators drive what a crash left unfinished.
+        for shard in 0..crate::api::coordinator::SHARDS {
+            let addr = Address::Coordinator(shard);
+            if self.storage.contains_key(&addr) {
+                let _ = self.object(&addr);
             }
         }
     }
@@ -240,6 +268,66 @@ impl Host {
             };
         }
         panic!("the request flow did not finish in {MAX_FLOW_STEPS} steps");
+    }
+
+    /// Starts a DynamoDB request without running it: see [`Host::advance`].
+    pub fn begin(&mut self, target: &str, body: &Value) -> InFlight {
+        self.entropy = self.entropy.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let target = format!("DynamoDB_20120810.{target}");
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let (flow, action) = Flow::start(
+            &self.front,
+            HttpRequest {
+                method: "POST",
+                path: "/",
+                target: Some(&target),
+                authorization: Some(AUTHORIZATION),
+                host: Some("localhost"),
+                body: &bytes,
+            },
+            self.now,
+            self.entropy,
+        );
+        InFlight {
+            flow,
+            next: Some(action),
+        }
+    }
+
+    /// Carries out one call of a request in flight; once it has answered, returns its
+    /// (HTTP status, response JSON).
+    pub fn advance(&mut self, r: &mut InFlight, delivery: Delivery) -> Option<(u16, Value)> {
+        let call = match r.next.take()? {
+            Action::Respond(resp) => {
+                let v = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+                return Some((resp.status, v));
+            }
+            Action::Call(call) => call,
+        };
+        let mut out = self.call(call.clone());
+        match delivery {
+            Delivery::Once => {}
+            Delivery::Twice
+                if !matches!(
+                    crate::flow::failpoint::step(&call),
+                    None | Some("Transact")
+                ) =>
+            {
+                out = self.call(call)
+            }
+            Delivery::Twice => {}
+            Delivery::ReplyLost => out = Err(Error::host("simulated: the reply was lost")),
+        }
+        match r.flow.step(&self.front, out) {
+            Action::Respond(resp) => {
+                let v = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+                Some((resp.status, v))
+            }
+            next => {
+                r.next = Some(next);
+                None
+            }
+        }
     }
 
     /// Serves one DynamoDB request with a JSON body: (HTTP status, response JSON).
