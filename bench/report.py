@@ -41,6 +41,7 @@ def report(out):
     vers = []
     if "extenddo" in servers:
         vers += [f"extenddo {E['GIT_REV']}{E['GIT_DIRTY']} (`{E['EXTENDDO_SERVE']}`)", E["RUSTC_VERSION"]]
+    if E.get("DYNOXIDE_VERSION"): vers.append(f"Dynoxide {E['DYNOXIDE_VERSION']} (SQLite file on disk)")
     if E.get("DYNALITE_VERSION"): vers.append(f"dynalite {E['DYNALITE_VERSION']} (LevelDB on disk, node {E['NODE_VERSION']})")
     if E.get("MOTO_VERSION"): vers.append(f"moto {E['MOTO_VERSION']} (moto_server, in memory)")
     if E.get("BASELINE_DESC"): vers.append(E["BASELINE_DESC"])

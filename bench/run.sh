@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# bench/run.sh — compare ExtendDO with dynalite and moto on this machine, in one run.
+# bench/run.sh — compare ExtendDO with Dynoxide, dynalite and moto on this machine, in one run.
 #
-# Builds `extenddo` and `extenddo-bench` (release), installs pinned dynalite (npm, into
-# bench/node_modules) and moto (pip, into bench/.venv, only if no `moto_server` is on
-# PATH), then for each server in turn: starts it on a free 127.0.0.1 port with a fresh
+# Builds `extenddo` and `extenddo-bench` (release), installs pinned Dynoxide (crate
+# dynoxide-rs, `cargo install` into bench/.tools, a few minutes the first time), dynalite
+# (npm, into bench/node_modules) and moto (pip, into bench/.venv, only if no `moto_server`
+# is on PATH), then for each server in turn: starts it on a free 127.0.0.1 port with a fresh
 # temporary data directory, runs every workload with the same parameters, and stops it.
 # Only the processes this script started are stopped (by PID / their own process group).
 # Results: raw JSON and logs in bench/results/<stamp>/, and a markdown section written
@@ -12,7 +13,8 @@
 # Environment (defaults in brackets):
 #   CONNECTIONS [16]  DURATION [20] s  WARMUP [3] s  ITEMS [10000]  SORT_KEYS [50]
 #   LIMIT [10]  THREADS [1] (client runtime threads)
-#   WORKLOADS ["put get query mix put-gsi2 put-gsi5 query-gsi"]  SERVERS ["extenddo dynalite moto"]
+#   WORKLOADS ["put get query mix put-gsi2 put-gsi5 query-gsi transact transact2"]
+#   SERVERS ["extenddo dynoxide dynalite moto"]
 #                     (add `floor` for GET / — the HTTP stack's own floor; add server `worker` for
 #                     the Cloudflare Worker under `wrangler dev` (real workerd, DO SQLite),
 #                     built by scripts/build-worker.sh unless build/ already holds it)
@@ -20,6 +22,7 @@
 #   UPDATE_DOCS=0|1   write docs/benchmarks.md [1, or 0 when QUICK=1]
 #   REQUIRE_EXTENDDO=1  fail instead of skipping extenddo when it cannot be built/started
 #   MOTO_SERVER=path  a moto_server to use instead of looking one up
+#   DYNOXIDE_BIN=path a dynoxide to use instead of bench/.tools/bin/dynoxide
 #   EXTENDDO_BIN=path an already built `extenddo` to use (then extenddo-cli is not built)
 #   EXTENDDO_ARGS     extra `extenddo serve` arguments, e.g. "--durability normal" [none]
 #   BASELINE_BIN=path another `extenddo` build (e.g. of the previous commit) run as server
@@ -30,6 +33,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DIR=$ROOT/bench
 DOC=$ROOT/docs/benchmarks.md
 MOTO_VERSION_PIN=5.2.5
+DYNOXIDE_VERSION_PIN=3.2.0
 
 QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then
@@ -43,8 +47,8 @@ ITEMS=${ITEMS:-10000}
 SORT_KEYS=${SORT_KEYS:-50}
 LIMIT=${LIMIT:-10}
 THREADS=${THREADS:-1}
-WORKLOADS=${WORKLOADS:-"put get query mix put-gsi2 put-gsi5 query-gsi"}
-SERVERS=${SERVERS:-"extenddo dynalite moto"}
+WORKLOADS=${WORKLOADS:-"put get query mix put-gsi2 put-gsi5 query-gsi transact transact2"}
+SERVERS=${SERVERS:-"extenddo dynoxide dynalite moto"}
 UPDATE_DOCS=${UPDATE_DOCS:-1}
 REQUIRE_EXTENDDO=${REQUIRE_EXTENDDO:-0}
 EXTENDDO_ARGS=${EXTENDDO_ARGS:-}
@@ -132,7 +136,20 @@ BENCH=$ROOT/target/release/extenddo-bench
 EXTENDDO=${EXTENDDO_BIN:-$ROOT/target/release/extenddo}
 
 # --- comparison servers -----------------------------------------------------------------
-DYNALITE_VERSION="" MOTO_VERSION=""
+DYNALITE_VERSION="" MOTO_VERSION="" DYNOXIDE_VERSION=""
+if [[ " $SERVERS " == *" dynoxide "* ]]; then
+  if [[ -z ${DYNOXIDE_BIN:-} ]]; then
+    DYNOXIDE_BIN=$BENCH_DIR/.tools/bin/dynoxide
+    # (the binary reports its own version, not the crate's: cargo's install record says which)
+    if [[ ! -x $DYNOXIDE_BIN ]] || ! grep -qs "dynoxide-rs $DYNOXIDE_VERSION_PIN " "$BENCH_DIR/.tools/.crates.toml"; then
+      log "installing pinned Dynoxide $DYNOXIDE_VERSION_PIN (cargo install dynoxide-rs into bench/.tools)"
+      cargo install --root "$BENCH_DIR/.tools" dynoxide-rs --version "$DYNOXIDE_VERSION_PIN" --locked \
+        --no-default-features --features http-server,cli,native-sqlite >"$OUT/dynoxide-install.log" 2>&1 \
+        || die "cargo install dynoxide-rs failed (see $OUT/dynoxide-install.log)"
+    fi
+  fi
+  DYNOXIDE_VERSION="$("$DYNOXIDE_BIN" --version 2>/dev/null | awk '{print $NF}') (crate dynoxide-rs $DYNOXIDE_VERSION_PIN)"
+fi
 if [[ " $SERVERS " == *" dynalite "* ]]; then
   if [[ ! -x $BENCH_DIR/node_modules/.bin/dynalite ]]; then
     log "installing pinned dynalite (npm ci, bench/package-lock.json)"
@@ -205,6 +222,10 @@ for server in $SERVERS; do
       start dynalite "$OUT/dynalite.log" "$BENCH_DIR/node_modules/.bin/dynalite" \
         --host 127.0.0.1 --port "$port" --path "$data"
       ;;
+    dynoxide)
+      start dynoxide "$OUT/dynoxide.log" "$DYNOXIDE_BIN" --host 127.0.0.1 --port "$port" \
+        --db-path "$data/dynoxide.db"
+      ;;
     moto)
       start moto "$OUT/moto.log" "$MOTO_SERVER" -H 127.0.0.1 -p "$port"
       ;;
@@ -247,7 +268,7 @@ export BASELINE_DESC=""
 if [[ " $SERVERS " == *" baseline "* ]]; then
   BASELINE_DESC="baseline: \`${BASELINE_BIN:-}\` ($("${BASELINE_BIN:-false}" --version 2>/dev/null || echo '?'))"
 fi
-export OUT STAMP DATE_HUMAN SERVERS WORKLOADS EXTENDDO_STATUS DYNALITE_VERSION MOTO_VERSION env_desc cmd
+export OUT STAMP DATE_HUMAN SERVERS WORKLOADS EXTENDDO_STATUS DYNALITE_VERSION MOTO_VERSION DYNOXIDE_VERSION env_desc cmd
 export BENCH_CMD="target/release/extenddo-bench --endpoint http://127.0.0.1:PORT --workload W --setup --json ${BENCH_ARGS[*]}"
 export GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "uncommitted")
 export GIT_DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1 | grep -q . && echo " (work tree has uncommitted changes)" || true)
@@ -263,6 +284,7 @@ import json, os, sys
 keys = ["STAMP", "DATE_HUMAN", "NPROC", "CPU_MODEL", "MEM", "KERNEL", "LOAD_START", "LOAD_END",
         "env_desc", "cmd", "BENCH_CMD", "SERVERS", "WORKLOADS", "GIT_REV", "GIT_DIRTY",
         "EXTENDDO_SERVE", "RUSTC_VERSION", "DYNALITE_VERSION", "NODE_VERSION", "MOTO_VERSION",
+        "DYNOXIDE_VERSION",
         "BASELINE_DESC", "WRANGLER_VERSION", "EXTENDDO_STATUS"]
 json.dump({k: os.environ.get(k, "") for k in keys}, open(sys.argv[1], "w"), indent=1)
 PY

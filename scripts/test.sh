@@ -6,7 +6,9 @@
 # Runs, in order, and reports every step even when an earlier one failed:
 #   1. Python env: .venv (python3 -m venv) + pip install -r tests/e2e/requirements.txt
 #      (skipped when .venv already has exactly those requirements)
-#   2. cargo test --workspace --exclude extenddo-worker   (the Worker crate is wasm-only)
+#   2. cargo test --workspace --exclude extenddo-worker   (the Worker crate is wasm-only),
+#      then the transaction simulation with 10,000 cases, optimised:
+#      TX_SIM_CASES=10000 cargo test --release -p extenddo-engine --test tx_sim
 #   3. cargo build -p extenddo-cli   (a debug build: it reuses what step 2 compiled, and debug
 #      assertions and overflow checks stay on while the suite runs)
 #   4. end-to-end suite (tests/e2e, boto3 + pytest + awscli) against the native host
@@ -122,8 +124,10 @@ run_step "python env" python_env && PY_OK=1
 
 if [ "${SKIP_CARGO_TEST:-0}" = 1 ]; then
   skip_step "cargo test" "SKIP_CARGO_TEST=1"
+  skip_step "tx simulation" "SKIP_CARGO_TEST=1"
 else
   run_step "cargo test" bash -c 'set -o pipefail; cargo test --workspace --exclude extenddo-worker 2>&1 | tee "$1"' _ "$LOG_DIR/cargo-test.log"
+  run_step "tx simulation" bash -c 'set -o pipefail; TX_SIM_CASES=10000 cargo test --release -p extenddo-engine --test tx_sim 2>&1 | tee -a "$1"' _ "$LOG_DIR/cargo-test.log"
 fi
 
 if [ "${SKIP_NATIVE:-0}" = 1 ]; then

@@ -28,9 +28,16 @@ fn error_type(v: &Value) -> &str {
     t.rsplit('#').next().unwrap_or(t)
 }
 
-/// Creates the table (if missing) and waits until DescribeTable says ACTIVE. An existing
+/// Creates the workload's tables (if missing) and waits until each is ACTIVE. An existing
 /// table must have the key schema the workload needs.
 pub async fn ensure_table(conn: &mut Conn, shape: &Shape) -> Result<(), String> {
+    for table in shape.tables() {
+        ensure_one(conn, shape, &table).await?;
+    }
+    Ok(())
+}
+
+async fn ensure_one(conn: &mut Conn, shape: &Shape, table_name: &str) -> Result<(), String> {
     let mut attrs = vec![json!({"AttributeName": "pk", "AttributeType": "S"})];
     let mut schema = vec![json!({"AttributeName": "pk", "KeyType": "HASH"})];
     if shape.workload.has_range_key() {
@@ -38,7 +45,7 @@ pub async fn ensure_table(conn: &mut Conn, shape: &Shape) -> Result<(), String> 
         schema.push(json!({"AttributeName": "sk", "KeyType": "RANGE"}));
     }
     let mut create = json!({
-        "TableName": shape.table,
+        "TableName": table_name,
         "AttributeDefinitions": attrs,
         "KeySchema": schema,
         "BillingMode": "PAY_PER_REQUEST",
@@ -62,17 +69,17 @@ pub async fn ensure_table(conn: &mut Conn, shape: &Shape) -> Result<(), String> 
     }
     let (status, v) = call_json(conn, "CreateTable", create).await?;
     match (status, error_type(&v)) {
-        (200, _) => eprintln!("setup: created table {}", shape.table),
-        (400, "ResourceInUseException") => eprintln!("setup: table {} exists", shape.table),
-        _ => return Err(format!("CreateTable {}: HTTP {status} {v}", shape.table)),
+        (200, _) => eprintln!("setup: created table {}", table_name),
+        (400, "ResourceInUseException") => eprintln!("setup: table {} exists", table_name),
+        _ => return Err(format!("CreateTable {}: HTTP {status} {v}", table_name)),
     }
 
     let start = Instant::now();
     loop {
         let (status, v) =
-            call_json(conn, "DescribeTable", json!({"TableName": shape.table})).await?;
+            call_json(conn, "DescribeTable", json!({"TableName": table_name})).await?;
         if status != 200 {
-            return Err(format!("DescribeTable {}: HTTP {status} {v}", shape.table));
+            return Err(format!("DescribeTable {}: HTTP {status} {v}", table_name));
         }
         let table = &v["Table"];
         let key_names: Vec<&str> = table["KeySchema"]
@@ -92,7 +99,7 @@ pub async fn ensure_table(conn: &mut Conn, shape: &Shape) -> Result<(), String> 
             return Err(format!(
                 "table {} has key schema {key_names:?}; workload {} needs {want:?} \
                  (pick another --table)",
-                shape.table,
+                table_name,
                 shape.workload.name()
             ));
         }
@@ -102,7 +109,7 @@ pub async fn ensure_table(conn: &mut Conn, shape: &Shape) -> Result<(), String> 
         if start.elapsed() > ACTIVE_TIMEOUT {
             return Err(format!(
                 "table {} not ACTIVE after {ACTIVE_TIMEOUT:?}",
-                shape.table
+                table_name
             ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

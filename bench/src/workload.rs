@@ -29,6 +29,12 @@ pub enum Workload {
     /// Query a global secondary index (one random index partition, with a Limit).
     #[value(name = "query-gsi")]
     QueryGsi,
+    /// TransactWriteItems of two PutItems (~200-byte items, random keys) on one table.
+    Transact,
+    /// TransactWriteItems of two PutItems on two tables (the workload's table and
+    /// `<table>_b`): the cross-table, two-phase path.
+    #[value(name = "transact2")]
+    Transact2,
     /// `GET /`: the server's static health answer, no table and no storage. The floor of
     /// the HTTP stack under test, against which its DynamoDB workloads are compared.
     Floor,
@@ -46,6 +52,8 @@ impl Workload {
             Workload::PutGsi5 => "put-gsi5",
             Workload::QueryGsi => "query-gsi",
             Workload::Floor => "floor",
+            Workload::Transact => "transact",
+            Workload::Transact2 => "transact2",
         }
     }
     /// Whether the workload uses a table (all but `floor`).
@@ -78,6 +86,7 @@ impl Workload {
             Workload::PutGsi2 => "extenddo_bench_gsi2",
             Workload::PutGsi5 => "extenddo_bench_gsi5",
             Workload::QueryGsi => "extenddo_bench_gsi1",
+            Workload::Transact | Workload::Transact2 => "extenddo_bench_tx",
             _ => "extenddo_bench_kv",
         }
     }
@@ -97,6 +106,13 @@ pub struct Shape {
 }
 
 impl Shape {
+    /// The tables the workload writes (all with the same key schema).
+    pub fn tables(&self) -> Vec<String> {
+        match self.workload {
+            Workload::Transact2 => vec![self.table.clone(), second_table(&self.table)],
+            _ => vec![self.table.clone()],
+        }
+    }
     pub fn partitions(&self) -> u64 {
         (self.items / self.sort_keys).max(1)
     }
@@ -192,6 +208,25 @@ pub fn put_item(
     ))
 }
 
+/// The second table of the `transact2` workload.
+pub fn second_table(table: &str) -> String {
+    format!("{table}_b")
+}
+
+/// The body of a TransactWriteItems putting one item into each (table, key).
+fn transact_puts(puts: &[(&str, String)], rng: &mut fastrand::Rng) -> Bytes {
+    let items: Vec<String> = puts
+        .iter()
+        .map(|(table, pk)| {
+            format!(
+                r#"{{"Put":{}}}"#,
+                String::from_utf8_lossy(&put_item(table, pk, None, &[], rng))
+            )
+        })
+        .collect();
+    Bytes::from(format!(r#"{{"TransactItems":[{}]}}"#, items.join(",")))
+}
+
 fn get_item(table: &str, pk: &str) -> Bytes {
     Bytes::from(format!(
         r#"{{"TableName":"{table}","Key":{{"pk":{{"S":"{pk}"}}}}}}"#
@@ -243,6 +278,18 @@ impl Shape {
                 ),
                 check: Check::Count(self.expected_query_count()),
             },
+            Workload::Transact | Workload::Transact2 => {
+                // Two distinct keys: one action per item.
+                let i = rng.u64(..self.items);
+                let j = (i + 1 + rng.u64(..self.items.max(2) - 1)) % self.items.max(2);
+                let tables = self.tables();
+                let second = tables.last().map_or(self.table.as_str(), String::as_str);
+                Op {
+                    target: "TransactWriteItems",
+                    body: transact_puts(&[(&self.table, hash_key(i)), (second, hash_key(j))], rng),
+                    check: Check::Ok,
+                }
+            }
             Workload::Get => get(rng),
             Workload::Mix => {
                 if rng.bool() {

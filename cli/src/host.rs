@@ -147,24 +147,55 @@ impl Host {
         loop {
             action = match action {
                 Action::Respond(r) => return r,
+                Action::RespondThen(r, call) => {
+                    if failpoint.is_some() {
+                        // Failpoints are about durable steps: the call goes first.
+                        let _ = self.call_with_failpoint(call, &mut failpoint).await;
+                    } else if let Some(me) = self.me.upgrade() {
+                        self.runtime.spawn(async move {
+                            let _ = me.call(call).await;
+                        });
+                    }
+                    return r;
+                }
                 Action::Call(call) => {
-                    if failpoint.as_mut().is_some_and(|f| f.before(&call)) {
-                        crash(&call);
-                    }
-                    let probe = failpoint
-                        .as_ref()
-                        .filter(|f| f.after(&call))
-                        .map(|_| call.clone());
-                    let out = self.call(call).await;
-                    if let (Some(call), Some(f)) = (probe, failpoint.as_ref()) {
-                        if f.after(&call) {
-                            crash(&call);
-                        }
-                    }
+                    let out = self.call_with_failpoint(call, &mut failpoint).await;
                     flow.step(&self.front, out)
+                }
+                Action::Fanout(calls) => {
+                    let outs = if failpoint.is_some() {
+                        // One at a time, so that `after:STEP:N` names one durable state.
+                        let mut outs = Vec::with_capacity(calls.len());
+                        for call in calls {
+                            outs.push(self.call_with_failpoint(call, &mut failpoint).await);
+                        }
+                        outs
+                    } else {
+                        futures_util::future::join_all(calls.into_iter().map(|c| self.call(c)))
+                            .await
+                    };
+                    flow.step_all(&self.front, outs)
                 }
             }
         }
+    }
+
+    /// Delivers a call; dies before or after it if the request's failpoint says so.
+    async fn call_with_failpoint(&self, call: Call, failpoint: &mut Option<Failpoint>) -> Outcome {
+        if failpoint.as_mut().is_some_and(|f| f.before(&call)) {
+            crash(&call);
+        }
+        let probe = failpoint
+            .as_ref()
+            .filter(|f| f.after(&call))
+            .map(|_| call.clone());
+        let out = self.call(call).await;
+        if let (Some(call), Some(f)) = (probe, failpoint.as_ref()) {
+            if f.after(&call) {
+                crash(&call);
+            }
+        }
+        out
     }
 
     /// The answer to a body over the size limit, read no further.

@@ -33,6 +33,9 @@ const MAX_EFFECT_ROUNDS: usize = 100_000;
 pub struct InFlight {
     flow: Flow,
     next: Option<Action>,
+    /// The calls of a fan-out not delivered yet (position, call), and the outcomes so far.
+    fanout: Vec<(usize, Call)>,
+    outcomes: Vec<Option<Outcome>>,
 }
 
 /// How [`Host::advance`] delivers a request's next call.
@@ -56,6 +59,14 @@ pub struct Host {
     entropy: u64,
     /// What objects reported from background work.
     pub diagnostics: Vec<String>,
+    /// Calls sent after a response (`Action::RespondThen`), delivered at the next step or
+    /// tick, and lost in a crash.
+    detached: Vec<Call>,
+}
+
+fn respond(resp: &HttpResponse) -> (u16, Value) {
+    let v = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    (resp.status, v)
 }
 
 impl Host {
@@ -68,6 +79,7 @@ impl Host {
             now: now_ms,
             entropy: 0,
             diagnostics: Vec::new(),
+            detached: Vec::new(),
         }
     }
 
@@ -188,6 +200,7 @@ impl Host {
 
     /// Runs every object's due background work (and what it causes) until nothing is due.
     pub fn tick(&mut self) {
+        self.deliver_detached();
         for _ in 0..MAX_EFFECT_ROUNDS {
             if !self.tick_once() {
                 return;
@@ -235,6 +248,7 @@ impl Host {
     /// again, as hosts do at start-up.
     pub fn restart(&mut self) {
         self.objects.clear();
+        self.detached.clear();
         self.front = FrontEnd::new(self.front.cfg.clone());
         let _ = self.object(&Address::Catalog);
         if let Ok(Reply::Catalog(CatalogReply::Incarnations(list))) = self.call(Call {
@@ -254,6 +268,12 @@ impl Host {
         }
     }
 
+    fn deliver_detached(&mut self) {
+        for call in std::mem::take(&mut self.detached) {
+            let _ = self.call(call);
+        }
+    }
+
     /// Serves one HTTP request.
     pub fn handle(&mut self, req: HttpRequest<'_>) -> HttpResponse {
         self.entropy = self.entropy.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -261,9 +281,17 @@ impl Host {
         for _ in 0..MAX_FLOW_STEPS {
             action = match action {
                 Action::Respond(r) => return r,
+                Action::RespondThen(r, call) => {
+                    let _ = self.call(call);
+                    return r;
+                }
                 Action::Call(call) => {
                     let out = self.call(call);
                     flow.step(&self.front, out)
+                }
+                Action::Fanout(calls) => {
+                    let outs = calls.into_iter().map(|c| self.call(c)).collect();
+                    flow.step_all(&self.front, outs)
                 }
             };
         }
@@ -291,43 +319,79 @@ impl Host {
         InFlight {
             flow,
             next: Some(action),
+            fanout: Vec::new(),
+            outcomes: Vec::new(),
         }
     }
 
-    /// Carries out one call of a request in flight; once it has answered, returns its
+    /// Carries out one call of a request in flight (of a fan-out: the `pick`-th of those
+    /// not yet delivered, modulo their number); once it has answered, returns its
     /// (HTTP status, response JSON).
-    pub fn advance(&mut self, r: &mut InFlight, delivery: Delivery) -> Option<(u16, Value)> {
-        let call = match r.next.take()? {
-            Action::Respond(resp) => {
-                let v = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-                return Some((resp.status, v));
+    pub fn advance(
+        &mut self,
+        r: &mut InFlight,
+        delivery: Delivery,
+        pick: usize,
+    ) -> Option<(u16, Value)> {
+        self.deliver_detached();
+        if r.fanout.is_empty() {
+            match r.next.take()? {
+                Action::Respond(resp) => return Some(respond(&resp)),
+                Action::RespondThen(resp, call) => {
+                    self.detached.push(call);
+                    return Some(respond(&resp));
+                }
+                Action::Call(call) => {
+                    let out = self.deliver_as(call, delivery);
+                    let next = r.flow.step(&self.front, out);
+                    return self.settle_action(r, next);
+                }
+                Action::Fanout(calls) => {
+                    r.outcomes = vec![None; calls.len()];
+                    r.fanout = calls.into_iter().enumerate().collect();
+                }
             }
-            Action::Call(call) => call,
-        };
-        let mut out = self.call(call.clone());
-        match delivery {
-            Delivery::Once => {}
-            Delivery::Twice
-                if !matches!(
-                    crate::flow::failpoint::step(&call),
-                    None | Some("Transact")
-                ) =>
-            {
-                out = self.call(call)
-            }
-            Delivery::Twice => {}
-            Delivery::ReplyLost => out = Err(Error::host("simulated: the reply was lost")),
         }
-        match r.flow.step(&self.front, out) {
-            Action::Respond(resp) => {
-                let v = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-                Some((resp.status, v))
+        let (position, call) = r.fanout.remove(pick % r.fanout.len());
+        r.outcomes[position] = Some(self.deliver_as(call, delivery));
+        if !r.fanout.is_empty() {
+            return None;
+        }
+        let outcomes = std::mem::take(&mut r.outcomes)
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(Error::bug("a fan-out call without an outcome"))))
+            .collect();
+        let next = r.flow.step_all(&self.front, outcomes);
+        self.settle_action(r, next)
+    }
+
+    fn settle_action(&mut self, r: &mut InFlight, next: Action) -> Option<(u16, Value)> {
+        match next {
+            Action::Respond(resp) => Some(respond(&resp)),
+            Action::RespondThen(resp, call) => {
+                self.detached.push(call);
+                Some(respond(&resp))
             }
             next => {
                 r.next = Some(next);
                 None
             }
         }
+    }
+
+    fn deliver_as(&mut self, call: Call, delivery: Delivery) -> Outcome {
+        let mut out = self.call(call.clone());
+        match delivery {
+            Delivery::Once => {}
+            Delivery::Twice
+                if !matches!(crate::flow::failpoint::step(&call), None | Some("Transact")) =>
+            {
+                out = self.call(call)
+            }
+            Delivery::Twice => {}
+            Delivery::ReplyLost => out = Err(Error::host("simulated: the reply was lost")),
+        }
+        out
     }
 
     /// Serves one DynamoDB request with a JSON body: (HTTP status, response JSON).

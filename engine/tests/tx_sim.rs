@@ -1,4 +1,4 @@
-//! Deterministic simulation of transactions: TransactWriteItems over one to three tables,
+//! Deterministic simulation of transactions: TransactWriteItems over one or two tables,
 //! interleaved call by call with each other and with plain writes, with calls delivered
 //! twice, replies lost, requests abandoned half-way, crashes between any two calls and the
 //! clock jumping past the recovery delay. After recovery has run:
@@ -10,8 +10,9 @@
 //! - every acknowledged plain write is applied (and nothing unattempted);
 //! - every table's LSNs are dense and every projection equals a replay of its log.
 //!
-//! Cases: `TX_SIM_CASES` (default 256); e.g. `TX_SIM_CASES=10000 cargo test --release -p
-//! extenddo-engine --test tx_sim`.
+//! Cases: `TX_SIM_CASES` (default 256), split over four tests that cargo runs in parallel;
+//! `scripts/test.sh` runs `TX_SIM_CASES=10000 cargo test --release -p extenddo-engine --test
+//! tx_sim`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,7 +25,7 @@ use extenddo_engine::{Address, Config};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const TABLES: u8 = 3;
+const TABLES: u8 = 2;
 const KEYS: u8 = 3;
 const RECOVERY_MS: i64 = 5_000;
 
@@ -52,8 +53,12 @@ enum Event {
     Retry { pick: u8 },
     /// Start a plain UpdateItem ADD on an item.
     Plain { table: u8, key: u8 },
-    /// Carry out the next call of a request in flight.
-    Step { pick: u8, delivery: Delivery },
+    /// Carry out the next call of a request in flight (of its fan-out: the `sub`-th).
+    Step {
+        pick: u8,
+        sub: u8,
+        delivery: Delivery,
+    },
     /// Abandon a request in flight (its caller went away).
     Abandon { pick: u8 },
     /// The process dies: every request in flight is lost.
@@ -83,7 +88,7 @@ fn event() -> impl Strategy<Value = Event> {
             .prop_map(|(acts, token)| Event::Transact { acts, token }),
         1 => any::<u8>().prop_map(|pick| Event::Retry { pick }),
         3 => (0..TABLES, 0..KEYS).prop_map(|(table, key)| Event::Plain { table, key }),
-        20 => (any::<u8>(), delivery()).prop_map(|(pick, delivery)| Event::Step { pick, delivery }),
+        20 => (any::<u8>(), any::<u8>(), delivery()).prop_map(|(pick, sub, delivery)| Event::Step { pick, sub, delivery }),
         1 => any::<u8>().prop_map(|pick| Event::Abandon { pick }),
         1 => Just(Event::Crash),
         2 => prop_oneof![Just(100i64), Just(2_000), Just(RECOVERY_MS + 1)].prop_map(|ms| Event::Clock { ms }),
@@ -194,7 +199,12 @@ impl Sim {
     }
 
     fn answered(&mut self, req: Req, status: u16, v: &Value) -> Result<(), TestCaseError> {
-        let kind = v["__type"].as_str().unwrap_or("").rsplit('#').next().unwrap_or("");
+        let kind = v["__type"]
+            .as_str()
+            .unwrap_or("")
+            .rsplit('#')
+            .next()
+            .unwrap_or("");
         match req {
             Req::Tx(id) => {
                 let tx = &mut self.txs[id];
@@ -259,13 +269,19 @@ impl Sim {
                     );
                     self.inflight.push((Req::Plain(*t, *k), f));
                 }
-                Event::Step { pick, delivery } => {
+                Event::Step {
+                    pick,
+                    sub,
+                    delivery,
+                } => {
                     if self.inflight.is_empty() {
                         continue;
                     }
                     let i = *pick as usize % self.inflight.len();
-                    if let Some((status, v)) = self.host.advance(&mut self.inflight[i].1, *delivery)
-                    {
+                    let answer =
+                        self.host
+                            .advance(&mut self.inflight[i].1, *delivery, *sub as usize);
+                    if let Some((status, v)) = answer {
                         let (req, _) = self.inflight.swap_remove(i);
                         self.answered(req, status, &v)?;
                     }
@@ -296,7 +312,11 @@ impl Sim {
         for _ in 0..20 {
             self.host.set_now(self.host.now() + RECOVERY_MS + 1);
             self.host.tick();
-            if self.host.next_timeout().is_none_or(|t| t > self.host.now() + 60_000) {
+            if self
+                .host
+                .next_timeout()
+                .is_none_or(|t| t > self.host.now() + 60_000)
+            {
                 break;
             }
         }
@@ -336,7 +356,11 @@ impl Sim {
                 prop_assert_eq!(&written, &tx.updates, "transaction {} acknowledged", id);
             }
             if tx.attempts > 0 && tx.cancelled == tx.attempts {
-                prop_assert!(written.is_empty(), "transaction {} cancelled but applied", id);
+                prop_assert!(
+                    written.is_empty(),
+                    "transaction {} cancelled but applied",
+                    id
+                );
             }
         }
         // Plain writes: every acknowledged one applied, none beyond those attempted.
@@ -379,21 +403,41 @@ impl Sim {
     }
 }
 
+/// The cases of each of the `SHARDS_OF_CASES` tests (which cargo runs in parallel).
 fn cases() -> u32 {
-    std::env::var("TX_SIM_CASES")
+    let total: u32 = std::env::var("TX_SIM_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
+        .unwrap_or(256);
+    total.div_ceil(SHARDS_OF_CASES)
+}
+
+const SHARDS_OF_CASES: u32 = 4;
+
+fn simulate(events: &[Event]) -> Result<(), TestCaseError> {
+    let mut sim = Sim::new();
+    sim.run(events)?;
+    sim.settle();
+    sim.check()
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
     #[test]
-    fn transactions_are_all_or_nothing_under_faults(events in prop::collection::vec(event(), 1..80)) {
-        let mut sim = Sim::new();
-        sim.run(&events)?;
-        sim.settle();
-        sim.check()?;
+    fn all_or_nothing_under_faults_1(events in prop::collection::vec(event(), 1..64)) {
+        simulate(&events)?;
+    }
+    #[test]
+    fn all_or_nothing_under_faults_2(events in prop::collection::vec(event(), 1..64)) {
+        simulate(&events)?;
+    }
+    #[test]
+    fn all_or_nothing_under_faults_3(events in prop::collection::vec(event(), 1..64)) {
+        simulate(&events)?;
+    }
+    #[test]
+    fn all_or_nothing_under_faults_4(events in prop::collection::vec(event(), 1..64)) {
+        simulate(&events)?;
     }
 }
 
@@ -405,16 +449,33 @@ fn without_faults_every_transaction_is_answered() {
     for i in 0..30u8 {
         events.push(Event::Transact {
             acts: vec![
-                Act::Update { table: i % 3, key: i % 2 },
-                Act::Update { table: (i + 1) % 3, key: 2 },
-                Act::Check { table: (i + 2) % 3, key: i % 3, other: i / 2 },
+                Act::Update {
+                    table: i % TABLES,
+                    key: i % 2,
+                },
+                Act::Update {
+                    table: (i + 1) % TABLES,
+                    key: 2,
+                },
+                Act::Check {
+                    table: i % TABLES,
+                    key: 2,
+                    other: i / 2,
+                },
             ],
             token: i % 2 == 0,
         });
-        events.push(Event::Plain { table: i % 3, key: i % 3 });
+        events.push(Event::Plain {
+            table: i % TABLES,
+            key: i % KEYS,
+        });
     }
     for _ in 0..2_000 {
-        events.push(Event::Step { pick: 0, delivery: Delivery::Once });
+        events.push(Event::Step {
+            pick: 0,
+            sub: 0,
+            delivery: Delivery::Once,
+        });
     }
     sim.run(&events).unwrap();
     assert!(sim.inflight.is_empty());

@@ -102,3 +102,37 @@ def test_awscli_round_trip(aws):
         aws("delete-table", "--table-name", t)
     r = aws("describe-table", "--table-name", t, expect_ok=False)
     assert r.returncode != 0 and "ResourceNotFoundException" in r.stderr
+
+
+def test_awscli_transactions(aws):
+    a, b = unique_name("cli-tx-a"), unique_name("cli-tx-b")
+    for t in (a, b):
+        aws("create-table", "--table-name", t,
+            "--attribute-definitions", "AttributeName=pk,AttributeType=S",
+            "--key-schema", "AttributeName=pk,KeyType=HASH",
+            "--billing-mode", "PAY_PER_REQUEST")
+    try:
+        items = [{"Put": {"TableName": a, "Item": {"pk": {"S": "x"}, "v": {"N": "1"}}}},
+                 {"Put": {"TableName": b, "Item": {"pk": {"S": "y"}, "v": {"N": "2"}}}}]
+        out = aws("transact-write-items", "--transact-items", json.dumps(items),
+                  "--return-consumed-capacity", "TOTAL")
+        assert sorted(c["TableName"] for c in out["ConsumedCapacity"]) == sorted([a, b])
+        got = aws("transact-get-items", "--transact-items", json.dumps([
+            {"Get": {"TableName": a, "Key": {"pk": {"S": "x"}}}},
+            {"Get": {"TableName": b, "Key": {"pk": {"S": "y"}}}},
+            {"Get": {"TableName": b, "Key": {"pk": {"S": "none"}}}}]))
+        assert got["Responses"] == [{"Item": {"pk": {"S": "x"}, "v": {"N": "1"}}},
+                                    {"Item": {"pk": {"S": "y"}, "v": {"N": "2"}}}, {}]
+        # A failed condition: the CLI exits non-zero and names the cancellation.
+        r = aws("transact-write-items", "--transact-items", json.dumps([
+            {"Delete": {"TableName": a, "Key": {"pk": {"S": "x"}}}},
+            {"ConditionCheck": {"TableName": b, "Key": {"pk": {"S": "y"}},
+                                "ConditionExpression": "attribute_not_exists(pk)"}}]),
+            expect_ok=False)
+        assert r.returncode != 0
+        assert "TransactionCanceledException" in r.stderr, r.stderr
+        assert "[None, ConditionalCheckFailed]" in r.stderr, r.stderr
+        assert "Item" in aws("get-item", "--table-name", a, "--key", '{"pk":{"S":"x"}}')
+    finally:
+        for t in (a, b):
+            aws("delete-table", "--table-name", t)

@@ -43,7 +43,11 @@ mod tests {
         let c = from_vars(None, Some("  ".into()), Some("soon".into()));
         assert_eq!(
             (c.region.as_str(), c.account_id.as_str(), c.tx_recovery_ms),
-            ("us-east-1", "000000000000", Config::default().tx_recovery_ms)
+            (
+                "us-east-1",
+                "000000000000",
+                Config::default().tx_recovery_ms
+            )
         );
         let c = from_vars(
             Some("eu-west-1".into()),

@@ -33,7 +33,7 @@ fn front(env: &Env) -> std::rc::Rc<FrontEnd> {
 }
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let front = front(&env);
     let body = req.bytes().await.unwrap_or_default();
     let method = req.method().to_string();
@@ -55,7 +55,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         host: host_header.as_deref(),
         body: &body,
     };
-    let Some(response) = run(&front, &env, http, failpoint).await else {
+    let Some(response) = run(&front, &env, &ctx, http, failpoint).await else {
         return Response::error("failpoint: the request was dropped mid-flight", 500);
     };
     let mut out = Response::builder().with_status(response.status);
@@ -77,6 +77,7 @@ fn failpoints_enabled(env: &Env) -> bool {
 async fn run(
     front: &FrontEnd,
     env: &Env,
+    ctx: &Context,
     req: HttpRequest<'_>,
     mut failpoint: Option<Failpoint>,
 ) -> Option<HttpResponse> {
@@ -84,29 +85,67 @@ async fn run(
     for _ in 0..MAX_STEPS {
         action = match action {
             Action::Respond(response) => return Some(response),
+            Action::RespondThen(response, call) => {
+                if failpoint.is_some() {
+                    // Failpoints are about durable steps: the call goes first.
+                    let _ = call_with_failpoint(env, call, &mut failpoint).await?;
+                } else {
+                    let env = env.clone();
+                    ctx.wait_until(async move {
+                        let _ = host::call(&env, call).await;
+                    });
+                }
+                return Some(response);
+            }
             Action::Call(call) => {
-                if failpoint.as_mut().is_some_and(|f| f.before(&call)) {
-                    return None;
-                }
-                let probe = failpoint.as_ref().map(|_| call.clone());
-                let outcome = host::call(env, call).await;
-                if let (Some(call), Some(f)) = (probe, failpoint.as_ref()) {
-                    if f.after(&call) {
-                        return None;
-                    }
-                }
+                let outcome = call_with_failpoint(env, call, &mut failpoint).await?;
                 flow.step(front, outcome)
+            }
+            Action::Fanout(calls) => {
+                let outcomes = if failpoint.is_some() {
+                    // One at a time, so that `after:STEP:N` names one durable state.
+                    let mut outs = Vec::with_capacity(calls.len());
+                    for call in calls {
+                        outs.push(call_with_failpoint(env, call, &mut failpoint).await?);
+                    }
+                    outs
+                } else {
+                    futures_util::future::join_all(calls.into_iter().map(|c| host::call(env, c)))
+                        .await
+                };
+                flow.step_all(front, outcomes)
             }
         };
     }
     Some(match action {
-        Action::Respond(response) => response,
-        Action::Call(_) => {
+        Action::Respond(response) | Action::RespondThen(response, _) => response,
+        Action::Call(_) | Action::Fanout(_) => {
             let outcome = Err(Error::bug("the request flow did not finish"));
             match flow.step(front, outcome) {
-                Action::Respond(r) => r,
-                Action::Call(_) => extenddo_engine::request_too_large(host::now_ms(), 0),
+                Action::Respond(r) | Action::RespondThen(r, _) => r,
+                Action::Call(_) | Action::Fanout(_) => {
+                    extenddo_engine::request_too_large(host::now_ms(), 0)
+                }
             }
         }
     })
+}
+
+/// Delivers a call; `None` if the request's failpoint drops the request before or after it.
+async fn call_with_failpoint(
+    env: &Env,
+    call: extenddo_engine::Call,
+    failpoint: &mut Option<Failpoint>,
+) -> Option<extenddo_engine::Outcome> {
+    if failpoint.as_mut().is_some_and(|f| f.before(&call)) {
+        return None;
+    }
+    let probe = failpoint.as_ref().map(|_| call.clone());
+    let outcome = host::call(env, call).await;
+    if let (Some(call), Some(f)) = (probe, failpoint.as_ref()) {
+        if f.after(&call) {
+            return None;
+        }
+    }
+    Some(outcome)
 }

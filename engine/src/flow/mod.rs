@@ -85,10 +85,19 @@ pub struct HttpRequest<'a> {
     pub body: &'a [u8],
 }
 
+/// What a host does next for a request.
 #[derive(Debug)]
 pub enum Action {
+    /// Deliver the call and feed its outcome with [`Flow::step`].
     Call(Call),
+    /// Deliver every call, concurrently, and feed their outcomes, in this order, with
+    /// [`Flow::step_all`].
+    Fanout(Vec<Call>),
+    /// Send the response: the request is done.
     Respond(HttpResponse),
+    /// Send the response, then deliver the call; its outcome goes nowhere (the engine's
+    /// recovery covers a call that is lost).
+    RespondThen(HttpResponse, Call),
 }
 
 enum Stage {
@@ -297,8 +306,22 @@ impl Flow {
                 self.stage = stage;
                 Action::Call(call)
             }
+            transact::Next::Fanout(calls) => {
+                self.stage = stage;
+                Action::Fanout(calls)
+            }
             transact::Next::Done(Ok(v)) => self.respond(&v),
             transact::Next::Done(Err(e)) => self.fail(e),
+            transact::Next::DoneThen(result, call) => {
+                let response = match result {
+                    Ok(v) => self.respond(&v),
+                    Err(e) => self.fail(e),
+                };
+                match response {
+                    Action::Respond(r) => Action::RespondThen(r, call),
+                    other => other,
+                }
+            }
         }
     }
 
@@ -380,6 +403,21 @@ impl Flow {
                 let next = l.step(outcome);
                 self.after_list(*l, next)
             }
+        }
+    }
+
+    /// Feeds the outcomes of the calls of the last [`Action::Fanout`], in order.
+    pub fn step_all(&mut self, front: &FrontEnd, outcomes: Vec<Outcome>) -> Action {
+        match std::mem::replace(&mut self.stage, Stage::Done) {
+            Stage::TransactWrite(mut f) => {
+                let next = f.step_all(&front.directory, outcomes);
+                self.after_transact(Stage::TransactWrite(f), next)
+            }
+            Stage::TransactGet(mut f) => {
+                let next = f.step_all(&front.directory, outcomes);
+                self.after_transact(Stage::TransactGet(f), next)
+            }
+            _ => self.fail(Error::bug("outcomes of calls this request did not make").into_api()),
         }
     }
 

@@ -42,7 +42,12 @@ const READ_ATTEMPTS: usize = 3;
 
 pub(crate) enum Next {
     Call(Call),
+    /// Calls to deliver concurrently; their outcomes come back together, in this order.
+    Fanout(Vec<Call>),
     Done(Result<Value, ApiError>),
+    /// The answer, then a call whose outcome nobody waits for (the coordinator's
+    /// `Complete`: if it is lost, recovery completes the transaction).
+    DoneThen(Result<Value, ApiError>, Call),
 }
 
 fn not_found() -> ApiError {
@@ -187,9 +192,12 @@ enum WriteStage {
     /// The single-table `Transact`.
     Single,
     Begin,
-    Prepare(usize),
+    /// Every table at once.
+    Prepare,
     Decide,
-    Resolve(usize),
+    /// Every table at once.
+    Resolve,
+    /// Only before beginning again (see `restart`); otherwise it follows the answer.
     Complete,
 }
 
@@ -320,41 +328,38 @@ impl WriteFlow {
                     participants,
                 })
             }
-            WriteStage::Prepare(i) => {
-                if i >= self.parts.len() || self.error.is_some() {
-                    return self.go(WriteStage::Decide);
+            WriteStage::Prepare => {
+                let mut calls = Vec::with_capacity(self.parts.len());
+                for i in 0..self.parts.len() {
+                    match self.id(i) {
+                        Ok(id) => calls.push(table_call(
+                            id,
+                            TableCommand::TxPrepare(Box::new(self.transact(i, Some(self.shard)))),
+                        )),
+                        Err(e) => return Next::Done(Err(e)),
+                    }
                 }
-                match self.id(i) {
-                    Ok(id) => table_call(
-                        id,
-                        TableCommand::TxPrepare(Box::new(self.transact(i, Some(self.shard)))),
-                    ),
-                    Err(e) => return Next::Done(Err(e)),
-                }
+                return Next::Fanout(calls);
             }
             WriteStage::Decide => self.coordinator_call(CoordinatorCommand::Decide {
                 txid: self.txid.clone(),
                 commit: self.error.is_none() && self.reasons.is_empty(),
             }),
-            WriteStage::Resolve(i) => {
-                if i >= self.parts.len() {
-                    if self.unconfirmed {
-                        return Next::Done(Err(ApiError::internal(
-                            "the transaction's outcome is not yet applied everywhere",
-                        )));
+            WriteStage::Resolve => {
+                let mut calls = Vec::with_capacity(self.parts.len());
+                for i in 0..self.parts.len() {
+                    match self.id(i) {
+                        Ok(id) => calls.push(table_call(
+                            id,
+                            TableCommand::TxResolve(TxResolve {
+                                txid: self.txid.clone(),
+                                commit: self.decided == Some(true),
+                            }),
+                        )),
+                        Err(e) => return Next::Done(Err(e)),
                     }
-                    return self.go(WriteStage::Complete);
                 }
-                match self.id(i) {
-                    Ok(id) => table_call(
-                        id,
-                        TableCommand::TxResolve(TxResolve {
-                            txid: self.txid.clone(),
-                            commit: self.decided == Some(true),
-                        }),
-                    ),
-                    Err(e) => return Next::Done(Err(e)),
-                }
+                return Next::Fanout(calls);
             }
             WriteStage::Complete => self.coordinator_call(CoordinatorCommand::Complete {
                 txid: self.txid.clone(),
@@ -457,38 +462,17 @@ impl WriteFlow {
                 )),
             },
             WriteStage::Begin => match outcome {
-                Ok(Reply::Coordinator(CoordinatorReply::Begun)) => self.go(WriteStage::Prepare(0)),
+                Ok(Reply::Coordinator(CoordinatorReply::Begun)) => self.go(WriteStage::Prepare),
                 Ok(Reply::Coordinator(CoordinatorReply::Duplicate)) => Next::Done(Ok(json!({}))),
                 Err(e) => Next::Done(Err(e.into_api())),
                 Ok(other) => Next::Done(Err(
                     Error::bug(format!("Begin answered {other:?}")).into_api()
                 )),
             },
-            WriteStage::Prepare(i) => {
-                match outcome {
-                    Ok(Reply::Table(TableReply::Transacted(vote))) => self.record_vote(i, &vote),
-                    Err(Error::Gone) if self.names.stale(dir, &mut self.parts[i]) => {
-                        self.restart = true;
-                        self.error.get_or_insert(not_found());
-                    }
-                    Err(Error::Gone) => {
-                        self.error.get_or_insert(not_found());
-                    }
-                    Err(e) => {
-                        self.error.get_or_insert(e.into_api());
-                    }
-                    Ok(other) => {
-                        self.error.get_or_insert(
-                            Error::bug(format!("TxPrepare answered {other:?}")).into_api(),
-                        );
-                    }
-                }
-                self.go(WriteStage::Prepare(i + 1))
-            }
             WriteStage::Decide => match outcome {
                 Ok(Reply::Coordinator(CoordinatorReply::Decided { commit })) => {
                     self.decided = Some(commit);
-                    self.go(WriteStage::Resolve(0))
+                    self.go(WriteStage::Resolve)
                 }
                 // The decision is unknown: the coordinator's recovery will carry it out.
                 Err(e) => Next::Done(Err(e.into_api())),
@@ -496,16 +480,84 @@ impl WriteFlow {
                     Error::bug(format!("Decide answered {other:?}")).into_api()
                 )),
             },
-            WriteStage::Resolve(i) => {
-                if !matches!(
-                    outcome,
-                    Ok(Reply::Table(TableReply::TxResolved)) | Err(Error::Gone)
-                ) {
-                    self.unconfirmed = true;
-                }
-                self.go(WriteStage::Resolve(i + 1))
-            }
+            WriteStage::Prepare | WriteStage::Resolve => Next::Done(Err(Error::bug(
+                "one outcome for calls made together",
+            )
+            .into_api())),
             WriteStage::Complete => self.finish(dir),
+        }
+    }
+
+    /// Feeds the outcomes of the calls of a `Fanout`, in order.
+    pub(crate) fn step_all(&mut self, dir: &Directory, outcomes: Vec<Outcome>) -> Next {
+        if outcomes.len() != self.parts.len() {
+            return Next::Done(Err(Error::bug(format!(
+                "{} outcomes for {} tables",
+                outcomes.len(),
+                self.parts.len()
+            ))
+            .into_api()));
+        }
+        match self.stage {
+            WriteStage::Prepare => {
+                for (i, outcome) in outcomes.into_iter().enumerate() {
+                    self.prepared(dir, i, outcome);
+                }
+                self.go(WriteStage::Decide)
+            }
+            WriteStage::Resolve => {
+                for outcome in outcomes {
+                    if !matches!(
+                        outcome,
+                        Ok(Reply::Table(TableReply::TxResolved)) | Err(Error::Gone)
+                    ) {
+                        self.unconfirmed = true;
+                    }
+                }
+                self.resolved(dir)
+            }
+            _ => Next::Done(Err(Error::bug("outcomes of calls not made").into_api())),
+        }
+    }
+
+    /// One table's answer to its prepare.
+    fn prepared(&mut self, dir: &Directory, i: usize, outcome: Outcome) {
+        match outcome {
+            Ok(Reply::Table(TableReply::Transacted(vote))) => self.record_vote(i, &vote),
+            Err(Error::Gone) if self.names.stale(dir, &mut self.parts[i]) => {
+                self.restart = true;
+                self.error.get_or_insert(not_found());
+            }
+            Err(Error::Gone) => {
+                self.error.get_or_insert(not_found());
+            }
+            Err(e) => {
+                self.error.get_or_insert(e.into_api());
+            }
+            Ok(other) => {
+                self.error
+                    .get_or_insert(Error::bug(format!("TxPrepare answered {other:?}")).into_api());
+            }
+        }
+    }
+
+    /// Every table was told the outcome: answer, and let the coordinator complete.
+    fn resolved(&mut self, dir: &Directory) -> Next {
+        if self.unconfirmed {
+            // Completion is left to the coordinator's recovery.
+            return Next::Done(Err(ApiError::internal(
+                "the transaction's outcome is not yet applied everywhere",
+            )));
+        }
+        if self.restart && self.attempts < 2 {
+            return self.go(WriteStage::Complete);
+        }
+        let complete = self.coordinator_call(CoordinatorCommand::Complete {
+            txid: self.txid.clone(),
+        });
+        match self.finish(dir) {
+            Next::Done(r) => Next::DoneThen(r, complete),
+            other => other,
         }
     }
 }
@@ -513,9 +565,8 @@ impl WriteFlow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ReadStage {
     Names,
-    /// Reading part i (`check`: the second, comparing read).
+    /// Reading every table at once (`check`: the second, comparing read).
     Read {
-        i: usize,
         check: bool,
     },
 }
@@ -552,7 +603,7 @@ impl ReadFlow {
             conflicts: Vec::new(),
             consumed: Vec::new(),
         };
-        let next = f.names_then(dir, ReadStage::Read { i: 0, check: false });
+        let next = f.names_then(dir, ReadStage::Read { check: false });
         (f, next)
     }
 
@@ -569,36 +620,36 @@ impl ReadFlow {
 
     fn go(&mut self, stage: ReadStage) -> Next {
         self.stage = stage;
-        let ReadStage::Read { i, check } = stage else {
+        let ReadStage::Read { check } = stage else {
             return Next::Done(Err(Error::bug("no names to resolve").into_api()));
         };
-        if i >= self.parts.len() {
-            return self.round_done(check);
-        }
-        let p = &self.parts[i];
-        let Some(id) = p.id.clone() else {
-            return Next::Done(Err(
-                Error::bug("a table of the read without an id").into_api()
+        let mut calls = Vec::with_capacity(self.parts.len());
+        for p in &self.parts {
+            let Some(id) = p.id.clone() else {
+                return Next::Done(Err(
+                    Error::bug("a table of the read without an id").into_api()
+                ));
+            };
+            let expect = check.then(|| {
+                p.items
+                    .iter()
+                    .map(|g| self.items[g.index].as_ref().map_or(0, |x| x.1))
+                    .collect()
+            });
+            calls.push(table_call(
+                &id,
+                TableCommand::TxGet(Box::new(TxGet {
+                    gets: p.items.clone(),
+                    capacity: if check {
+                        ReturnCapacity::None
+                    } else {
+                        self.capacity
+                    },
+                    expect,
+                })),
             ));
-        };
-        let expect = check.then(|| {
-            p.items
-                .iter()
-                .map(|g| self.items[g.index].as_ref().map_or(0, |x| x.1))
-                .collect()
-        });
-        Next::Call(table_call(
-            &id,
-            TableCommand::TxGet(Box::new(TxGet {
-                gets: p.items.clone(),
-                capacity: if check {
-                    ReturnCapacity::None
-                } else {
-                    self.capacity
-                },
-                expect,
-            })),
-        ))
+        }
+        Next::Fanout(calls)
     }
 
     fn round_done(&mut self, check: bool) -> Next {
@@ -615,10 +666,10 @@ impl ReadFlow {
             }
             self.conflicts.clear();
             self.consumed.clear();
-            return self.go(ReadStage::Read { i: 0, check: false });
+            return self.go(ReadStage::Read { check: false });
         }
         if !check && self.parts.len() > 1 {
-            return self.go(ReadStage::Read { i: 0, check: true });
+            return self.go(ReadStage::Read { check: true });
         }
         let responses: Vec<Value> = self
             .items
@@ -641,7 +692,29 @@ impl ReadFlow {
                 Ok(()) => self.names_then(dir, self.resume),
                 Err(e) => Next::Done(Err(e)),
             },
-            ReadStage::Read { i, check } => match outcome {
+            ReadStage::Read { .. } => Next::Done(Err(Error::bug(
+                "one outcome for calls made together",
+            )
+            .into_api())),
+        }
+    }
+
+    /// Feeds the outcomes of a round of reads, in table order.
+    pub(crate) fn step_all(&mut self, dir: &Directory, outcomes: Vec<Outcome>) -> Next {
+        let ReadStage::Read { check } = self.stage else {
+            return Next::Done(Err(Error::bug("outcomes of calls not made").into_api()));
+        };
+        if outcomes.len() != self.parts.len() {
+            return Next::Done(Err(Error::bug(format!(
+                "{} outcomes for {} tables",
+                outcomes.len(),
+                self.parts.len()
+            ))
+            .into_api()));
+        }
+        let mut stale = false;
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            match outcome {
                 Ok(Reply::Table(TableReply::TxRead(r))) => {
                     for (index, item, print) in r.items {
                         if !check {
@@ -654,19 +727,23 @@ impl ReadFlow {
                     if let Some(c) = &r.consumed {
                         self.consumed.push(consumed(c, "ReadCapacityUnits"));
                     }
-                    self.go(ReadStage::Read { i: i + 1, check })
                 }
-                Err(Error::Gone) if self.names.stale(dir, &mut self.parts[i]) => {
-                    self.conflicts.clear();
-                    self.consumed.clear();
-                    self.names_then(dir, ReadStage::Read { i: 0, check: false })
+                Err(Error::Gone) if self.names.stale(dir, &mut self.parts[i]) => stale = true,
+                Err(Error::Gone) => return Next::Done(Err(not_found())),
+                Err(e) => return Next::Done(Err(e.into_api())),
+                Ok(other) => {
+                    return Next::Done(Err(
+                        Error::bug(format!("TxGet answered {other:?}")).into_api()
+                    ))
                 }
-                Err(Error::Gone) => Next::Done(Err(not_found())),
-                Err(e) => Next::Done(Err(e.into_api())),
-                Ok(other) => Next::Done(Err(
-                    Error::bug(format!("TxGet answered {other:?}")).into_api()
-                )),
-            },
+            }
         }
+        if stale {
+            // A table was re-created under its name: read again from the start.
+            self.conflicts.clear();
+            self.consumed.clear();
+            return self.names_then(dir, ReadStage::Read { check: false });
+        }
+        self.round_done(check)
     }
 }
