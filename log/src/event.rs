@@ -57,6 +57,13 @@ pub enum Event {
     TxDecided { txid: String, commit: bool },
     /// Coordinator log: every participant applied the outcome.
     TxCompleted { txid: String },
+    /// More staged writes of the `TxPrepared` just before it (same transaction), when they
+    /// are too many bytes for one record: a host may limit the size of a stored row (a
+    /// Durable Object's SQLite to 2 MB).
+    TxStaged {
+        txid: String,
+        writes: Vec<(Item, Option<Item>)>,
+    },
 }
 
 /// A ClientRequestToken and a fingerprint of the request it came with, for idempotency.
@@ -87,6 +94,7 @@ impl Event {
             Event::TxIntent { .. } => "TxIntent",
             Event::TxDecided { .. } => "TxDecided",
             Event::TxCompleted { .. } => "TxCompleted",
+            Event::TxStaged { .. } => "TxStaged",
         }
     }
 }

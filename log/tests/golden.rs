@@ -49,6 +49,7 @@ const GOLDEN: &[(&str, &str)] = &[
     ("TxIntent", "0107000000000000007b68e5cf8b0100000a00000009027431000201780179587d6f5e"),
     ("TxDecided", "0107000000000000007b68e5cf8b010000050000000a027431001a0f2055"),
     ("TxCompleted", "0107000000000000007b68e5cf8b010000040000000b0274316a22555e"),
+    ("TxStaged", "0107000000000000007b68e5cf8b010000450000000c027431010102706b00016301080162020200ff02627305010101016c07010801016d0601016b0901016e01042d312e35026e730401013702706b00016102737303010178cebcd000"),
 ];
 
 fn events() -> Vec<Event> {
@@ -95,6 +96,10 @@ fn events() -> Vec<Event> {
             commit: false,
         },
         Event::TxCompleted { txid: "t1".into() },
+        Event::TxStaged {
+            txid: "t1".into(),
+            writes: vec![(key("c"), Some(item()))],
+        },
     ]
 }
 

@@ -191,6 +191,8 @@ pub fn apply(
         } => tx::intent(sql, lsn, record.ts_ms, txid, token.as_ref(), participants)?,
         Event::TxDecided { txid, commit } => tx::decided(sql, txid, *commit)?,
         Event::TxCompleted { txid } => tx::completed(sql, txid)?,
+        // Read from the log by the transaction's resolve, like its TxPrepared's writes.
+        Event::TxStaged { .. } => {}
     }
     Ok(())
 }

@@ -238,6 +238,42 @@ def test_missing_table_fails_the_request(ddb, table_s):
     assert get(ddb, table_s, {"pk": S("k")}) is None
 
 
+def test_payload_over_4mb_fails_the_request(ddb, two_tables):
+    a, b = two_tables
+    big = "x" * 390_000
+    actions = [put(a, {"pk": S(f"k{i}"), "v": S(big)}) for i in range(6)]
+    actions += [put(b, {"pk": S(f"k{i}"), "sk": N(1), "v": S(big)}) for i in range(6)]
+    expect_error(lambda: ddb.transact_write_items(TransactItems=actions), "ValidationException",
+                 contains=["Transaction payload size cannot exceed 4MB"])
+    present = lambda: [get(ddb, a, {"pk": S(f"k{i}")}) is not None  # noqa: E731
+                       for i in range(6)]
+    assert present() == [False] * 6
+    # Just under the limit is fine.
+    ddb.transact_write_items(TransactItems=actions[:10])
+    assert present() == [True] * 6
+
+
+def test_item_collection_metrics(ddb, make_table):
+    t = make_table(range_key=("sk", "N"), AttributeDefinitions=[
+        {"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"},
+        {"AttributeName": "l", "AttributeType": "S"}],
+        LocalSecondaryIndexes=[{"IndexName": "by_l", "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"}}])
+    plain = make_table()
+    r = ddb.transact_write_items(TransactItems=[
+        put(t, {"pk": S("p"), "sk": N(1), "l": S("a")}),
+        put(t, {"pk": S("p"), "sk": N(2), "l": S("b")}),
+        put(plain, {"pk": S("q")}),
+    ], ReturnItemCollectionMetrics="SIZE")
+    metrics = r["ItemCollectionMetrics"]
+    assert list(metrics) == [t]
+    assert len(metrics[t]) == 1
+    m = metrics[t][0]
+    assert m["ItemCollectionKey"] == {"pk": S("p")}
+    assert len(m["SizeEstimateRangeGB"]) == 2
+
+
 # ---- request validation ---------------------------------------------------------------------
 
 
@@ -492,6 +528,60 @@ def test_concurrent_transactions_and_plain_writes(host, ddb, two_tables):
     assert item_a["plain"] == N(len(plain))
     assert ddb.scan(TableName=a, Select="COUNT", ConsistentRead=True)["Count"] == \
         1 + len(committed)
+
+
+def test_transact_get_items_never_sees_half_a_transaction(host, ddb, two_tables):
+    """Writers set the same value on an item of each table in one transaction; readers of
+    both items in one TransactGetItems always see equal values."""
+    a, b = two_tables
+    ka, kb = {"pk": S("pair")}, {"pk": S("pair"), "sk": N(1)}
+    ddb.transact_write_items(TransactItems=[put(a, {**ka, "v": N(0)}),
+                                            put(b, {**kb, "v": N(0)})])
+    stop_at = time.monotonic() + 6
+    torn, reads, writes, errors = [], [], [], []
+
+    def writer(w):
+        client = host.client()
+        i = 0
+        while time.monotonic() < stop_at and i < 80:
+            i += 1
+            v = N(w * 1000 + i)
+            try:
+                client.transact_write_items(TransactItems=[put(a, {**ka, "v": v}),
+                                                           put(b, {**kb, "v": v})])
+                writes.append(1)
+            except ClientError as e:
+                if e.response["Error"]["Code"] not in ("TransactionCanceledException",
+                                                       "TransactionConflictException"):
+                    errors.append(e.response)
+
+    def reader():
+        client = host.client()
+        i = 0
+        while time.monotonic() < stop_at and i < 200:
+            i += 1
+            try:
+                r = client.transact_get_items(TransactItems=[
+                    {"Get": {"TableName": a, "Key": ka}}, {"Get": {"TableName": b, "Key": kb}}])
+            except ClientError as e:
+                if e.response["Error"]["Code"] != "TransactionCanceledException":
+                    errors.append(e.response)
+                continue
+            va, vb = (x["Item"]["v"] for x in r["Responses"])
+            reads.append(1)
+            if va != vb:
+                torn.append((va, vb))
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(2)]
+    threads += [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
+    assert torn == []
+    assert len(reads) > 0 and len(writes) > 0
 
 
 # ---- a request that dies half-way (test failpoints) -----------------------------------------

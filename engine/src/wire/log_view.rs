@@ -66,6 +66,13 @@ pub fn record_json(r: &Record) -> Value {
             v["participants"] = json!(participants);
         }
         Event::TxCompleted { txid } => v["txid"] = json!(txid),
+        Event::TxStaged { txid, writes } => {
+            v["txid"] = json!(txid);
+            v["writes"] = json!(writes
+                .iter()
+                .map(|(k, new)| json!({ "key": encode_item(k), "new": new.as_ref().map(encode_item) }))
+                .collect::<Vec<_>>());
+        }
     }
     v
 }
@@ -107,6 +114,7 @@ pub fn record_line(r: &Record) -> String {
             txid, participants, ..
         } => format!(" {txid}: {} tables", participants.len()),
         Event::TxCompleted { txid } => format!(" {txid}"),
+        Event::TxStaged { txid, writes } => format!(" {txid}: {} more writes", writes.len()),
     };
     format!("{:>8} {} {}{}", r.lsn, r.ts_ms, r.event.kind(), detail)
 }

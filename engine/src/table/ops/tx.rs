@@ -272,6 +272,7 @@ pub(crate) fn transact(cx: &Ctx, log: &mut Log, c: Transact) -> Result<TableRepl
             ..TxVote::default()
         })));
     }
+    // The writes follow as item events in this same SQL transaction: nothing is staged.
     log.commit(
         cx.sql,
         cx.now_ms,
@@ -280,11 +281,7 @@ pub(crate) fn transact(cx: &Ctx, log: &mut Log, c: Transact) -> Result<TableRepl
             coordinator: None,
             token: c.token.clone(),
             locks: ev.locks.clone(),
-            writes: ev
-                .writes
-                .iter()
-                .map(|(k, _, n)| (k.clone(), n.clone()))
-                .collect(),
+            writes: Vec::new(),
         },
     )?;
     log.commit(
@@ -321,18 +318,96 @@ pub(crate) fn prepare(cx: &Ctx, log: &mut Log, c: Transact) -> Result<TableReply
         })));
     }
     let v = vote(cx, log, &c, &ev)?;
+    let mut chunks = staged_chunks(ev.writes.into_iter().map(|(k, _, n)| (k, n)).collect());
+    let first = if chunks.is_empty() {
+        Vec::new()
+    } else {
+        chunks.remove(0)
+    };
     log.commit(
         cx.sql,
         cx.now_ms,
         Event::TxPrepared {
-            txid: c.txid,
+            txid: c.txid.clone(),
             coordinator: c.coordinator,
             token: c.token,
             locks: ev.locks,
-            writes: ev.writes.into_iter().map(|(k, _, n)| (k, n)).collect(),
+            writes: first,
         },
     )?;
+    for writes in chunks {
+        log.commit(
+            cx.sql,
+            cx.now_ms,
+            Event::TxStaged {
+                txid: c.txid.clone(),
+                writes,
+            },
+        )?;
+    }
     Ok(TableReply::Transacted(Box::new(v)))
+}
+
+/// Staged writes per log record at most (by DynamoDB item size, keys and images): records
+/// stay well under the 2 MB a Durable Object's SQLite stores in one row.
+const STAGED_BYTES_PER_RECORD: usize = 1024 * 1024;
+
+type Staged = Vec<(Item, Option<Item>)>;
+
+/// The staged writes in runs of at most `STAGED_BYTES_PER_RECORD` (one write per run at
+/// least: an item is at most 400 KB).
+fn staged_chunks(writes: Staged) -> Vec<Staged> {
+    let mut out: Vec<Staged> = Vec::new();
+    let mut size = 0;
+    for (key, new) in writes {
+        let n = item_size(&key) + new.as_ref().map_or(0, item_size);
+        match out.last_mut() {
+            Some(run) if size + n <= STAGED_BYTES_PER_RECORD => {
+                run.push((key, new));
+                size += n;
+            }
+            _ => {
+                out.push(vec![(key, new)]);
+                size = n;
+            }
+        }
+    }
+    out
+}
+
+/// The staged writes of the transaction prepared at `lsn`: its `TxPrepared` and the
+/// `TxStaged` records right after it.
+fn staged_writes(sql: &dyn extenddo_log::Sql, txid: &str, lsn: u64) -> Result<Staged, Error> {
+    let mut records = extenddo_log::LogStore::read(sql, lsn, 1)?.into_iter();
+    let mut writes = match records.next() {
+        Some(extenddo_log::Record {
+            lsn: at,
+            event: Event::TxPrepared { writes, .. },
+            ..
+        }) if at == lsn => writes,
+        _ => {
+            return Err(Error::bug(format!(
+                "{txid} prepared at {lsn}, but that record is not its TxPrepared"
+            )))
+        }
+    };
+    let mut next = lsn + 1;
+    loop {
+        let batch = extenddo_log::LogStore::read(sql, next, 8)?;
+        let len = batch.len();
+        for rec in batch {
+            match rec.event {
+                Event::TxStaged { txid: t, writes: w } if t == txid && rec.lsn == next => {
+                    writes.extend(w);
+                    next += 1;
+                }
+                _ => return Ok(writes),
+            }
+        }
+        if len == 0 {
+            return Ok(writes);
+        }
+    }
 }
 
 /// The outcome of a transaction this table prepared (or not: then there is nothing to do).
@@ -340,17 +415,7 @@ pub(crate) fn resolve(cx: &Ctx, log: &mut Log, r: TxResolve) -> Result<TableRepl
     let Some((_, _, lsn, _)) = tx::pending(cx.sql)?.into_iter().find(|p| p.0 == r.txid) else {
         return Ok(TableReply::TxResolved);
     };
-    let record = extenddo_log::LogStore::read(cx.sql, lsn, 1)?
-        .into_iter()
-        .next()
-        .filter(|rec| rec.lsn == lsn)
-        .ok_or_else(|| Error::bug(format!("{} prepared at {lsn}, not in the log", r.txid)))?;
-    let Event::TxPrepared { writes, .. } = record.event else {
-        return Err(Error::bug(format!(
-            "record {lsn} is not {}'s TxPrepared",
-            r.txid
-        )));
-    };
+    let writes = staged_writes(cx.sql, &r.txid, lsn)?;
     let s = log.live()?.clone();
     log.commit(
         cx.sql,
@@ -418,4 +483,36 @@ pub(crate) fn get(cx: &Ctx, log: &Log, s: &TableSchema, g: TxGet) -> Result<Tabl
     }
     out.consumed = g.capacity.read(&s.name, units, ReadSource::Table);
     Ok(TableReply::TxRead(Box::new(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use extenddo_log::value::AttributeValue;
+
+    fn write(pk: &str, bytes: usize) -> (Item, Option<Item>) {
+        let key: Item = [("pk".to_string(), AttributeValue::S(pk.into()))].into();
+        let mut new = key.clone();
+        new.insert("v".into(), AttributeValue::S("x".repeat(bytes)));
+        (key, Some(new))
+    }
+
+    #[test]
+    fn staged_writes_are_split_into_records_of_at_most_a_mebibyte() {
+        let writes: Staged = (0..7).map(|i| write(&format!("k{i}"), 390_000)).collect();
+        let chunks = staged_chunks(writes.clone());
+        assert_eq!(
+            chunks.iter().map(Vec::len).collect::<Vec<_>>(),
+            [2, 2, 2, 1]
+        );
+        assert!(chunks.iter().all(|c| c
+            .iter()
+            .map(|(k, n)| item_size(k) + n.as_ref().map_or(0, item_size))
+            .sum::<usize>()
+            <= STAGED_BYTES_PER_RECORD));
+        assert_eq!(chunks.concat(), writes);
+        let small: Staged = (0..100).map(|i| write(&format!("k{i}"), 10)).collect();
+        assert_eq!(staged_chunks(small).len(), 1);
+        assert!(staged_chunks(Vec::new()).is_empty());
+    }
 }
