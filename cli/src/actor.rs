@@ -5,7 +5,8 @@
 //! log record, and no reply before the commit). The reads of a batch run first, in their own
 //! transaction, and are answered without waiting for the writes' fsync. Between batches the
 //! actor sleeps until the object's timeout; it carries out the object's effects: calls to
-//! other objects go out as tasks whose outcomes come back through the queue, and `Retire`
+//! other objects and to the object store go out as tasks whose outcomes come back through
+//! the queue, and `Retire`
 //! deletes the object's storage before the batch's replies leave, after which the actor stops.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -199,6 +200,16 @@ impl Run {
                         host.retire(&self.address);
                     }
                     retired = true;
+                }
+                Effect::Store(request) => {
+                    let (host, tx) = (self.host.clone(), self.tx.clone());
+                    self.runtime.spawn(async move {
+                        let outcome = match host.upgrade() {
+                            Some(h) => h.store(request).await,
+                            None => Err(Error::host("the host is shutting down")),
+                        };
+                        let _ = tx.send(Msg::Result(id, outcome));
+                    });
                 }
                 Effect::Call(call) => {
                     let (host, tx) = (self.host.clone(), self.tx.clone());

@@ -79,6 +79,7 @@ fn crash(call: &Call) -> ! {
 pub struct Host {
     front: FrontEnd,
     storage: Storage,
+    store: crate::store::ObjectStore,
     actors: Mutex<HashMap<Address, ObjectActor>>,
     runtime: tokio::runtime::Handle,
     me: Weak<Host>,
@@ -100,9 +101,14 @@ impl Host {
             h.write_i64(now_ms());
             h.finish()
         };
+        let store = match &storage {
+            Storage::Dir { root, .. } => crate::store::ObjectStore::under(root),
+            Storage::Memory => crate::store::ObjectStore::Memory(Default::default()),
+        };
         let host = Arc::new_cyclic(|me| Host {
             front: FrontEnd::new(cfg),
             storage,
+            store,
             actors: Mutex::new(HashMap::new()),
             runtime: tokio::runtime::Handle::current(),
             me: me.clone(),
@@ -250,6 +256,11 @@ impl Host {
 
     /// Carries out an object's `Retire`: its storage goes. Called from the object's own
     /// actor, which stops afterwards.
+    /// Carries out an object's request to the object store.
+    pub async fn store(&self, request: extenddo_engine::api::store::StoreRequest) -> Outcome {
+        self.store.run(request).await
+    }
+
     pub fn retire(&self, address: &Address) {
         if let Ok(mut actors) = self.actors.lock() {
             actors.remove(address);

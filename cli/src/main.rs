@@ -5,6 +5,7 @@ mod clock;
 mod host;
 mod logtool;
 mod server;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +86,10 @@ enum Command {
         #[arg(long, default_value_t = extenddo_engine::config::DEFAULT_TX_RECOVERY_MS,
               value_parser = clap::value_parser!(i64).range(1..))]
         tx_recovery_ms: i64,
+        /// Log archiving: a table seals its log records into a segment in the object store
+        /// (`DATA_DIR/objects/`) once this many wait. 0 (the default for now) turns it off.
+        #[arg(long, default_value_t = 0)]
+        archive_records: u64,
     },
     /// Inspect a table's change log.
     Log {
@@ -113,6 +118,7 @@ fn main() -> ExitCode {
             stream_shard_rollover_ms,
             deleted_table_retention_ms,
             tx_recovery_ms,
+            archive_records,
         } => {
             let storage = if in_memory {
                 Storage::Memory
@@ -129,6 +135,7 @@ fn main() -> ExitCode {
                 stream_shard_rollover_ms,
                 deleted_table_retention_ms,
                 tx_recovery_ms,
+                archive_records,
                 ..Config::default()
             };
             serve(

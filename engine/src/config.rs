@@ -26,6 +26,11 @@ pub struct Config {
     /// long asks the coordinator for the outcome.
     #[serde(default = "default_tx_recovery")]
     pub tx_recovery_ms: i64,
+    /// Log archiving: once this many records are not yet in the object store, a table seals
+    /// them into a segment and uploads it (at most `MAX_SEGMENT_RECORDS` per segment).
+    /// 0 turns archiving off.
+    #[serde(default)]
+    pub archive_records: u64,
 }
 
 /// Five seconds.
@@ -64,6 +69,7 @@ impl Default for Config {
             backfill_chunk: default_backfill_chunk(),
             deleted_table_retention_ms: default_retention(),
             tx_recovery_ms: DEFAULT_TX_RECOVERY_MS,
+            archive_records: 0,
         }
     }
 }

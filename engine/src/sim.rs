@@ -14,6 +14,7 @@ use crate::api::catalog::{CatalogCommand, CatalogReply};
 use crate::api::codec;
 use crate::api::ids::TableId;
 use crate::api::object::{Address, Call, Command, Effect, EffectId, Object, Outcome, Reply};
+use crate::api::store::{StoreReply, StoreRequest};
 use crate::config::Config;
 use crate::error::Error;
 use crate::flow::{Action, Flow, FrontEnd, HttpRequest};
@@ -62,6 +63,8 @@ pub struct Host {
     /// Calls sent after a response (`Action::RespondThen`), delivered at the next step or
     /// tick, and lost in a crash.
     detached: Vec<Call>,
+    /// The object store (it survives restarts, as a directory or a bucket would).
+    pub store: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 fn respond(resp: &HttpResponse) -> (u16, Value) {
@@ -80,6 +83,7 @@ impl Host {
             entropy: 0,
             diagnostics: Vec::new(),
             detached: Vec::new(),
+            store: std::collections::BTreeMap::new(),
         }
     }
 
@@ -181,6 +185,16 @@ impl Host {
                         self.objects.remove(&addr);
                         self.storage.remove(&addr);
                     }
+                    Effect::Store(request) => {
+                        let result = self.store_effect(request);
+                        let now = self.now;
+                        if let (Some(sql), Some(obj)) =
+                            (self.storage.get(&addr), self.objects.get_mut(&addr))
+                        {
+                            obj.handle_result(&**sql, now, id, result);
+                        }
+                        queue.push_back(addr.clone());
+                    }
                     Effect::Call(call) => {
                         let target = call.to.clone();
                         let result = self.call(call);
@@ -196,6 +210,28 @@ impl Host {
                 }
             }
         }
+    }
+
+    fn store_effect(&mut self, request: StoreRequest) -> Outcome {
+        let reply = match request {
+            StoreRequest::Put { key, bytes } => {
+                self.store.insert(key, bytes);
+                StoreReply::Stored
+            }
+            StoreRequest::Get { key } => StoreReply::Got(self.store.get(&key).cloned()),
+            StoreRequest::List { prefix } => StoreReply::Listed(
+                self.store
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&prefix))
+                    .map(|(k, v)| (k.clone(), v.len() as u64))
+                    .collect(),
+            ),
+            StoreRequest::Delete { key } => {
+                self.store.remove(&key);
+                StoreReply::Deleted
+            }
+        };
+        Ok(Reply::Store(reply))
     }
 
     /// Runs every object's due background work (and what it causes) until nothing is due.

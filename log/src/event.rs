@@ -64,6 +64,9 @@ pub enum Event {
         txid: String,
         writes: Vec<(Item, Option<Item>)>,
     },
+    /// The records `first ..= last` are sealed into the segment stored under `key` in the
+    /// object store (and the store confirmed it).
+    SegmentArchived { first: u64, last: u64, key: String },
 }
 
 /// A ClientRequestToken and a fingerprint of the request it came with, for idempotency.
@@ -95,6 +98,7 @@ impl Event {
             Event::TxDecided { .. } => "TxDecided",
             Event::TxCompleted { .. } => "TxCompleted",
             Event::TxStaged { .. } => "TxStaged",
+            Event::SegmentArchived { .. } => "SegmentArchived",
         }
     }
 }

@@ -3,12 +3,14 @@
 //! Everything a client can observe about a table is a projection of this log, so this crate
 //! owns the things a log record must be able to carry and check: the item value model
 //! ([`value`]), the versioned events ([`event`]), the framing of a record on disk and on the
-//! wire ([`frame`]), archived segments ([`segment`]) and the log table itself over the
+//! wire ([`frame`]), runs of frames ([`segment`]), sealed segments for the object store
+//! ([`sealed`]) and the log table itself over the
 //! synchronous [`sql::Sql`] port ([`store`]).
 
 pub mod event;
 pub mod frame;
 pub mod number;
+pub mod sealed;
 pub mod segment;
 pub mod sql;
 #[cfg(feature = "rusqlite")]

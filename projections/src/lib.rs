@@ -3,6 +3,7 @@
 //! Every projection can be dropped and rebuilt from the log; [`apply`] is the one fold used
 //! both by the live write path and by [`rebuild`], so the two cannot drift apart.
 
+pub mod archive;
 pub mod indexes;
 pub mod items;
 pub mod keycode;
@@ -36,6 +37,7 @@ pub fn init(sql: &dyn Sql) -> Result<(), ProjectionError> {
     indexes::init(sql)?;
     ttl::init(sql)?;
     tx::init(sql)?;
+    archive::init(sql)?;
     Ok(())
 }
 
@@ -193,6 +195,7 @@ pub fn apply(
         Event::TxCompleted { txid } => tx::completed(sql, txid)?,
         // Read from the log by the transaction's resolve, like its TxPrepared's writes.
         Event::TxStaged { .. } => {}
+        Event::SegmentArchived { first, last, key } => archive::archived(sql, *first, *last, key)?,
     }
     Ok(())
 }
@@ -203,6 +206,7 @@ pub fn rebuild(sql: &dyn Sql) -> Result<Option<TableSchema>, ProjectionError> {
     indexes::drop(sql)?;
     ttl::drop(sql)?;
     tx::drop(sql)?;
+    archive::drop(sql)?;
     schema::drop(sql)?;
     init(sql)?;
     replay_into(sql, sql)

@@ -3,7 +3,7 @@
 
 use extenddo_log::Sql;
 
-use crate::{indexes, items, schema, ttl, tx, ProjectionError};
+use crate::{archive, indexes, items, schema, ttl, tx, ProjectionError};
 
 /// Which projection differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +13,7 @@ pub enum Projection {
     Index(String),
     Ttl,
     Locks,
+    Archive,
 }
 
 impl std::fmt::Display for Projection {
@@ -23,6 +24,7 @@ impl std::fmt::Display for Projection {
             Projection::Index(name) => write!(f, "index {name}"),
             Projection::Ttl => f.write_str("TTL schedule"),
             Projection::Locks => f.write_str("transaction locks"),
+            Projection::Archive => f.write_str("archived segments"),
         }
     }
 }
@@ -118,6 +120,14 @@ pub fn compare(live: &dyn Sql, replayed: &dyn Sql) -> Result<Option<Difference>,
             projection: Projection::Locks,
             key: Some((pk, sk)),
             what,
+        }));
+    }
+    let (la, ra) = (archive::segments(live)?, archive::segments(replayed)?);
+    if la != ra {
+        return Ok(Some(Difference {
+            projection: Projection::Archive,
+            key: None,
+            what: "changed",
         }));
     }
     Ok(None)

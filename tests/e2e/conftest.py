@@ -228,16 +228,18 @@ class NativeHost(ManagedHost):
     kind = "native"
     ready_timeout = 30.0
 
-    def __init__(self, binary: Path, tx_recovery_ms: int = TX_RECOVERY_MS):
+    def __init__(self, binary: Path, tx_recovery_ms: int = TX_RECOVERY_MS, extra_args=()):
         super().__init__()
         self.binary = binary
         self.tx_recovery_ms = tx_recovery_ms
+        self.extra_args = list(extra_args)
         self.data_dir = self.workdir / "data"
         self.data_dir.mkdir()
 
     def command(self):
         return [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}",
-                "--data-dir", str(self.data_dir), "--tx-recovery-ms", str(self.tx_recovery_ms)]
+                "--data-dir", str(self.data_dir), "--tx-recovery-ms", str(self.tx_recovery_ms),
+                *self.extra_args]
 
     def env(self):
         env = dict(os.environ)
@@ -251,15 +253,17 @@ class WorkerHost(ManagedHost):
     kind = "worker"
     ready_timeout = 120.0
 
-    def __init__(self):
+    def __init__(self, extra_vars=()):
         super().__init__()
         self.persist_dir = self.workdir / "persist"
         self.persist_dir.mkdir()
+        self.extra_vars = [a for kv in extra_vars for a in ("--var", kv)]
 
     def command(self):
         return ["bash", str(worker_dev_script()), "--port", str(self.port),
                 "--persist-to", str(self.persist_dir), "--",
-                "--var", "EXTENDDO_FAILPOINTS:1", "--var", f"TX_RECOVERY_MS:{TX_RECOVERY_MS}"]
+                "--var", "EXTENDDO_FAILPOINTS:1", "--var", f"TX_RECOVERY_MS:{TX_RECOVERY_MS}",
+                *self.extra_vars]
 
     def env(self):
         env = dict(os.environ)

@@ -9,6 +9,9 @@ pub const VAR_ACCOUNT_ID: &str = "ACCOUNT_ID";
 /// wrangler var: milliseconds an undecided transaction may stay in doubt before the
 /// coordinator or a participant recovers it (native: `serve --tx-recovery-ms`).
 pub const VAR_TX_RECOVERY_MS: &str = "TX_RECOVERY_MS";
+/// wrangler var: log archiving threshold (records waiting before a segment is sealed into
+/// R2; native: `serve --archive-records`); 0 or unset turns archiving off.
+pub const VAR_ARCHIVE_RECORDS: &str = "ARCHIVE_RECORDS";
 
 /// Builds the engine configuration from the raw var values; unset or blank vars take the
 /// defaults (`us-east-1`, `000000000000`, 5000 ms); an unparsable or non-positive
@@ -17,6 +20,7 @@ pub fn from_vars(
     region: Option<String>,
     account_id: Option<String>,
     tx_recovery_ms: Option<String>,
+    archive_records: Option<String>,
 ) -> Config {
     let d = Config::default();
     let pick = |v: Option<String>, default: String| match v {
@@ -30,6 +34,9 @@ pub fn from_vars(
             .and_then(|v| v.trim().parse::<i64>().ok())
             .filter(|ms| *ms > 0)
             .unwrap_or(d.tx_recovery_ms),
+        archive_records: archive_records
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(d.archive_records),
         ..d
     }
 }
@@ -40,7 +47,7 @@ mod tests {
 
     #[test]
     fn defaults_and_overrides() {
-        let c = from_vars(None, Some("  ".into()), Some("soon".into()));
+        let c = from_vars(None, Some("  ".into()), Some("soon".into()), None);
         assert_eq!(
             (c.region.as_str(), c.account_id.as_str(), c.tx_recovery_ms),
             (
@@ -53,7 +60,9 @@ mod tests {
             Some("eu-west-1".into()),
             Some("123456789012".into()),
             Some("750".into()),
+            Some("100".into()),
         );
+        assert_eq!(c.archive_records, 100);
         assert_eq!(
             (c.region.as_str(), c.account_id.as_str(), c.tx_recovery_ms),
             ("eu-west-1", "123456789012", 750)

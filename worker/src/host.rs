@@ -1,7 +1,7 @@
 //! What the Worker and the Durable Objects share: the clock, entropy, configuration from the
 //! environment, and calls into Durable Objects.
 
-use extenddo_engine::{Call, Config, Error, Outcome};
+use extenddo_engine::{Call, Config, Error, Outcome, Reply};
 use worker::{js_sys, Env, Method, Request, RequestInit, Stub};
 
 use crate::rpc;
@@ -25,6 +25,7 @@ pub fn config(env: &Env) -> Config {
         var(crate::config::VAR_REGION),
         var(crate::config::VAR_ACCOUNT_ID),
         var(crate::config::VAR_TX_RECOVERY_MS),
+        var(crate::config::VAR_ARCHIVE_RECORDS),
     )
 }
 
@@ -59,4 +60,62 @@ pub async fn call(env: &Env, call: Call) -> Outcome {
         .await
         .map_err(|e| Error::host(format!("reading the reply of {name}: {e}")))?;
     rpc::decode_reply(status, &bytes)
+}
+
+/// The R2 bucket binding the object store lives in.
+pub const BUCKET_BINDING: &str = "BUCKET";
+
+/// Carries out an object's request to the object store (R2).
+pub async fn store(env: &Env, request: extenddo_engine::api::store::StoreRequest) -> Outcome {
+    use extenddo_engine::api::store::{valid_key, StoreReply, StoreRequest};
+    let r2 = |e: worker::Error| Error::host(format!("R2: {e}"));
+    let bucket = env.bucket(BUCKET_BINDING).map_err(r2)?;
+    let key_ok = |k: &str| {
+        if valid_key(k) {
+            Ok(())
+        } else {
+            Err(Error::bug(format!("object-store key {k:?}")))
+        }
+    };
+    let reply = match request {
+        StoreRequest::Put { key, bytes } => {
+            key_ok(&key)?;
+            bucket.put(key, bytes).execute().await.map_err(r2)?;
+            StoreReply::Stored
+        }
+        StoreRequest::Get { key } => {
+            key_ok(&key)?;
+            match bucket.get(key).execute().await.map_err(r2)? {
+                None => StoreReply::Got(None),
+                Some(obj) => match obj.body() {
+                    Some(body) => StoreReply::Got(Some(body.bytes().await.map_err(r2)?)),
+                    None => StoreReply::Got(Some(Vec::new())),
+                },
+            }
+        }
+        StoreRequest::List { prefix } => {
+            let mut out = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut list = bucket.list().prefix(prefix.clone());
+                if let Some(c) = cursor.take() {
+                    list = list.cursor(c);
+                }
+                let page = list.execute().await.map_err(r2)?;
+                out.extend(page.objects().iter().map(|o| (o.key(), o.size())));
+                match (page.truncated(), page.cursor()) {
+                    (true, Some(c)) => cursor = Some(c),
+                    _ => break,
+                }
+            }
+            out.sort();
+            StoreReply::Listed(out)
+        }
+        StoreRequest::Delete { key } => {
+            key_ok(&key)?;
+            bucket.delete(key).await.map_err(r2)?;
+            StoreReply::Deleted
+        }
+    };
+    Ok(Reply::Store(reply))
 }

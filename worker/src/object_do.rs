@@ -160,6 +160,10 @@ impl ObjectCell {
                     let outcome = host::call(&self.env, call).await;
                     let _ = self.with(|o| o.handle_result(&self.sql, host::now_ms(), id, outcome));
                 }
+                Effect::Store(request) => {
+                    let outcome = host::store(&self.env, request).await;
+                    let _ = self.with(|o| o.handle_result(&self.sql, host::now_ms(), id, outcome));
+                }
                 Effect::Retire => {
                     self.retire().await;
                     return;

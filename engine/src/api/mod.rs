@@ -17,6 +17,7 @@ pub mod iterator;
 pub mod object;
 pub mod reply;
 pub mod rules;
+pub mod store;
 pub mod streams;
 pub mod time;
 

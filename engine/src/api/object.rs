@@ -16,6 +16,7 @@ use crate::api::command::TableCommand;
 use crate::api::coordinator::{CoordinatorCommand, CoordinatorReply};
 use crate::api::ids::TableId;
 use crate::api::reply::TableReply;
+use crate::api::store::{StoreReply, StoreRequest};
 use crate::error::Error;
 
 /// Where an object lives: natively an actor with its own SQLite file, on Cloudflare a
@@ -63,6 +64,8 @@ pub enum Reply {
     Catalog(CatalogReply),
     Table(TableReply),
     Coordinator(CoordinatorReply),
+    /// The host's answer to an [`Effect::Store`].
+    Store(StoreReply),
 }
 
 /// What an object answers to one command.
@@ -86,6 +89,9 @@ pub enum Effect {
     /// Delete this object's storage: nothing in it may be read any more. The host does it
     /// before it delivers the replies of the event that asked for it; no result comes back.
     Retire,
+    /// Read or write the object store; the result (`Reply::Store`, or a host error) comes
+    /// back through [`Object::handle_result`].
+    Store(StoreRequest),
 }
 
 pub trait Object {

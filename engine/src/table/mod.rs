@@ -26,7 +26,7 @@ use crate::api::object::{run_batch, Command, Effect, EffectId, Effects, Object, 
 use crate::api::reply::TableReply;
 use crate::config::Config;
 use crate::error::Error;
-use crate::table::background::{backfill, rollover, sweep};
+use crate::table::background::{archive, backfill, rollover, sweep};
 use crate::table::log::{Ctx, Log};
 
 /// After a failed background step, try again this much later rather than spin.
@@ -46,6 +46,10 @@ pub struct TableObject {
     asking: std::collections::HashMap<EffectId, String>,
     /// When the oldest prepared transaction becomes overdue (its coordinator is asked).
     tx_due: Option<i64>,
+    /// The sealed segment being uploaded, if one is.
+    upload: Option<archive::Upload>,
+    /// Look at the archive at this time (after opening: what a crash left to upload).
+    archive_due: Option<i64>,
     diagnostics: Vec<String>,
 }
 
@@ -59,6 +63,7 @@ impl TableObject {
         } else {
             None
         };
+        let cfg_archive = cfg.archive_records;
         Ok(TableObject {
             cfg,
             id,
@@ -68,6 +73,8 @@ impl TableObject {
             effects: Effects::default(),
             asking: std::collections::HashMap::new(),
             tx_due: Some(i64::MIN),
+            upload: None,
+            archive_due: (cfg_archive > 0).then_some(i64::MIN),
             diagnostics: Vec::new(),
         })
     }
@@ -245,6 +252,56 @@ impl TableObject {
     }
 
     /// Takes what went wrong in background work since the last call, for the host's log.
+    /// Seals and uploads the next segment if enough of the log waits for the archive and no
+    /// upload is in flight.
+    fn maybe_archive(&mut self, sql: &dyn Sql, now_ms: i64) {
+        if self.upload.is_some() || self.retry_at.is_some_and(|t| t > now_ms) {
+            return;
+        }
+        let Some(log) = self.log.as_ref() else {
+            return;
+        };
+        let sealed = archive::due(sql, self.cfg.archive_records, log).and_then(|due| match due {
+            true => archive::seal_next(sql, self.id.as_str(), log),
+            false => Ok(None),
+        });
+        match sealed {
+            Ok(Some(s)) => {
+                let effect = self
+                    .effects
+                    .push(Effect::Store(archive::put(s.key.clone(), s.bytes)));
+                self.upload = Some(archive::Upload {
+                    effect,
+                    first: s.first,
+                    last: s.last,
+                    key: s.key,
+                });
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.diagnostics.push(format!("sealing a segment: {e}"));
+                self.retry_at = Some(now_ms + RETRY_MS);
+            }
+        }
+    }
+
+    /// The store's answer to an upload.
+    fn uploaded(&mut self, sql: &dyn Sql, now_ms: i64, up: archive::Upload, result: Outcome) {
+        match result {
+            Ok(Reply::Store(crate::api::store::StoreReply::Stored)) => {
+                self.background(sql, now_ms, "logging an archived segment", |cx, log| {
+                    archive::confirmed(cx, log, &up)
+                });
+                self.maybe_archive(sql, now_ms);
+            }
+            other => {
+                self.diagnostics
+                    .push(format!("storing segment {}: {other:?}", up.key));
+                self.retry_at = Some(now_ms + RETRY_MS);
+            }
+        }
+    }
+
     pub fn take_diagnostics(&mut self) -> Vec<String> {
         std::mem::take(&mut self.diagnostics)
     }
@@ -286,6 +343,7 @@ impl Object for TableObject {
         } else if writes {
             self.refresh_ttl(sql, now_ms);
             self.refresh_tx(sql);
+            self.maybe_archive(sql, now_ms);
         }
         results
     }
@@ -319,9 +377,17 @@ impl Object for TableObject {
         {
             self.background(sql, now_ms, "stream shard rollover", rollover::step);
         }
+        if self.archive_due.is_some_and(|d| d <= now_ms) {
+            self.archive_due = None;
+        }
+        self.maybe_archive(sql, now_ms);
     }
 
     fn handle_result(&mut self, sql: &dyn Sql, now_ms: i64, id: EffectId, result: Outcome) {
+        if let Some(up) = self.upload.take_if(|u| u.effect == id) {
+            self.uploaded(sql, now_ms, up, result);
+            return;
+        }
         let Some(txid) = self.asking.remove(&id) else {
             self.diagnostics
                 .push(format!("a result for unknown effect {id:?}"));
@@ -353,10 +419,17 @@ impl Object for TableObject {
         let backfill = live.filter(|s| backfill::pending(s)).map(|_| i64::MIN);
         let ttl = self.ttl_due.filter(|_| live.is_some_and(sweep::enabled));
         let rollover = rollover::due(self.cfg.stream_shard_rollover_ms, log);
-        [backfill, ttl, rollover, self.retry_at, self.tx_due]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            backfill,
+            ttl,
+            rollover,
+            self.retry_at,
+            self.tx_due,
+            self.archive_due,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn poll_effect(&mut self) -> Option<(EffectId, Effect)> {

@@ -66,6 +66,11 @@ pub fn record_json(r: &Record) -> Value {
             v["participants"] = json!(participants);
         }
         Event::TxCompleted { txid } => v["txid"] = json!(txid),
+        Event::SegmentArchived { first, last, key } => {
+            v["first"] = json!(first);
+            v["last"] = json!(last);
+            v["key"] = json!(key);
+        }
         Event::TxStaged { txid, writes } => {
             v["txid"] = json!(txid);
             v["writes"] = json!(writes
@@ -115,6 +120,7 @@ pub fn record_line(r: &Record) -> String {
         } => format!(" {txid}: {} tables", participants.len()),
         Event::TxCompleted { txid } => format!(" {txid}"),
         Event::TxStaged { txid, writes } => format!(" {txid}: {} more writes", writes.len()),
+        Event::SegmentArchived { first, last, key } => format!(" {first}..={last} in {key}"),
     };
     format!("{:>8} {} {}{}", r.lsn, r.ts_ms, r.event.kind(), detail)
 }

@@ -1,8 +1,10 @@
 //! Work a table object does between requests, each step in its own transaction: backfill of
-//! a new global secondary index in logged slices, TTL sweeps, and stream shard rollover.
+//! a new global secondary index in logged slices, TTL sweeps, stream shard rollover, and
+//! log archiving to the object store.
 //! When each is next due is computed here; the table object reports the earliest as its
 //! timeout, so both hosts run background work by the same rule.
 
+pub(crate) mod archive;
 pub(crate) mod backfill;
 pub(crate) mod rollover;
 pub(crate) mod sweep;

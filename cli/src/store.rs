@@ -1,0 +1,189 @@
+//! The native object store: a directory (by default `DATA_DIR/objects`), or memory when the
+//! server runs `--in-memory`. An object is a file at its key's path; a put writes a
+//! temporary file, fsyncs it and renames it into place (and fsyncs the directory), so a
+//! stored object is whole and durable once the engine hears `Stored`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use extenddo_engine::api::store::{valid_key, StoreReply, StoreRequest};
+use extenddo_engine::{Error, Outcome, Reply};
+
+pub enum ObjectStore {
+    Dir(PathBuf),
+    Memory(Mutex<BTreeMap<String, Vec<u8>>>),
+}
+
+impl ObjectStore {
+    /// The store under a data directory.
+    pub fn under(data_dir: &Path) -> ObjectStore {
+        ObjectStore::Dir(data_dir.join("objects"))
+    }
+
+    pub async fn run(&self, request: StoreRequest) -> Outcome {
+        let key = match &request {
+            StoreRequest::Put { key, .. }
+            | StoreRequest::Get { key }
+            | StoreRequest::Delete { key } => key.as_str(),
+            StoreRequest::List { .. } => "",
+        };
+        if !key.is_empty() && !valid_key(key) {
+            return Err(Error::bug(format!("object-store key {key:?}")));
+        }
+        match self {
+            ObjectStore::Memory(m) => {
+                let mut m = m.lock().map_err(|_| Error::bug("store poisoned"))?;
+                Ok(Reply::Store(match request {
+                    StoreRequest::Put { key, bytes } => {
+                        m.insert(key, bytes);
+                        StoreReply::Stored
+                    }
+                    StoreRequest::Get { key } => StoreReply::Got(m.get(&key).cloned()),
+                    StoreRequest::List { prefix } => StoreReply::Listed(
+                        m.range(prefix.clone()..)
+                            .take_while(|(k, _)| k.starts_with(&prefix))
+                            .map(|(k, v)| (k.clone(), v.len() as u64))
+                            .collect(),
+                    ),
+                    StoreRequest::Delete { key } => {
+                        m.remove(&key);
+                        StoreReply::Deleted
+                    }
+                }))
+            }
+            ObjectStore::Dir(root) => {
+                let root = root.clone();
+                tokio::task::spawn_blocking(move || dir_op(&root, request))
+                    .await
+                    .map_err(|e| Error::host(format!("object store task: {e}")))?
+                    .map(Reply::Store)
+                    .map_err(|e| Error::host(format!("object store: {e}")))
+            }
+        }
+    }
+}
+
+fn dir_op(root: &Path, request: StoreRequest) -> std::io::Result<StoreReply> {
+    match request {
+        StoreRequest::Put { key, bytes } => {
+            let path = root.join(&key);
+            let dir = path.parent().unwrap_or(root);
+            std::fs::create_dir_all(dir)?;
+            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+            {
+                let mut f = std::fs::File::create(&tmp)?;
+                f.write_all(&bytes)?;
+                f.sync_all()?;
+            }
+            std::fs::rename(&tmp, &path)?;
+            std::fs::File::open(dir)?.sync_all()?;
+            Ok(StoreReply::Stored)
+        }
+        StoreRequest::Get { key } => match std::fs::read(root.join(&key)) {
+            Ok(b) => Ok(StoreReply::Got(Some(b))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(StoreReply::Got(None)),
+            Err(e) => Err(e),
+        },
+        StoreRequest::List { prefix } => {
+            let mut out = Vec::new();
+            walk(root, root, &mut out)?;
+            out.retain(|(k, _)| k.starts_with(&prefix) && valid_key(k));
+            out.sort();
+            Ok(StoreReply::Listed(out))
+        }
+        StoreRequest::Delete { key } => match std::fs::remove_file(root.join(&key)) {
+            Ok(()) => Ok(StoreReply::Deleted),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(StoreReply::Deleted),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// Every file under `dir` as (key relative to `root`, size).
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, u64)>) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let meta = entry.metadata()?;
+        if meta.is_dir() {
+            walk(root, &path, out)?;
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            if let Some(key) = rel.to_str() {
+                out.push((key.replace(std::path::MAIN_SEPARATOR, "/"), meta.len()));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_directory_store_puts_gets_lists_and_deletes() {
+        let dir = std::env::temp_dir().join(format!("extenddo-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = ObjectStore::Dir(dir.clone());
+        let put = |k: &str, b: &[u8]| StoreRequest::Put {
+            key: k.into(),
+            bytes: b.to_vec(),
+        };
+        for (k, b) in [
+            ("a/x/1.seg", &b"one"[..]),
+            ("a/x/2.seg", b"two!"),
+            ("b/3", b"3"),
+        ] {
+            assert_eq!(
+                store.run(put(k, b)).await,
+                Ok(Reply::Store(StoreReply::Stored))
+            );
+        }
+        assert_eq!(
+            store
+                .run(StoreRequest::Get {
+                    key: "a/x/2.seg".into()
+                })
+                .await,
+            Ok(Reply::Store(StoreReply::Got(Some(b"two!".to_vec()))))
+        );
+        assert_eq!(
+            store
+                .run(StoreRequest::Get {
+                    key: "a/none".into()
+                })
+                .await,
+            Ok(Reply::Store(StoreReply::Got(None)))
+        );
+        assert_eq!(
+            store
+                .run(StoreRequest::List {
+                    prefix: "a/".into()
+                })
+                .await,
+            Ok(Reply::Store(StoreReply::Listed(vec![
+                ("a/x/1.seg".into(), 3),
+                ("a/x/2.seg".into(), 4)
+            ])))
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                store
+                    .run(StoreRequest::Delete {
+                        key: "a/x/1.seg".into()
+                    })
+                    .await,
+                Ok(Reply::Store(StoreReply::Deleted))
+            );
+        }
+        assert!(store.run(put("../escape", b"x")).await.is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

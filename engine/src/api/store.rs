@@ -1,0 +1,79 @@
+//! The object-store port: what an object may ask its host to do with bytes kept outside its
+//! own SQLite (sealed log segments now; snapshots and backups next). Natively a directory
+//! under the data dir; on Cloudflare the R2 bucket bound as `BUCKET`. Keys are
+//! `/`-separated paths; writes replace whole objects.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoreRequest {
+    /// Store `bytes` under `key` (replacing what was there), durably.
+    Put {
+        key: String,
+        bytes: Vec<u8>,
+    },
+    Get {
+        key: String,
+    },
+    /// Every key that starts with `prefix`, with its size, in key order.
+    List {
+        prefix: String,
+    },
+    /// Delete `key` (nothing to delete is not an error).
+    Delete {
+        key: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoreReply {
+    Stored,
+    Got(Option<Vec<u8>>),
+    Listed(Vec<(String, u64)>),
+    Deleted,
+}
+
+/// The key of a table's sealed log segment `first ..= last` (zero-padded, so that key order
+/// is LSN order).
+pub fn segment_key(table_id: &str, first: u64, last: u64) -> String {
+    format!("tables/{table_id}/log/{first:020}-{last:020}.seg")
+}
+
+/// Where a table's sealed segments are.
+pub fn segment_prefix(table_id: &str) -> String {
+    format!("tables/{table_id}/log/")
+}
+
+/// A key is a relative `/`-separated path of `[A-Za-z0-9._-]` segments (no `..`): safe as a
+/// file path under a directory and as an R2 or S3 key.
+pub fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 1024
+        && key.split('/').all(|part| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        let k = segment_key("0b6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b", 1, 300);
+        assert_eq!(
+            k,
+            "tables/0b6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b/log/00000000000000000001-00000000000000000300.seg"
+        );
+        assert!(valid_key(&k));
+        assert!(k.starts_with(&segment_prefix("0b6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b")));
+        for bad in ["", "/a", "a/", "a//b", "a/../b", "..", "a b", "a\\b"] {
+            assert!(!valid_key(bad), "{bad:?}");
+        }
+    }
+}
