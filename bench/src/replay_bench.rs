@@ -17,8 +17,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use extenddo_engine::log::sqlite::{Durability, Sqlite};
 use extenddo_engine::log::sql::in_transaction;
+use extenddo_engine::log::sqlite::{Durability, Sqlite};
 use extenddo_engine::log::{sealed, AttributeValue, Event, Item, LogStore, Record, Sql};
 use extenddo_engine::projections;
 use extenddo_engine::sim::Host;
@@ -50,7 +50,10 @@ const SEGMENT_RECORDS: usize = 10_000;
 fn item(i: u64, version: u64) -> Item {
     let mut it = Item::new();
     it.insert("pk".into(), AttributeValue::S(format!("k{i:010}")));
-    it.insert("g0".into(), AttributeValue::S(format!("g{:05}", i % 10_000)));
+    it.insert(
+        "g0".into(),
+        AttributeValue::S(format!("g{:05}", i % 10_000)),
+    );
     it.insert(
         "payload".into(),
         AttributeValue::S(format!("{:0>150}", i.wrapping_mul(0x9E37_79B9) ^ version)),
@@ -96,7 +99,9 @@ fn schema_json() -> Result<String, String> {
 
 fn write_log(sql: &dyn Sql, a: &Args, schema: String) -> Result<u64, String> {
     LogStore::init(sql).map_err(|e| e.to_string())?;
-    let mut events: Vec<Event> = vec![Event::TableCreated { schema_json: schema }];
+    let mut events: Vec<Event> = vec![Event::TableCreated {
+        schema_json: schema,
+    }];
     let mut lsn = 0u64;
     let flush = |events: &mut Vec<Event>, lsn: &mut u64| -> Result<(), String> {
         in_transaction(sql, || -> Result<(), extenddo_engine::log::LogError> {
@@ -117,7 +122,7 @@ fn write_log(sql: &dyn Sql, a: &Args, schema: String) -> Result<u64, String> {
             flush(&mut events, &mut lsn)?;
         }
     }
-    let every = |pct: u64| if pct == 0 { u64::MAX } else { (100 / pct).max(1) };
+    let every = |pct: u64| 100u64.checked_div(pct).map_or(u64::MAX, |n| n.max(1));
     for i in (0..a.items).step_by(every(a.updates_pct) as usize) {
         events.push(Event::ItemPut {
             old: Some(item(i, 0)),
@@ -170,8 +175,8 @@ fn run(a: Args) -> Result<(), String> {
 }
 
 fn measure(a: &Args, dir: &std::path::Path) -> Result<(), String> {
-    let source = Sqlite::open(&dir.join("source.sqlite"), Durability::Normal)
-        .map_err(|e| e.to_string())?;
+    let source =
+        Sqlite::open(&dir.join("source.sqlite"), Durability::Normal).map_err(|e| e.to_string())?;
     source.exec(CACHE_PRAGMA, &[]).map_err(|e| e.to_string())?;
     let t = Instant::now();
     let records = write_log(&source, a, schema_json()?)?;
@@ -183,7 +188,9 @@ fn measure(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     in_transaction(&target, || projections::replay_into(&source, &target))
         .map_err(|e| e.to_string())?;
     let replay_s = t.elapsed().as_secs_f64();
-    let items = projections::items::dump(&target).map_err(|e| e.to_string())?.len();
+    let items = projections::items::dump(&target)
+        .map_err(|e| e.to_string())?
+        .len();
 
     // 2. Seal into segments.
     let t = Instant::now();
@@ -206,10 +213,11 @@ fn measure(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     in_transaction(&target2, || -> Result<(), projections::ProjectionError> {
         let mut current = None;
         for bytes in &segments {
-            let seg = sealed::open(bytes).map_err(|e| projections::ProjectionError::Inconsistent {
-                lsn: 0,
-                what: e.to_string(),
-            })?;
+            let seg =
+                sealed::open(bytes).map_err(|e| projections::ProjectionError::Inconsistent {
+                    lsn: 0,
+                    what: e.to_string(),
+                })?;
             for r in &seg.records {
                 projections::apply(&target2, &mut current, r)?;
             }
@@ -218,9 +226,13 @@ fn measure(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
     let restore_s = t.elapsed().as_secs_f64();
-    let items2 = projections::items::dump(&target2).map_err(|e| e.to_string())?.len();
+    let items2 = projections::items::dump(&target2)
+        .map_err(|e| e.to_string())?
+        .len();
     if items2 != items {
-        return Err(format!("{items2} items from segments, {items} from the log"));
+        return Err(format!(
+            "{items2} items from segments, {items} from the log"
+        ));
     }
 
     let rate = |s: f64| records as f64 / s.max(1e-9);
@@ -238,10 +250,19 @@ fn measure(a: &Args, dir: &std::path::Path) -> Result<(), String> {
             })
         );
     } else {
-        println!("{records} records ({} items put, {items} live, one GSI)", a.items);
-        println!("replay:               {replay_s:8.2} s  {:>10.0} events/s", rate(replay_s));
+        println!(
+            "{records} records ({} items put, {items} live, one GSI)",
+            a.items
+        );
+        println!(
+            "replay:               {replay_s:8.2} s  {:>10.0} events/s",
+            rate(replay_s)
+        );
         println!("seal into segments:   {seal_s:8.2} s  {:>10.0} events/s  ({} segments, {stored} bytes)", rate(seal_s), segments.len());
-        println!("replay from segments: {restore_s:8.2} s  {:>10.0} events/s", rate(restore_s));
+        println!(
+            "replay from segments: {restore_s:8.2} s  {:>10.0} events/s",
+            rate(restore_s)
+        );
     }
     Ok(())
 }

@@ -90,7 +90,11 @@ impl Host {
     /// Opens the storage and starts the catalog and every table incarnation it knows, so
     /// that their background work (TTL sweeps, index backfills, shard rollover, a creation
     /// or deletion cut short by a crash) resumes without waiting for a request.
-    pub async fn open(cfg: Config, storage: Storage) -> Result<Arc<Host>, Error> {
+    pub async fn open(
+        cfg: Config,
+        storage: Storage,
+        store: Option<crate::store::ObjectStore>,
+    ) -> Result<Arc<Host>, Error> {
         if let Storage::Dir { root, .. } = &storage {
             std::fs::create_dir_all(root.join("tables")).map_err(Error::host)?;
             std::fs::create_dir_all(root.join("coordinators")).map_err(Error::host)?;
@@ -101,10 +105,10 @@ impl Host {
             h.write_i64(now_ms());
             h.finish()
         };
-        let store = match &storage {
+        let store = store.unwrap_or_else(|| match &storage {
             Storage::Dir { root, .. } => crate::store::ObjectStore::under(root),
             Storage::Memory => crate::store::ObjectStore::Memory(Default::default()),
-        };
+        });
         let host = Arc::new_cyclic(|me| Host {
             front: FrontEnd::new(cfg),
             storage,
@@ -256,6 +260,10 @@ impl Host {
 
     /// Carries out an object's `Retire`: its storage goes. Called from the object's own
     /// actor, which stops afterwards.
+    pub fn describe_store(&self) -> String {
+        self.store.describe()
+    }
+
     /// Carries out an object's request to the object store.
     pub async fn store(&self, request: extenddo_engine::api::store::StoreRequest) -> Outcome {
         self.store.run(request).await

@@ -90,6 +90,12 @@ enum Command {
         /// (`DATA_DIR/objects/`) once this many wait. 0 (the default for now) turns it off.
         #[arg(long, default_value_t = 0)]
         archive_records: u64,
+        /// The object store (archived log segments): `s3://bucket[/prefix]` for an
+        /// S3-compatible bucket (R2 included; endpoint, region and credentials from the
+        /// `AWS_*` environment: `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+        /// `AWS_SECRET_ACCESS_KEY`), or a directory. Default: `DATA_DIR/objects`.
+        #[arg(long)]
+        object_store: Option<String>,
     },
     /// Inspect a table's change log.
     Log {
@@ -119,7 +125,19 @@ fn main() -> ExitCode {
             deleted_table_retention_ms,
             tx_recovery_ms,
             archive_records,
+            object_store,
         } => {
+            let store = match object_store.as_deref() {
+                None => None,
+                Some(url) if url.starts_with("s3://") => match store::ObjectStore::s3(url) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        eprintln!("extenddo: --object-store: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                Some(dir) => Some(store::ObjectStore::Dir(PathBuf::from(dir))),
+            };
             let storage = if in_memory {
                 Storage::Memory
             } else {
@@ -141,6 +159,7 @@ fn main() -> ExitCode {
             serve(
                 listen,
                 storage,
+                store,
                 cfg,
                 if in_memory { None } else { Some(data_dir) },
             )
@@ -149,7 +168,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(listen: SocketAddr, storage: Storage, cfg: Config, dir: Option<PathBuf>) -> ExitCode {
+fn serve(
+    listen: SocketAddr,
+    storage: Storage,
+    store: Option<store::ObjectStore>,
+    cfg: Config,
+    dir: Option<PathBuf>,
+) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -161,7 +186,8 @@ fn serve(listen: SocketAddr, storage: Storage, cfg: Config, dir: Option<PathBuf>
         }
     };
     runtime.block_on(async move {
-        let host = match Host::open(cfg, storage).await {
+        let archiving = cfg.archive_records;
+        let host = match Host::open(cfg, storage, store).await {
             Ok(h) => h,
             Err(e) => {
                 eprintln!("extenddo: cannot open storage: {e}");
@@ -180,6 +206,12 @@ fn serve(listen: SocketAddr, storage: Storage, cfg: Config, dir: Option<PathBuf>
         match &dir {
             Some(d) => println!("  data directory: {}", d.display()),
             None => println!("  in memory: nothing survives a restart"),
+        }
+        if archiving > 0 {
+            println!(
+                "  log archiving every {archiving} records to {}",
+                host.describe_store()
+            );
         }
         if server::is_loopback(&addr) {
             println!("  bound to loopback: any SigV4 credentials are accepted (as DynamoDB Local does)");

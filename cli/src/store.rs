@@ -1,7 +1,9 @@
-//! The native object store: a directory (by default `DATA_DIR/objects`), or memory when the
-//! server runs `--in-memory`. An object is a file at its key's path; a put writes a
-//! temporary file, fsyncs it and renames it into place (and fsyncs the directory), so a
-//! stored object is whole and durable once the engine hears `Stored`.
+//! The native object store: a directory (by default `DATA_DIR/objects`), any S3-compatible
+//! bucket (`--object-store s3://bucket/prefix`, R2 included, through the `object_store`
+//! crate), or memory when the server runs `--in-memory`. In a directory an object is a file
+//! at its key's path; a put writes a temporary file, fsyncs it and renames it into place (and
+//! fsyncs the directory), so a stored object is whole and durable once the engine hears
+//! `Stored`. An S3 put is atomic and durable when S3 answers.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -13,6 +15,11 @@ use extenddo_engine::{Error, Outcome, Reply};
 
 pub enum ObjectStore {
     Dir(PathBuf),
+    S3 {
+        s3: object_store::aws::AmazonS3,
+        /// Prepended to every key (`""` or ending in `/`).
+        prefix: String,
+    },
     Memory(Mutex<BTreeMap<String, Vec<u8>>>),
 }
 
@@ -20,6 +27,47 @@ impl ObjectStore {
     /// The store under a data directory.
     pub fn under(data_dir: &Path) -> ObjectStore {
         ObjectStore::Dir(data_dir.join("objects"))
+    }
+
+    /// An S3-compatible bucket from `s3://bucket[/prefix]`; the endpoint, region and
+    /// credentials come from the usual `AWS_*` environment variables (`AWS_ENDPOINT_URL`,
+    /// `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`); an `http://` endpoint is
+    /// allowed.
+    pub fn s3(url: &str) -> Result<ObjectStore, String> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("{url}: not an s3:// URL"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("{url}: no bucket"));
+        }
+        let prefix = prefix.trim_matches('/');
+        let prefix = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}/")
+        };
+        let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
+            .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+            .ok();
+        if let Some(e) = endpoint {
+            if e.starts_with("http://") {
+                b = b.with_allow_http(true);
+            }
+            b = b.with_endpoint(e);
+        }
+        let s3 = b.build().map_err(|e| format!("{url}: {e}"))?;
+        Ok(ObjectStore::S3 { s3, prefix })
+    }
+
+    /// What the store is, for the start-up banner.
+    pub fn describe(&self) -> String {
+        match self {
+            ObjectStore::Dir(d) => d.display().to_string(),
+            ObjectStore::S3 { s3, prefix } => format!("{s3} (prefix {prefix:?})"),
+            ObjectStore::Memory(_) => "memory".into(),
+        }
     }
 
     pub async fn run(&self, request: StoreRequest) -> Outcome {
@@ -53,6 +101,10 @@ impl ObjectStore {
                     }
                 }))
             }
+            ObjectStore::S3 { s3, prefix } => s3_op(s3, prefix, request)
+                .await
+                .map(Reply::Store)
+                .map_err(|e| Error::host(format!("object store: {e}"))),
             ObjectStore::Dir(root) => {
                 let root = root.clone();
                 tokio::task::spawn_blocking(move || dir_op(&root, request))
@@ -63,6 +115,53 @@ impl ObjectStore {
             }
         }
     }
+}
+
+async fn s3_op(
+    s3: &object_store::aws::AmazonS3,
+    prefix: &str,
+    request: StoreRequest,
+) -> object_store::Result<StoreReply> {
+    use futures_util::TryStreamExt;
+    use object_store::path::Path as StorePath;
+    use object_store::{ObjectStore as _, ObjectStoreExt as _};
+    let path = |key: &str| StorePath::from(format!("{prefix}{key}"));
+    Ok(match request {
+        StoreRequest::Put { key, bytes } => {
+            s3.put(&path(&key), bytes.into()).await?;
+            StoreReply::Stored
+        }
+        StoreRequest::Get { key } => match s3.get(&path(&key)).await {
+            Ok(r) => StoreReply::Got(Some(r.bytes().await?.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => StoreReply::Got(None),
+            Err(e) => return Err(e),
+        },
+        StoreRequest::List { prefix: wanted } => {
+            // S3 lists by path segments: list the deepest directory of the prefix, then
+            // keep the keys that start with it.
+            let full = format!("{prefix}{wanted}");
+            let dir = full.rsplit_once('/').map_or("", |(d, _)| d);
+            let dir = (!dir.is_empty()).then(|| StorePath::from(dir));
+            let mut out: Vec<(String, u64)> = s3
+                .list(dir.as_ref())
+                .try_filter_map(|meta| {
+                    let key = meta.location.to_string();
+                    let hit = key
+                        .strip_prefix(prefix)
+                        .filter(|k| k.starts_with(&wanted))
+                        .map(|k| (k.to_owned(), meta.size));
+                    async move { Ok(hit) }
+                })
+                .try_collect()
+                .await?;
+            out.sort();
+            StoreReply::Listed(out)
+        }
+        StoreRequest::Delete { key } => match s3.delete(&path(&key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => StoreReply::Deleted,
+            Err(e) => return Err(e),
+        },
+    })
 }
 
 fn dir_op(root: &Path, request: StoreRequest) -> std::io::Result<StoreReply> {

@@ -228,11 +228,13 @@ class NativeHost(ManagedHost):
     kind = "native"
     ready_timeout = 30.0
 
-    def __init__(self, binary: Path, tx_recovery_ms: int = TX_RECOVERY_MS, extra_args=()):
+    def __init__(self, binary: Path, tx_recovery_ms: int = TX_RECOVERY_MS, extra_args=(),
+                 extra_env=None):
         super().__init__()
         self.binary = binary
         self.tx_recovery_ms = tx_recovery_ms
         self.extra_args = list(extra_args)
+        self.extra_env = dict(extra_env or {})
         self.data_dir = self.workdir / "data"
         self.data_dir.mkdir()
 
@@ -246,6 +248,7 @@ class NativeHost(ManagedHost):
         env.setdefault("RUST_LOG", "info")
         env.setdefault("RUST_BACKTRACE", "1")
         env.setdefault("EXTENDDO_FAILPOINTS", "1")
+        env.update(self.extra_env)
         return env
 
 
