@@ -39,11 +39,32 @@ pub struct Which {
 
 #[derive(Subcommand)]
 pub enum LogCommand {
-    /// Print every record of a table's log, one per line.
+    /// Print the records of a table's log, one per line (all, or those in a range).
     Dump {
         #[command(flatten)]
         which: Which,
         /// One JSON object per line: lsn, ts, kind and the event's images.
+        #[arg(long)]
+        json: bool,
+        /// From this point on (inclusive): an LSN, or an RFC 3339 UTC time such as
+        /// `2026-12-04T06:30:00.250Z` (records at or after it).
+        #[arg(long)]
+        from: Option<String>,
+        /// Up to this point (inclusive): an LSN or an RFC 3339 UTC time.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// What changed in the table's items between two points of its log (each an LSN or an
+    /// RFC 3339 UTC time; the state at a point includes the records at it): one line per
+    /// item added, changed or removed, in key order, items as DynamoDB JSON.
+    Diff {
+        #[command(flatten)]
+        which: Which,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// One JSON object per line: {"change", "key", "old"?, "new"?}.
         #[arg(long)]
         json: bool,
     },
@@ -67,7 +88,22 @@ pub enum LogCommand {
 
 pub fn run(cmd: LogCommand) -> ExitCode {
     let result = match cmd {
-        LogCommand::Dump { which, json } => dump(&which, json),
+        LogCommand::Dump {
+            which,
+            json,
+            from,
+            to,
+        } => parse_range(from.as_deref(), to.as_deref())
+            .and_then(|(from, to)| dump(&which, json, from, to)),
+        LogCommand::Diff {
+            which,
+            from,
+            to,
+            json,
+        } => parse_range(Some(&from), Some(&to)).and_then(|(from, to)| match (from, to) {
+            (Some(from), Some(to)) => diff(&which, from, to, json),
+            _ => Err("diff needs --from and --to".into()),
+        }),
         LogCommand::Verify { which } => verify(&which),
         LogCommand::Segment { file, json } => segment(&file, json),
     };
@@ -109,12 +145,80 @@ fn open_table(w: &Which) -> Result<Sqlite, String> {
     Sqlite::open_read_only(&path).map_err(|e| e.to_string())
 }
 
-fn dump(w: &Which, as_json: bool) -> Result<ExitCode, String> {
+/// A point of a log: an LSN, or a time (ms since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Point {
+    Lsn(u64),
+    Time(i64),
+}
+
+impl Point {
+    fn parse(s: &str) -> Result<Point, String> {
+        let s = s.trim();
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            return s.parse().map(Point::Lsn).map_err(|e| format!("{s}: {e}"));
+        }
+        // RFC 3339 in UTC: `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
+        let bad =
+            || format!("{s}: neither an LSN nor an RFC 3339 UTC time (2026-12-04T06:30:00.250Z)");
+        let body = s
+            .strip_suffix('Z')
+            .or_else(|| s.strip_suffix("+00:00"))
+            .ok_or_else(bad)?;
+        let (secs, frac) = body.split_once('.').unwrap_or((body, ""));
+        if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let millis = format!("{:0<3}", &frac[..frac.len().min(3)]);
+        extenddo_engine::api::time::parse_label(&format!("{secs}.{millis}"))
+            .map(Point::Time)
+            .ok_or_else(bad)
+    }
+
+    /// Whether a record is at or before the point.
+    fn covers(self, r: &extenddo_engine::log::Record) -> bool {
+        match self {
+            Point::Lsn(l) => r.lsn <= l,
+            Point::Time(t) => r.ts_ms <= t,
+        }
+    }
+
+    /// Whether a record is at or after the point.
+    fn reached_by(self, r: &extenddo_engine::log::Record) -> bool {
+        match self {
+            Point::Lsn(l) => r.lsn >= l,
+            Point::Time(t) => r.ts_ms >= t,
+        }
+    }
+}
+
+type Range = (Option<Point>, Option<Point>);
+
+fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Range, String> {
+    Ok((
+        from.map(Point::parse).transpose()?,
+        to.map(Point::parse).transpose()?,
+    ))
+}
+
+fn dump(
+    w: &Which,
+    as_json: bool,
+    from: Option<Point>,
+    to: Option<Point>,
+) -> Result<ExitCode, String> {
     let sql = open_table(w)?;
     let mut out = std::io::stdout().lock();
     use std::io::Write;
-    // A break is a closed pipe: the dump ends quietly either way.
+    // A break is a closed pipe or the end of the range: the dump ends quietly either way.
     let _stopped = LogStore::for_each(&sql, |r| {
+        if from.is_some_and(|p| !p.reached_by(&r)) {
+            return ControlFlow::Continue(());
+        }
+        if to.is_some_and(|p| !p.covers(&r)) {
+            // Times only grow along the log (a record's time is its commit's).
+            return ControlFlow::Break(());
+        }
         let line = if as_json {
             record_json(&r).to_string()
         } else {
@@ -167,6 +271,106 @@ fn segment(file: &Path, as_json: bool) -> Result<ExitCode, String> {
         if writeln!(out, "{line}").is_err() {
             break;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The items of the table as of a point of its log (the records at or before it).
+fn items_at(
+    sql: &Sqlite,
+    point: Point,
+) -> Result<
+    (
+        Vec<extenddo_engine::projections::items::DumpedRow>,
+        Option<TableSchema>,
+    ),
+    String,
+> {
+    use extenddo_engine::projections;
+    let state = Sqlite::in_memory().map_err(|e| e.to_string())?;
+    projections::init(&state).map_err(|e| e.to_string())?;
+    let mut current = None;
+    let mut failed = None;
+    extenddo_log::sql::in_transaction(&state, || -> Result<(), extenddo_log::SqlError> {
+        let _ = LogStore::for_each(sql, |r| {
+            if !point.covers(&r) {
+                return ControlFlow::Break(());
+            }
+            match projections::apply(&state, &mut current, &r) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(format!("record {}: {e}", r.lsn));
+                    ControlFlow::Break(())
+                }
+            }
+        });
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let rows = projections::items::dump(&state).map_err(|e| e.to_string())?;
+    Ok((rows, current))
+}
+
+fn diff(w: &Which, from: Point, to: Point, as_json: bool) -> Result<ExitCode, String> {
+    use extenddo_engine::projections::items::decode_item;
+    let sql = open_table(w)?;
+    let (before, _) = items_at(&sql, from)?;
+    let (after, schema) = items_at(&sql, to)?;
+    let key_of = |pk: &[u8], sk: &[u8]| render_key(schema.as_ref(), &(pk.to_vec(), sk.to_vec()));
+    let image = |bytes: &[u8]| -> Result<serde_json::Value, String> {
+        Ok(encode_item(&decode_item(bytes).map_err(|e| e.to_string())?))
+    };
+    let index = |rows: &[extenddo_engine::projections::items::DumpedRow]| {
+        rows.iter()
+            .map(|(pk, sk, item)| ((pk.clone(), sk.clone()), item.clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let (a, b) = (index(&before), index(&after));
+    let keys: std::collections::BTreeSet<_> = a.keys().chain(b.keys()).cloned().collect();
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    let (mut added, mut changed, mut removed) = (0, 0, 0);
+    for k in keys {
+        let (old, new) = (a.get(&k), b.get(&k));
+        let change = match (old, new) {
+            (None, Some(_)) => "added",
+            (Some(_), None) => "removed",
+            (Some(o), Some(n)) if o != n => "changed",
+            _ => continue,
+        };
+        match change {
+            "added" => added += 1,
+            "removed" => removed += 1,
+            _ => changed += 1,
+        }
+        let key = key_of(&k.0, &k.1);
+        let line = if as_json {
+            let mut v = serde_json::json!({"change": change,
+                "key": serde_json::from_str::<serde_json::Value>(&key).unwrap_or_default()});
+            if let Some(o) = old {
+                v["old"] = image(o)?;
+            }
+            if let Some(n) = new {
+                v["new"] = image(n)?;
+            }
+            v.to_string()
+        } else {
+            match (old, new) {
+                (None, Some(n)) => format!("added {}", image(n)?),
+                (Some(_), None) => format!("removed {key}"),
+                (Some(o), Some(n)) => format!("changed {key}: {} -> {}", image(o)?, image(n)?),
+                _ => continue,
+            }
+        };
+        if writeln!(out, "{line}").is_err() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    if !as_json {
+        let _ = writeln!(out, "{added} added, {changed} changed, {removed} removed");
     }
     Ok(ExitCode::SUCCESS)
 }
