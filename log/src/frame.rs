@@ -50,6 +50,25 @@ pub fn encode_event(event: &Event) -> Vec<u8> {
     bincode::serde::encode_to_vec(event, config()).expect("events always encode")
 }
 
+/// An item in the log's own encoding (as inside events; also the items projection's and
+/// snapshots').
+pub fn encode_item_bytes(item: &crate::value::Item) -> Vec<u8> {
+    bincode::serde::encode_to_vec(item, config()).expect("items always encode")
+}
+
+pub fn decode_item_bytes(bytes: &[u8]) -> Result<crate::value::Item, FrameError> {
+    let limited = bincode::config::standard().with_limit::<MAX_PAYLOAD>();
+    let (item, used) = bincode::serde::decode_from_slice(bytes, limited)
+        .map_err(|e| FrameError::Payload(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(FrameError::Payload(format!(
+            "{} trailing bytes",
+            bytes.len() - used
+        )));
+    }
+    Ok(item)
+}
+
 pub fn decode_event(payload: &[u8]) -> Result<Event, FrameError> {
     // The limit bounds what a length prefix may make the decoder allocate (strings and byte
     // strings claim their length up front); a legal payload never claims more than its size.

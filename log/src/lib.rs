@@ -12,6 +12,7 @@ pub mod frame;
 pub mod number;
 pub mod sealed;
 pub mod segment;
+pub mod snapshot;
 pub mod sql;
 #[cfg(feature = "rusqlite")]
 pub mod sqlite;

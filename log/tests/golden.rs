@@ -212,3 +212,32 @@ fn a_sealed_segment_encodes_to_its_golden_bytes() {
     );
     assert_eq!(hex(&bytes), GOLDEN_SEGMENT, "segment encoding changed");
 }
+
+/// A snapshot of two items (header, then the zstd body), as written by this build; see
+/// `GOLDEN_SEGMENT` for what a zstd upgrade may change.
+const GOLDEN_SNAPSHOT: &str = "4558444f534e50000100012430623662306530652d366134652d346331652d613866312d3363326431653066396138622a000000000000002a68e5cf8b010000020000000000000052000000000000005b00000000000000b5d46ccce3b6baff28b52ffd2052910200070000007b2261223a317d070000000102706b00016138000000080162020200ff02627305010101016c07010801016d0601016b0901016e01042d312e35026e730401013702706b00016102737303010178";
+
+#[test]
+fn a_snapshot_encodes_to_its_golden_bytes() {
+    use extenddo_log::snapshot;
+    let items = vec![key("a"), item()];
+    let bytes = snapshot::write_items(
+        "0b6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b",
+        42,
+        1_700_000_000_042,
+        r#"{"a":1}"#,
+        &items,
+    )
+    .unwrap();
+    let golden: Vec<u8> = (0..GOLDEN_SNAPSHOT.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&GOLDEN_SNAPSHOT[i..i + 2], 16).unwrap())
+        .collect();
+    let opened = snapshot::open(&golden).expect("the golden snapshot opens");
+    assert_eq!(opened.items, items);
+    assert_eq!(
+        (opened.header.lsn, opened.schema_json.as_str()),
+        (42, r#"{"a":1}"#)
+    );
+    assert_eq!(hex(&bytes), GOLDEN_SNAPSHOT, "snapshot encoding changed");
+}

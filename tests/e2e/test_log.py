@@ -299,3 +299,41 @@ def test_dump_ranges_and_diff_between_points(native_host, ddb, fresh_table):
     assert r.stdout.strip().splitlines()[-1] == "1 added, 1 changed, 1 removed"
     r = log_cli(native_host, "diff", "--table", fresh_table, "--from", "yesterday", "--to", "6")
     assert r.returncode != 0 and "RFC 3339" in r.stderr
+
+
+def test_snapshot_at_a_point_holds_the_items_then(native_host, ddb, fresh_table, tmp_path):
+    def key(pk, sk):
+        return {"pk": {"S": pk}, "sk": {"N": str(sk)}}
+
+    ddb.put_item(TableName=fresh_table, Item={**key("a", 1), "v": {"S": "one"}})   # lsn 2
+    ddb.put_item(TableName=fresh_table, Item={**key("b", 2), "v": {"S": "two"}})   # lsn 3
+    ddb.put_item(TableName=fresh_table, Item={**key("a", 1), "v": {"S": "uno"}})   # lsn 4
+    ddb.delete_item(TableName=fresh_table, Key=key("b", 2))                        # lsn 5
+    table_id = ddb.describe_table(TableName=fresh_table)["Table"]["TableId"]
+
+    def snap(at):
+        out = tmp_path / f"at-{at}.snap"
+        args = ["snapshot", "--table", fresh_table, "--out", str(out)]
+        if at is not None:
+            args += ["--at", str(at)]
+        r = log_cli(native_host, *args)
+        assert r.returncode == 0, r.stderr
+        info = subprocess.run([str(native_host.binary), "log", "snapshot-info", str(out),
+                               "--items"], capture_output=True, text=True, timeout=60)
+        assert info.returncode == 0, info.stderr
+        lines = [json.loads(x) for x in info.stdout.splitlines()]
+        return out, lines[0], sorted(lines[1:], key=lambda i: i["pk"]["S"])
+
+    _, header, items = snap(3)
+    assert (header["table_id"], header["lsn"], header["items"]) == (table_id, 3, 2)
+    assert items == [{**key("a", 1), "v": {"S": "one"}}, {**key("b", 2), "v": {"S": "two"}}]
+    path, header, items = snap(None)
+    assert header["lsn"] == 5
+    assert items == [{**key("a", 1), "v": {"S": "uno"}}]
+
+    data = path.read_bytes()
+    bad = tmp_path / "bad.snap"
+    bad.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    r = subprocess.run([str(native_host.binary), "log", "snapshot-info", str(bad)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "bad.snap: damaged snapshot" in r.stderr, r.stderr
