@@ -51,5 +51,9 @@ pub fn segments(sql: &dyn Sql) -> Result<Vec<ArchivedSegment>, SqlError> {
 
 /// The last LSN sealed in the object store (0: none).
 pub fn archived_upto(sql: &dyn Sql) -> Result<u64, SqlError> {
-    Ok(segments(sql)?.last().map_or(0, |s| s.1))
+    let rows = sql.query("SELECT MAX(last) FROM archived", &[])?;
+    Ok(match rows.first().and_then(|r| r.first()) {
+        Some(SqlValue::Integer(n)) => *n as u64,
+        _ => 0,
+    })
 }
