@@ -403,6 +403,19 @@ def test_transact_get_items_across_tables(ddb, two_tables):
     ]
 
 
+def test_transact_get_items_key_of_the_wrong_shape_is_a_validation_reason(ddb_noval, two_tables):
+    a, b = two_tables
+    for bad in ({}, {"pk": N(1)}, {"pk": S("a"), "x": S("b")}):
+        msg, reasons = cancelled(lambda: ddb_noval.transact_get_items(TransactItems=[
+            {"Get": {"TableName": b, "Key": {"pk": S("ok"), "sk": N(1)}}},
+            {"Get": {"TableName": a, "Key": bad}}]))
+        assert msg == CANCELLED.format("None, ValidationError"), bad
+        assert reasons == [{"Code": "None"}, {"Code": "ValidationError", "Message": KEY_SCHEMA}]
+    expect_error(lambda: ddb_noval.transact_get_items(TransactItems=[
+        {"Get": {"TableName": a, "Key": {"pk": S("")}}}]), "ValidationException",
+        msg_empty_key("pk"))
+
+
 def test_transact_get_items_errors(ddb, table_s):
     expect_error(lambda: ddb.transact_get_items(TransactItems=[
         {"Get": {"TableName": unique_name("nosuch"), "Key": {"pk": S("k")}}}]),

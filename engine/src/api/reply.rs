@@ -70,6 +70,10 @@ pub struct TxReadOutput {
     /// Positions of the gets whose items a transaction holds, or that changed since `expect`.
     pub conflicts: Vec<usize>,
     pub consumed: Option<ConsumedCapacity>,
+    /// Gets whose key does not fit the table's key schema: (position, message). The read
+    /// is cancelled with a `ValidationError` reason, as AWS reports it.
+    #[serde(default)]
+    pub invalid: Vec<(usize, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -713,9 +713,17 @@ impl ReadFlow {
             .into_api()));
         }
         let mut stale = false;
+        let mut invalid: Option<(usize, String)> = None;
         for (i, outcome) in outcomes.into_iter().enumerate() {
             match outcome {
                 Ok(Reply::Table(TableReply::TxRead(r))) => {
+                    if let Some(first) = r.invalid.into_iter().min() {
+                        invalid = match invalid {
+                            Some(prev) if prev.0 < first.0 => Some(prev),
+                            _ => Some(first),
+                        };
+                        continue;
+                    }
                     for (index, item, print) in r.items {
                         if !check {
                             if let Some(slot) = self.items.get_mut(index) {
@@ -737,6 +745,18 @@ impl ReadFlow {
                     ))
                 }
             }
+        }
+        if let Some((index, message)) = invalid {
+            // The first get whose key does not fit its table, as AWS reports it.
+            let mut reasons = vec![CancellationReason::none(); self.total];
+            if let Some(r) = reasons.get_mut(index) {
+                *r = CancellationReason {
+                    code: "ValidationError".into(),
+                    message: Some(message),
+                    item: None,
+                };
+            }
+            return Next::Done(Err(ApiError::transaction_canceled(reasons)));
         }
         if stale {
             // A table was re-created under its name: read again from the start.

@@ -453,18 +453,30 @@ pub(crate) fn fingerprint(item: Option<&Item>) -> u64 {
 
 /// This table's part of a TransactGetItems.
 pub(crate) fn get(cx: &Ctx, log: &Log, s: &TableSchema, g: TxGet) -> Result<TableReply, Error> {
-    let encoded = g
-        .gets
-        .iter()
-        .map(|x| keys::key_member(&s.key, &x.key))
-        .collect::<Result<Vec<_>, Error>>()?;
     let mut out = TxReadOutput {
         items: Vec::with_capacity(g.gets.len()),
         conflicts: Vec::new(),
         consumed: None,
+        invalid: Vec::new(),
     };
+    // Empty key values fail the request; a key of the wrong shape or type cancels the read.
+    let mut encoded = Vec::with_capacity(g.gets.len());
+    for x in &g.gets {
+        keys::check_key_values(&s.key, &x.key)?;
+        match keys::key_member(&s.key, &x.key) {
+            Ok(k) => encoded.push(Some(k)),
+            Err(Error::Client(e)) => {
+                out.invalid.push((x.index, e.message.unwrap_or_default()));
+                encoded.push(None);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !out.invalid.is_empty() {
+        return Ok(TableReply::TxRead(Box::new(out)));
+    }
     let mut units = 0.0;
-    for (i, (x, (pk, sk))) in g.gets.iter().zip(encoded).enumerate() {
+    for (i, (x, (pk, sk))) in g.gets.iter().zip(encoded.into_iter().flatten()).enumerate() {
         if log.has_locks() && tx::lock_holder(cx.sql, &pk, &sk)?.is_some() {
             out.conflicts.push(x.index);
         }
