@@ -361,6 +361,30 @@ def test_client_request_token_makes_a_retry_idempotent(ddb, two_tables, cross_ta
     assert get(ddb, a, {"pk": S("c")})["n"] == N(2)
 
 
+@pytest.mark.parametrize("cross_table", [False, True])
+def test_a_replayed_token_is_billed_as_a_read(ddb, two_tables, cross_table):
+    """AWS bills the replay of a completed request as a transactional read of its items."""
+    a, b = two_tables
+    token = f"t-{uuid.uuid4().hex}"
+    actions = [put(a, {"pk": S("big"), "x": S("x" * 1500)})]
+    if cross_table:
+        actions.append(update(b, {"pk": S("c"), "sk": N(1)}, "ADD n :one", {":one": N(1)}))
+    first = ddb.transact_write_items(TransactItems=actions, ClientRequestToken=token,
+                                     ReturnConsumedCapacity="TOTAL")
+    caps = {c["TableName"]: c for c in first["ConsumedCapacity"]}
+    assert caps[a] == {"TableName": a, "CapacityUnits": 4.0, "WriteCapacityUnits": 4.0}
+    again = ddb.transact_write_items(TransactItems=actions, ClientRequestToken=token,
+                                     ReturnConsumedCapacity="TOTAL")
+    caps = {c["TableName"]: c for c in again["ConsumedCapacity"]}
+    assert caps[a] == {"TableName": a, "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}
+    if cross_table:
+        assert caps[b] == {"TableName": b, "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}
+        assert get(ddb, b, {"pk": S("c"), "sk": N(1)})["n"] == N(1)
+    assert len(caps) == len(actions)
+    quiet = ddb.transact_write_items(TransactItems=actions, ClientRequestToken=token)
+    assert "ConsumedCapacity" not in quiet
+
+
 def test_client_request_token_length(ddb_noval, table_s):
     token = "x" * 37
     expect_error(lambda: ddb_noval.transact_write_items(

@@ -348,4 +348,8 @@ pub struct TxGet {
     /// The fingerprint of each item (in `gets` order) an earlier read saw; the read fails
     /// with a conflict if any changed.
     pub expect: Option<Vec<u64>>,
+    /// The `key`s are whole items (a replayed TransactWriteItems' Puts): read the items
+    /// with their key attributes.
+    #[serde(default)]
+    pub keys_of_items: bool,
 }

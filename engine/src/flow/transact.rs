@@ -192,6 +192,8 @@ enum WriteStage {
     /// The single-table `Transact`.
     Single,
     Begin,
+    /// The token says it was done: every table's items are read, for the capacity.
+    Replayed,
     /// Every table at once.
     Prepare,
     Decide,
@@ -316,6 +318,7 @@ impl WriteFlow {
             WriteStage::Names => {
                 return Next::Done(Err(Error::bug("no names to resolve").into_api()))
             }
+            WriteStage::Replayed => return self.replayed(),
             WriteStage::Single => match self.id(0) {
                 Ok(id) => table_call(id, TableCommand::Transact(Box::new(self.transact(0, None)))),
                 Err(e) => return Next::Done(Err(e)),
@@ -446,7 +449,11 @@ impl WriteFlow {
             WriteStage::Single => match outcome {
                 Ok(Reply::Table(TableReply::Transacted(vote))) => {
                     if vote.duplicate {
-                        return Next::Done(Ok(json!({})));
+                        let mut v = json!({});
+                        if let Some(c) = &vote.consumed {
+                            v["ConsumedCapacity"] = json!([consumed(c, "ReadCapacityUnits")]);
+                        }
+                        return Next::Done(Ok(v));
                     }
                     self.record_vote(0, &vote);
                     self.decided = Some(vote.reasons.is_empty());
@@ -463,7 +470,7 @@ impl WriteFlow {
             },
             WriteStage::Begin => match outcome {
                 Ok(Reply::Coordinator(CoordinatorReply::Begun)) => self.go(WriteStage::Prepare),
-                Ok(Reply::Coordinator(CoordinatorReply::Duplicate)) => Next::Done(Ok(json!({}))),
+                Ok(Reply::Coordinator(CoordinatorReply::Duplicate)) => self.replayed(),
                 Err(e) => Next::Done(Err(e.into_api())),
                 Ok(other) => Next::Done(Err(
                     Error::bug(format!("Begin answered {other:?}")).into_api()
@@ -480,10 +487,9 @@ impl WriteFlow {
                     Error::bug(format!("Decide answered {other:?}")).into_api()
                 )),
             },
-            WriteStage::Prepare | WriteStage::Resolve => Next::Done(Err(Error::bug(
-                "one outcome for calls made together",
-            )
-            .into_api())),
+            WriteStage::Prepare | WriteStage::Resolve | WriteStage::Replayed => Next::Done(Err(
+                Error::bug("one outcome for calls made together").into_api(),
+            )),
             WriteStage::Complete => self.finish(dir),
         }
     }
@@ -505,6 +511,22 @@ impl WriteFlow {
                 }
                 self.go(WriteStage::Decide)
             }
+            WriteStage::Replayed => {
+                // Billed as a transactional read of the request's items (as AWS does).
+                let mut list = Vec::new();
+                for outcome in outcomes {
+                    match outcome {
+                        Ok(Reply::Table(TableReply::TxRead(r))) => {
+                            if let Some(c) = &r.consumed {
+                                list.push(consumed(c, "ReadCapacityUnits"));
+                            }
+                        }
+                        // The work was done: a failed read only loses the capacity.
+                        _ => {}
+                    }
+                }
+                Next::Done(Ok(json!({ "ConsumedCapacity": list })))
+            }
             WriteStage::Resolve => {
                 for outcome in outcomes {
                     if !matches!(
@@ -518,6 +540,45 @@ impl WriteFlow {
             }
             _ => Next::Done(Err(Error::bug("outcomes of calls not made").into_api())),
         }
+    }
+
+    /// The coordinator knows the token and request: done before. Without capacity asked
+    /// for, the answer is empty; with it, every table's items are read to bill them.
+    fn replayed(&mut self) -> Next {
+        if self.capacity == ReturnCapacity::None {
+            return Next::Done(Ok(json!({})));
+        }
+        self.stage = WriteStage::Replayed;
+        let mut calls = Vec::with_capacity(self.parts.len());
+        for (i, p) in self.parts.iter().enumerate() {
+            let Some(id) = p.id.as_ref() else {
+                return Next::Done(Err(Error::bug(format!("part {i} without an id")).into_api()));
+            };
+            let gets = p
+                .items
+                .iter()
+                .map(|a| TxGetItem {
+                    index: a.index,
+                    key: match &a.kind {
+                        crate::api::command::TxKind::Put(item) => item.clone(),
+                        crate::api::command::TxKind::Update { key, .. }
+                        | crate::api::command::TxKind::Delete(key)
+                        | crate::api::command::TxKind::ConditionCheck(key) => key.clone(),
+                    },
+                    projection: None,
+                })
+                .collect();
+            calls.push(table_call(
+                id,
+                TableCommand::TxGet(Box::new(TxGet {
+                    gets,
+                    capacity: self.capacity,
+                    expect: None,
+                    keys_of_items: true,
+                })),
+            ));
+        }
+        Next::Fanout(calls)
     }
 
     /// One table's answer to its prepare.
@@ -646,6 +707,7 @@ impl ReadFlow {
                         self.capacity
                     },
                     expect,
+                    keys_of_items: false,
                 })),
             ));
         }

@@ -260,8 +260,22 @@ fn apply_writes(
 pub(crate) fn transact(cx: &Ctx, log: &mut Log, c: Transact) -> Result<TableReply, Error> {
     let s = log.live()?.clone();
     if check_token(cx, c.token.as_ref())? {
+        // AWS bills a replayed request as a transactional read of its items.
+        let mut units = 0.0;
+        for a in &c.actions {
+            let subject = match &a.kind {
+                TxKind::Put(item) => keys::key_of(&s.key, item),
+                TxKind::Update { key, .. } | TxKind::Delete(key) | TxKind::ConditionCheck(key) => {
+                    key.clone()
+                }
+            };
+            let (pk, sk) = keys::key_member(&s.key, &subject)?;
+            let item = items::get(cx.sql, &pk, &sk)?;
+            units += 2.0 * capacity::read_units(item.as_ref().map_or(0, item_size), true);
+        }
         return Ok(TableReply::Transacted(Box::new(TxVote {
             duplicate: true,
+            consumed: c.capacity.read(&s.name, units, ReadSource::Table),
             ..TxVote::default()
         })));
     }
@@ -463,7 +477,14 @@ pub(crate) fn get(cx: &Ctx, log: &Log, s: &TableSchema, g: TxGet) -> Result<Tabl
     let mut encoded = Vec::with_capacity(g.gets.len());
     for x in &g.gets {
         keys::check_key_values(&s.key, &x.key)?;
-        match keys::key_member(&s.key, &x.key) {
+        let key;
+        let key_item = if g.keys_of_items {
+            key = keys::key_of(&s.key, &x.key);
+            &key
+        } else {
+            &x.key
+        };
+        match keys::key_member(&s.key, key_item) {
             Ok(k) => encoded.push(Some(k)),
             Err(Error::Client(e)) => {
                 out.invalid.push((x.index, e.message.unwrap_or_default()));
