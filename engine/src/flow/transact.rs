@@ -514,15 +514,12 @@ impl WriteFlow {
             WriteStage::Replayed => {
                 // Billed as a transactional read of the request's items (as AWS does).
                 let mut list = Vec::new();
+                // The work was done: a failed read only loses its capacity.
                 for outcome in outcomes {
-                    match outcome {
-                        Ok(Reply::Table(TableReply::TxRead(r))) => {
-                            if let Some(c) = &r.consumed {
-                                list.push(consumed(c, "ReadCapacityUnits"));
-                            }
+                    if let Ok(Reply::Table(TableReply::TxRead(r))) = outcome {
+                        if let Some(c) = &r.consumed {
+                            list.push(consumed(c, "ReadCapacityUnits"));
                         }
-                        // The work was done: a failed read only loses the capacity.
-                        _ => {}
                     }
                 }
                 Next::Done(Ok(json!({ "ConsumedCapacity": list })))
