@@ -7,6 +7,7 @@
 //! ([`sealed`]) and the log table itself over the
 //! synchronous [`sql::Sql`] port ([`store`]).
 
+mod container;
 pub mod event;
 pub mod frame;
 pub mod number;
@@ -19,6 +20,7 @@ pub mod sqlite;
 pub mod store;
 pub mod value;
 
+pub use container::ContainerError;
 pub use event::Event;
 pub use frame::{FrameError, Record};
 pub use number::{Number, NumberError};

@@ -8,19 +8,16 @@
 //! what failed; it is never partly replayed. The byte layout is documented in
 //! docs/log-format.md and pinned by `log/tests/golden.rs`.
 
+use crate::container::{self, ContainerError, Reader};
 use crate::frame::{FrameError, Record};
 use crate::segment::{scan, Tail};
+
+pub use crate::container::{COMPRESSION_ZSTD, MAX_TABLE_ID, ZSTD_LEVEL};
 
 /// The first bytes of every sealed segment.
 pub const MAGIC: &[u8; 8] = b"EXDOSEG\x00";
 /// The segment format this code writes (and the only one it reads).
 pub const SEGMENT_VERSION: u16 = 1;
-/// Body compression: zstd.
-pub const COMPRESSION_ZSTD: u8 = 1;
-/// The zstd level segments are written with.
-pub const ZSTD_LEVEL: i32 = 3;
-/// A table id is at most this many bytes.
-pub const MAX_TABLE_ID: usize = 64;
 /// A segment's frames are at most this many bytes before compression.
 pub const MAX_RAW_BYTES: usize = 256 * 1024 * 1024;
 
@@ -49,33 +46,14 @@ pub struct Segment {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SegmentError {
-    #[error("not a sealed segment (bad magic)")]
-    BadMagic,
-    #[error("segment format version {0} is not supported (this build reads {SEGMENT_VERSION})")]
-    UnsupportedVersion(u16),
-    #[error("unknown body compression {0}")]
-    UnknownCompression(u8),
-    #[error("truncated: {needed} bytes needed, {have} present")]
-    Truncated { needed: usize, have: usize },
-    #[error("header checksum mismatch (stored {stored:08x}, computed {computed:08x})")]
-    HeaderChecksum { stored: u32, computed: u32 },
-    #[error("body checksum mismatch (stored {stored:08x}, computed {computed:08x})")]
-    BodyChecksum { stored: u32, computed: u32 },
-    #[error("{0} bytes after the body")]
-    TrailingBytes(usize),
-    #[error("body does not decompress: {0}")]
-    Decompress(String),
+    #[error(transparent)]
+    Container(#[from] ContainerError),
     #[error("frame at body offset {offset}: {error}")]
     Frame { offset: usize, error: FrameError },
     #[error("the header does not match the frames: {0}")]
     Mismatch(String),
     #[error("cannot seal: {0}")]
     Seal(String),
-}
-
-fn header_len(table_id_len: usize) -> usize {
-    // magic, version, compression, id length, id, 2 LSNs, 2 times, 4 u32s, header crc
-    8 + 2 + 1 + 1 + table_id_len + 8 + 8 + 8 + 8 + 4 + 4 + 4 + 4 + 4
 }
 
 /// Seals records — consecutive LSNs, in order, at least one — into a segment.
@@ -105,152 +83,58 @@ pub fn seal(table_id: &str, records: &[Record]) -> Result<Vec<u8>, SegmentError>
     if raw.len() > MAX_RAW_BYTES {
         return Err(SegmentError::Seal(format!("{} bytes of frames", raw.len())));
     }
-    let body = zstd::bulk::compress(&raw, ZSTD_LEVEL)
-        .map_err(|e| SegmentError::Seal(format!("zstd: {e}")))?;
-    let header = SegmentHeader {
-        table_id: table_id.to_owned(),
-        first_lsn: first.lsn,
-        last_lsn: last.lsn,
-        first_ts_ms: records.iter().map(|r| r.ts_ms).min().unwrap_or(first.ts_ms),
-        last_ts_ms: records.iter().map(|r| r.ts_ms).max().unwrap_or(last.ts_ms),
-        records: records.len() as u32,
-        raw_len: raw.len() as u32,
-        body_len: body.len() as u32,
-        body_crc: crc32fast::hash(&body),
-    };
-    let mut out = encode_header(&header);
+    let (body, body_crc) = container::compress(&raw).map_err(SegmentError::Seal)?;
+    let mut out = container::begin_header(MAGIC, SEGMENT_VERSION, table_id);
+    out.extend_from_slice(&first.lsn.to_le_bytes());
+    out.extend_from_slice(&last.lsn.to_le_bytes());
+    let times = records.iter().map(|r| r.ts_ms);
+    out.extend_from_slice(&times.clone().min().unwrap_or(first.ts_ms).to_le_bytes());
+    out.extend_from_slice(&times.max().unwrap_or(last.ts_ms).to_le_bytes());
+    for n in [records.len(), raw.len(), body.len()] {
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+    }
+    out.extend_from_slice(&body_crc.to_le_bytes());
+    container::end_header(&mut out);
     out.extend_from_slice(&body);
     Ok(out)
-}
-
-fn encode_header(h: &SegmentHeader) -> Vec<u8> {
-    let mut out = Vec::with_capacity(header_len(h.table_id.len()));
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
-    out.push(COMPRESSION_ZSTD);
-    out.push(h.table_id.len() as u8);
-    out.extend_from_slice(h.table_id.as_bytes());
-    out.extend_from_slice(&h.first_lsn.to_le_bytes());
-    out.extend_from_slice(&h.last_lsn.to_le_bytes());
-    out.extend_from_slice(&h.first_ts_ms.to_le_bytes());
-    out.extend_from_slice(&h.last_ts_ms.to_le_bytes());
-    out.extend_from_slice(&h.records.to_le_bytes());
-    out.extend_from_slice(&h.raw_len.to_le_bytes());
-    out.extend_from_slice(&h.body_len.to_le_bytes());
-    out.extend_from_slice(&h.body_crc.to_le_bytes());
-    let crc = crc32fast::hash(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], SegmentError> {
-        let end = self.at + n;
-        if end > self.bytes.len() {
-            return Err(SegmentError::Truncated {
-                needed: end,
-                have: self.bytes.len(),
-            });
-        }
-        let s = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], SegmentError> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-    fn u32(&mut self) -> Result<u32, SegmentError> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-    fn u64(&mut self) -> Result<u64, SegmentError> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-    fn i64(&mut self) -> Result<i64, SegmentError> {
-        Ok(i64::from_le_bytes(self.array()?))
-    }
 }
 
 /// Reads and checks a segment's header; returns it and where the body starts. The body is
 /// not read (listing an archive needs only headers).
 pub fn read_header(bytes: &[u8]) -> Result<(SegmentHeader, usize), SegmentError> {
-    let mut r = Reader { bytes, at: 0 };
-    if r.take(8)? != MAGIC {
-        return Err(SegmentError::BadMagic);
-    }
-    let version = u16::from_le_bytes(r.array()?);
-    if version != SEGMENT_VERSION {
-        return Err(SegmentError::UnsupportedVersion(version));
-    }
-    let compression = r.array::<1>()?[0];
-    let id_len = r.array::<1>()?[0] as usize;
-    let id = r.take(id_len)?;
+    let mut r = Reader::new(bytes);
+    let (compression, id) =
+        container::read_start(&mut r, MAGIC, "sealed segment", SEGMENT_VERSION)?;
+    let (first_lsn, last_lsn) = (r.u64()?, r.u64()?);
+    let (first_ts_ms, last_ts_ms) = (r.i64()?, r.i64()?);
+    let (records, raw_len, body_len, body_crc) = (r.u32()?, r.u32()?, r.u32()?, r.u32()?);
+    let table_id = container::check_header(&mut r, bytes, compression, id)?;
     let header = SegmentHeader {
-        table_id: String::new(),
-        first_lsn: r.u64()?,
-        last_lsn: r.u64()?,
-        first_ts_ms: r.i64()?,
-        last_ts_ms: r.i64()?,
-        records: r.u32()?,
-        raw_len: r.u32()?,
-        body_len: r.u32()?,
-        body_crc: r.u32()?,
+        table_id,
+        first_lsn,
+        last_lsn,
+        first_ts_ms,
+        last_ts_ms,
+        records,
+        raw_len,
+        body_len,
+        body_crc,
     };
-    let covered = r.at;
-    let stored = r.u32()?;
-    let computed = crc32fast::hash(&bytes[..covered]);
-    if stored != computed {
-        return Err(SegmentError::HeaderChecksum { stored, computed });
-    }
-    // Checked by the crc above, so these are what the writer wrote.
-    if compression != COMPRESSION_ZSTD {
-        return Err(SegmentError::UnknownCompression(compression));
-    }
-    let table_id = String::from_utf8(id.to_vec())
-        .map_err(|_| SegmentError::Mismatch("table id is not UTF-8".into()))?;
-    Ok((SegmentHeader { table_id, ..header }, r.at))
+    Ok((header, r.at()))
 }
 
 /// Reads a whole segment: header, body checksum, decompression, every frame, and that the
-/// frames are what the header says (count, dense LSNs, range, times, length).
+/// frames are what the header says (count, dense LSNs, range, times).
 pub fn open(bytes: &[u8]) -> Result<Segment, SegmentError> {
     let (header, start) = read_header(bytes)?;
-    let end = start + header.body_len as usize;
-    if end > bytes.len() {
-        return Err(SegmentError::Truncated {
-            needed: end,
-            have: bytes.len(),
-        });
-    }
-    if end < bytes.len() {
-        return Err(SegmentError::TrailingBytes(bytes.len() - end));
-    }
-    let body = &bytes[start..end];
-    let computed = crc32fast::hash(body);
-    if computed != header.body_crc {
-        return Err(SegmentError::BodyChecksum {
-            stored: header.body_crc,
-            computed,
-        });
-    }
-    let raw_len = header.raw_len as usize;
-    if raw_len > MAX_RAW_BYTES {
-        return Err(SegmentError::Mismatch(format!("{raw_len} raw bytes")));
-    }
-    let raw = zstd::bulk::decompress(body, raw_len)
-        .map_err(|e| SegmentError::Decompress(e.to_string()))?;
-    if raw.len() != raw_len {
-        return Err(SegmentError::Mismatch(format!(
-            "{} bytes of frames, header says {raw_len}",
-            raw.len()
-        )));
-    }
+    let raw = container::open_body(
+        bytes,
+        start,
+        header.body_len.into(),
+        header.body_crc,
+        header.raw_len.into(),
+        MAX_RAW_BYTES as u64,
+    )?;
     let scanned = scan(&raw);
     match scanned.tail {
         Tail::Clean => {}
@@ -335,16 +219,21 @@ mod tests {
             let err = open(&b).unwrap_err();
             if i >= body_at {
                 assert!(
-                    matches!(err, SegmentError::BodyChecksum { .. }),
+                    matches!(
+                        err,
+                        SegmentError::Container(ContainerError::BodyChecksum { .. })
+                    ),
                     "{i}: {err}"
                 );
             } else {
                 assert!(
                     matches!(
                         err,
-                        SegmentError::HeaderChecksum { .. }
-                            | SegmentError::BadMagic
-                            | SegmentError::UnsupportedVersion(_)
+                        SegmentError::Container(
+                            ContainerError::HeaderChecksum { .. }
+                                | ContainerError::BadMagic(_)
+                                | ContainerError::UnsupportedVersion { .. }
+                        )
                     ),
                     "{i}: {err}"
                 );
@@ -353,13 +242,19 @@ mod tests {
         for cut in [0, 5, body_at - 1, body_at, bytes.len() - 1] {
             let err = open(&bytes[..cut]).unwrap_err();
             assert!(
-                matches!(err, SegmentError::Truncated { .. }),
+                matches!(
+                    err,
+                    SegmentError::Container(ContainerError::Truncated { .. })
+                ),
                 "{cut}: {err}"
             );
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert_eq!(open(&longer).unwrap_err(), SegmentError::TrailingBytes(1));
+        assert_eq!(
+            open(&longer).unwrap_err(),
+            SegmentError::Container(ContainerError::TrailingBytes(1))
+        );
     }
 
     #[test]
