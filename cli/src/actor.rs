@@ -201,22 +201,14 @@ impl Run {
                     }
                     retired = true;
                 }
-                Effect::Store(request) => {
+                effect @ (Effect::Call(_) | Effect::Store(_)) => {
                     let (host, tx) = (self.host.clone(), self.tx.clone());
                     self.runtime.spawn(async move {
-                        let outcome = match host.upgrade() {
-                            Some(h) => h.store(request).await,
-                            None => Err(Error::host("the host is shutting down")),
-                        };
-                        let _ = tx.send(Msg::Result(id, outcome));
-                    });
-                }
-                Effect::Call(call) => {
-                    let (host, tx) = (self.host.clone(), self.tx.clone());
-                    self.runtime.spawn(async move {
-                        let outcome = match host.upgrade() {
-                            Some(h) => h.call(call).await,
-                            None => Err(Error::host("the host is shutting down")),
+                        let outcome = match (host.upgrade(), effect) {
+                            (None, _) => Err(Error::host("the host is shutting down")),
+                            (Some(h), Effect::Call(call)) => h.call(call).await,
+                            (Some(h), Effect::Store(request)) => h.store(request).await,
+                            (Some(_), Effect::Retire) => Err(Error::bug("Retire is not a task")),
                         };
                         let _ = tx.send(Msg::Result(id, outcome));
                     });

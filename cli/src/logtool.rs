@@ -267,10 +267,19 @@ fn dump(
     Ok(ExitCode::SUCCESS)
 }
 
-fn segment(file: &Path, as_json: bool) -> Result<ExitCode, String> {
+/// Reads a file and opens it (checking it end to end); a failure names the file.
+fn open_file<T, E: std::fmt::Display>(
+    file: &Path,
+    what: &str,
+    open: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Result<(Vec<u8>, T), String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let seg = extenddo_log::sealed::open(&bytes)
-        .map_err(|e| format!("{}: damaged segment: {e}", file.display()))?;
+    let opened = open(&bytes).map_err(|e| format!("{}: damaged {what}: {e}", file.display()))?;
+    Ok((bytes, opened))
+}
+
+fn segment(file: &Path, as_json: bool) -> Result<ExitCode, String> {
+    let (bytes, seg) = open_file(file, "segment", extenddo_log::sealed::open)?;
     let h = &seg.header;
     let mut out = std::io::stdout().lock();
     use std::io::Write;
@@ -446,9 +455,7 @@ fn snapshot(w: &Which, at: Option<Point>, out: &Path) -> Result<ExitCode, String
 }
 
 fn snapshot_info(file: &Path, items: bool) -> Result<ExitCode, String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let snap = extenddo_log::snapshot::open(&bytes)
-        .map_err(|e| format!("{}: damaged snapshot: {e}", file.display()))?;
+    let (bytes, snap) = open_file(file, "snapshot", extenddo_log::snapshot::open)?;
     let h = &snap.header;
     let mut out = std::io::stdout().lock();
     use std::io::Write;

@@ -5,12 +5,11 @@
 //! fsyncs the directory), so a stored object is whole and durable once the engine hears
 //! `Stored`. An S3 put is atomic and durable when S3 answers.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use extenddo_engine::api::store::{valid_key, StoreReply, StoreRequest};
+use extenddo_engine::api::store::{in_memory, valid_key, MemoryStore, StoreReply, StoreRequest};
 use extenddo_engine::{Error, Outcome, Reply};
 
 pub enum ObjectStore {
@@ -20,7 +19,7 @@ pub enum ObjectStore {
         /// Prepended to every key (`""` or ending in `/`).
         prefix: String,
     },
-    Memory(Mutex<BTreeMap<String, Vec<u8>>>),
+    Memory(Mutex<MemoryStore>),
 }
 
 impl ObjectStore {
@@ -83,23 +82,7 @@ impl ObjectStore {
         match self {
             ObjectStore::Memory(m) => {
                 let mut m = m.lock().map_err(|_| Error::bug("store poisoned"))?;
-                Ok(Reply::Store(match request {
-                    StoreRequest::Put { key, bytes } => {
-                        m.insert(key, bytes);
-                        StoreReply::Stored
-                    }
-                    StoreRequest::Get { key } => StoreReply::Got(m.get(&key).cloned()),
-                    StoreRequest::List { prefix } => StoreReply::Listed(
-                        m.range(prefix.clone()..)
-                            .take_while(|(k, _)| k.starts_with(&prefix))
-                            .map(|(k, v)| (k.clone(), v.len() as u64))
-                            .collect(),
-                    ),
-                    StoreRequest::Delete { key } => {
-                        m.remove(&key);
-                        StoreReply::Deleted
-                    }
-                }))
+                Ok(Reply::Store(in_memory(&mut m, request)))
             }
             ObjectStore::S3 { s3, prefix } => s3_op(s3, prefix, request)
                 .await

@@ -14,7 +14,7 @@ use crate::api::catalog::{CatalogCommand, CatalogReply};
 use crate::api::codec;
 use crate::api::ids::TableId;
 use crate::api::object::{Address, Call, Command, Effect, EffectId, Object, Outcome, Reply};
-use crate::api::store::{StoreReply, StoreRequest};
+use crate::api::store;
 use crate::config::Config;
 use crate::error::Error;
 use crate::flow::{Action, Flow, FrontEnd, HttpRequest};
@@ -64,7 +64,28 @@ pub struct Host {
     /// tick, and lost in a crash.
     detached: Vec<Call>,
     /// The object store (it survives restarts, as a directory or a bucket would).
-    pub store: std::collections::BTreeMap<String, Vec<u8>>,
+    pub store: store::MemoryStore,
+}
+
+/// An `X-Amz-Target`: DynamoDB's unless the target names its service.
+fn full_target(target: &str) -> String {
+    if target.contains('.') {
+        target.to_owned()
+    } else {
+        format!("DynamoDB_20120810.{target}")
+    }
+}
+
+/// A signed-looking JSON POST, as SDKs send it.
+fn json_request<'a>(target: &'a str, body: &'a [u8]) -> HttpRequest<'a> {
+    HttpRequest {
+        method: "POST",
+        path: "/",
+        target: Some(target),
+        authorization: Some(AUTHORIZATION),
+        host: Some("localhost"),
+        body,
+    }
 }
 
 fn respond(resp: &HttpResponse) -> (u16, Value) {
@@ -83,7 +104,7 @@ impl Host {
             entropy: 0,
             diagnostics: Vec::new(),
             detached: Vec::new(),
-            store: std::collections::BTreeMap::new(),
+            store: store::MemoryStore::new(),
         }
     }
 
@@ -186,7 +207,7 @@ impl Host {
                         self.storage.remove(&addr);
                     }
                     Effect::Store(request) => {
-                        let result = self.store_effect(request);
+                        let result = Ok(Reply::Store(store::in_memory(&mut self.store, request)));
                         let now = self.now;
                         if let (Some(sql), Some(obj)) =
                             (self.storage.get(&addr), self.objects.get_mut(&addr))
@@ -210,28 +231,6 @@ impl Host {
                 }
             }
         }
-    }
-
-    fn store_effect(&mut self, request: StoreRequest) -> Outcome {
-        let reply = match request {
-            StoreRequest::Put { key, bytes } => {
-                self.store.insert(key, bytes);
-                StoreReply::Stored
-            }
-            StoreRequest::Get { key } => StoreReply::Got(self.store.get(&key).cloned()),
-            StoreRequest::List { prefix } => StoreReply::Listed(
-                self.store
-                    .range(prefix.clone()..)
-                    .take_while(|(k, _)| k.starts_with(&prefix))
-                    .map(|(k, v)| (k.clone(), v.len() as u64))
-                    .collect(),
-            ),
-            StoreRequest::Delete { key } => {
-                self.store.remove(&key);
-                StoreReply::Deleted
-            }
-        };
-        Ok(Reply::Store(reply))
     }
 
     /// Runs every object's due background work (and what it causes) until nothing is due.
@@ -337,18 +336,13 @@ impl Host {
     /// Starts a DynamoDB request without running it: see [`Host::advance`].
     pub fn begin(&mut self, target: &str, body: &Value) -> InFlight {
         self.entropy = self.entropy.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let target = format!("DynamoDB_20120810.{target}");
-        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let (target, bytes) = (
+            full_target(target),
+            serde_json::to_vec(body).unwrap_or_default(),
+        );
         let (flow, action) = Flow::start(
             &self.front,
-            HttpRequest {
-                method: "POST",
-                path: "/",
-                target: Some(&target),
-                authorization: Some(AUTHORIZATION),
-                host: Some("localhost"),
-                body: &bytes,
-            },
+            json_request(&target, &bytes),
             self.now,
             self.entropy,
         );
@@ -432,22 +426,12 @@ impl Host {
 
     /// Serves one DynamoDB request with a JSON body: (HTTP status, response JSON).
     pub fn request(&mut self, target: &str, body: &Value) -> (u16, Value) {
-        let target = if target.contains('.') {
-            target.to_owned()
-        } else {
-            format!("DynamoDB_20120810.{target}")
-        };
-        let bytes = serde_json::to_vec(body).unwrap_or_default();
-        let r = self.handle(HttpRequest {
-            method: "POST",
-            path: "/",
-            target: Some(&target),
-            authorization: Some(AUTHORIZATION),
-            host: Some("localhost"),
-            body: &bytes,
-        });
-        let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-        (r.status, v)
+        let (target, bytes) = (
+            full_target(target),
+            serde_json::to_vec(body).unwrap_or_default(),
+        );
+        let r = self.handle(json_request(&target, &bytes));
+        respond(&r)
     }
 
     /// Serves requests for one table as one batch of its table object, as the native host

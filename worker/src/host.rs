@@ -67,32 +67,21 @@ pub const BUCKET_BINDING: &str = "BUCKET";
 
 /// Carries out an object's request to the object store (R2).
 pub async fn store(env: &Env, request: extenddo_engine::api::store::StoreRequest) -> Outcome {
-    use extenddo_engine::api::store::{valid_key, StoreReply, StoreRequest};
+    use extenddo_engine::api::store::{StoreReply, StoreRequest};
     let r2 = |e: worker::Error| Error::host(format!("R2: {e}"));
     let bucket = env.bucket(BUCKET_BINDING).map_err(r2)?;
-    let key_ok = |k: &str| {
-        if valid_key(k) {
-            Ok(())
-        } else {
-            Err(Error::bug(format!("object-store key {k:?}")))
-        }
-    };
     let reply = match request {
         StoreRequest::Put { key, bytes } => {
-            key_ok(&key)?;
             bucket.put(key, bytes).execute().await.map_err(r2)?;
             StoreReply::Stored
         }
-        StoreRequest::Get { key } => {
-            key_ok(&key)?;
-            match bucket.get(key).execute().await.map_err(r2)? {
-                None => StoreReply::Got(None),
-                Some(obj) => match obj.body() {
-                    Some(body) => StoreReply::Got(Some(body.bytes().await.map_err(r2)?)),
-                    None => StoreReply::Got(Some(Vec::new())),
-                },
-            }
-        }
+        StoreRequest::Get { key } => match bucket.get(key).execute().await.map_err(r2)? {
+            None => StoreReply::Got(None),
+            Some(obj) => match obj.body() {
+                Some(body) => StoreReply::Got(Some(body.bytes().await.map_err(r2)?)),
+                None => StoreReply::Got(Some(Vec::new())),
+            },
+        },
         StoreRequest::List { prefix } => {
             let mut out = Vec::new();
             let mut cursor: Option<String> = None;
@@ -112,7 +101,6 @@ pub async fn store(env: &Env, request: extenddo_engine::api::store::StoreRequest
             StoreReply::Listed(out)
         }
         StoreRequest::Delete { key } => {
-            key_ok(&key)?;
             bucket.delete(key).await.map_err(r2)?;
             StoreReply::Deleted
         }

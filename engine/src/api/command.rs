@@ -303,6 +303,16 @@ pub enum TxKind {
     ConditionCheck(Item),
 }
 
+impl TxKind {
+    /// The item a Put writes, or the key the other actions name.
+    pub fn subject(&self) -> &Item {
+        match self {
+            TxKind::Put(item) => item,
+            TxKind::Update { key, .. } | TxKind::Delete(key) | TxKind::ConditionCheck(key) => key,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TxAction {
     /// The action's position in the request (cancellation reasons are positional).
@@ -352,4 +362,24 @@ pub struct TxGet {
     /// with their key attributes.
     #[serde(default)]
     pub keys_of_items: bool,
+}
+
+impl TxGet {
+    /// The read that bills a replayed TransactWriteItems (one answered from its
+    /// ClientRequestToken): its items, read as a transaction reads them.
+    pub fn replay_of(actions: &[TxAction], capacity: ReturnCapacity) -> TxGet {
+        TxGet {
+            gets: actions
+                .iter()
+                .map(|a| TxGetItem {
+                    index: a.index,
+                    key: a.kind.subject().clone(),
+                    projection: None,
+                })
+                .collect(),
+            capacity,
+            expect: None,
+            keys_of_items: true,
+        }
+    }
 }

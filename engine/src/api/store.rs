@@ -33,6 +33,31 @@ pub enum StoreReply {
     Deleted,
 }
 
+/// An object store in memory (the in-memory hosts): keys in order, so a listing is a range.
+pub type MemoryStore = std::collections::BTreeMap<String, Vec<u8>>;
+
+/// Carries out a request on a [`MemoryStore`].
+pub fn in_memory(store: &mut MemoryStore, request: StoreRequest) -> StoreReply {
+    match request {
+        StoreRequest::Put { key, bytes } => {
+            store.insert(key, bytes);
+            StoreReply::Stored
+        }
+        StoreRequest::Get { key } => StoreReply::Got(store.get(&key).cloned()),
+        StoreRequest::List { prefix } => StoreReply::Listed(
+            store
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, v)| (k.clone(), v.len() as u64))
+                .collect(),
+        ),
+        StoreRequest::Delete { key } => {
+            store.remove(&key);
+            StoreReply::Deleted
+        }
+    }
+}
+
 /// The key of a table's sealed log segment `first ..= last` (zero-padded, so that key order
 /// is LSN order).
 pub fn segment_key(table_id: &str, first: u64, last: u64) -> String {

@@ -62,6 +62,14 @@ fn conflict_reason() -> CancellationReason {
     }
 }
 
+/// A fan-out's outcomes: one per table it called.
+fn one_outcome_per_table(outcomes: &[Outcome], tables: usize) -> Result<(), ApiError> {
+    if outcomes.len() == tables {
+        return Ok(());
+    }
+    Err(Error::bug(format!("{} outcomes for {tables} tables", outcomes.len())).into_api())
+}
+
 /// One table of a transaction.
 struct Part<T> {
     name: String,
@@ -496,13 +504,8 @@ impl WriteFlow {
 
     /// Feeds the outcomes of the calls of a `Fanout`, in order.
     pub(crate) fn step_all(&mut self, dir: &Directory, outcomes: Vec<Outcome>) -> Next {
-        if outcomes.len() != self.parts.len() {
-            return Next::Done(Err(Error::bug(format!(
-                "{} outcomes for {} tables",
-                outcomes.len(),
-                self.parts.len()
-            ))
-            .into_api()));
+        if let Err(e) = one_outcome_per_table(&outcomes, self.parts.len()) {
+            return Next::Done(Err(e));
         }
         match self.stage {
             WriteStage::Prepare => {
@@ -551,28 +554,9 @@ impl WriteFlow {
             let Some(id) = p.id.as_ref() else {
                 return Next::Done(Err(Error::bug(format!("part {i} without an id")).into_api()));
             };
-            let gets = p
-                .items
-                .iter()
-                .map(|a| TxGetItem {
-                    index: a.index,
-                    key: match &a.kind {
-                        crate::api::command::TxKind::Put(item) => item.clone(),
-                        crate::api::command::TxKind::Update { key, .. }
-                        | crate::api::command::TxKind::Delete(key)
-                        | crate::api::command::TxKind::ConditionCheck(key) => key.clone(),
-                    },
-                    projection: None,
-                })
-                .collect();
             calls.push(table_call(
                 id,
-                TableCommand::TxGet(Box::new(TxGet {
-                    gets,
-                    capacity: self.capacity,
-                    expect: None,
-                    keys_of_items: true,
-                })),
+                TableCommand::TxGet(Box::new(TxGet::replay_of(&p.items, self.capacity))),
             ));
         }
         Next::Fanout(calls)
@@ -763,13 +747,8 @@ impl ReadFlow {
         let ReadStage::Read { check } = self.stage else {
             return Next::Done(Err(Error::bug("outcomes of calls not made").into_api()));
         };
-        if outcomes.len() != self.parts.len() {
-            return Next::Done(Err(Error::bug(format!(
-                "{} outcomes for {} tables",
-                outcomes.len(),
-                self.parts.len()
-            ))
-            .into_api()));
+        if let Err(e) = one_outcome_per_table(&outcomes, self.parts.len()) {
+            return Next::Done(Err(e));
         }
         let mut stale = false;
         let mut invalid: Option<(usize, String)> = None;

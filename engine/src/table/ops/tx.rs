@@ -80,10 +80,7 @@ fn evaluate(cx: &Ctx, log: &Log, s: &TableSchema, c: &Transact) -> Result<Evalua
     let mut keys_seen = HashSet::new();
     let mut encoded = Vec::with_capacity(c.actions.len());
     for a in &c.actions {
-        let subject = match &a.kind {
-            TxKind::Put(item) => item,
-            TxKind::Update { key, .. } | TxKind::Delete(key) | TxKind::ConditionCheck(key) => key,
-        };
+        let subject = a.kind.subject();
         keys::check_key_values(&s.key, subject)?;
         let key = match &a.kind {
             TxKind::Put(item) => keys::item_key(&s.key, item),
@@ -261,21 +258,13 @@ pub(crate) fn transact(cx: &Ctx, log: &mut Log, c: Transact) -> Result<TableRepl
     let s = log.live()?.clone();
     if check_token(cx, c.token.as_ref())? {
         // AWS bills a replayed request as a transactional read of its items.
-        let mut units = 0.0;
-        for a in &c.actions {
-            let subject = match &a.kind {
-                TxKind::Put(item) => keys::key_of(&s.key, item),
-                TxKind::Update { key, .. } | TxKind::Delete(key) | TxKind::ConditionCheck(key) => {
-                    key.clone()
-                }
-            };
-            let (pk, sk) = keys::key_member(&s.key, &subject)?;
-            let item = items::get(cx.sql, &pk, &sk)?;
-            units += 2.0 * capacity::read_units(item.as_ref().map_or(0, item_size), true);
-        }
+        let consumed = match get(cx, log, &s, TxGet::replay_of(&c.actions, c.capacity))? {
+            TableReply::TxRead(r) => r.consumed,
+            _ => None,
+        };
         return Ok(TableReply::Transacted(Box::new(TxVote {
             duplicate: true,
-            consumed: c.capacity.read(&s.name, units, ReadSource::Table),
+            consumed,
             ..TxVote::default()
         })));
     }
