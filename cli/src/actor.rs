@@ -146,13 +146,22 @@ impl Run {
                 }
             }
             let mut commands = Vec::new();
+            let mut results = false;
             for m in batch {
                 match m {
                     Msg::Command(c, reply) => commands.push((c, reply)),
                     Msg::Result(id, outcome) => {
-                        self.obj.handle_result(&self.sql, now_ms(), id, outcome)
+                        self.obj.handle_result(&self.sql, now_ms(), id, outcome);
+                        results = true;
                     }
                 }
+            }
+            // A result may have made the object ask for more (the next stage of an upload).
+            if results && self.effects(Vec::new()) {
+                for (_, r) in commands {
+                    let _ = r.send(Err(Error::host(STOPPED)));
+                }
+                return;
             }
             // Requests that arrived together are concurrent, so any order is a valid one: the
             // reads go first and are answered without waiting for the writes' commit.

@@ -31,6 +31,23 @@ pub struct Config {
     /// 0 turns archiving off.
     #[serde(default)]
     pub archive_records: u64,
+    /// A table whose log is archived writes a snapshot to the object store once this many
+    /// records were archived since its last one (0: never).
+    #[serde(default = "default_snapshot_records")]
+    pub snapshot_records: u64,
+    /// Archived records older than this (ms), behind a stored snapshot, are trimmed from the
+    /// local log. Streams read records this young, so it is at least their 24 hours by
+    /// default.
+    #[serde(default = "default_retention")]
+    pub log_retention_ms: i64,
+}
+
+/// A table with point-in-time recovery on archives its log in segments of about this many
+/// records when archiving is not configured otherwise.
+pub const PITR_ARCHIVE_RECORDS: u64 = 1000;
+
+fn default_snapshot_records() -> u64 {
+    100_000
 }
 
 /// Five seconds.
@@ -70,6 +87,8 @@ impl Default for Config {
             deleted_table_retention_ms: default_retention(),
             tx_recovery_ms: DEFAULT_TX_RECOVERY_MS,
             archive_records: 0,
+            snapshot_records: default_snapshot_records(),
+            log_retention_ms: default_retention(),
         }
     }
 }

@@ -37,6 +37,18 @@ pub enum ErrorKind {
     IdempotentParameterMismatch,
     /// A ClientRequestToken whose first request has not finished yet.
     TransactionInProgress,
+    /// Backups and point-in-time recovery: no such source table.
+    TableNotFound,
+    BackupNotFound,
+    /// A restore's target name is taken.
+    TableAlreadyExists,
+    /// The backup is being created or deleted.
+    BackupInUse,
+    /// The table is being created, deleted or restored.
+    TableInUse,
+    ContinuousBackupsUnavailable,
+    PointInTimeRecoveryUnavailable,
+    InvalidRestoreTime,
 }
 
 impl ErrorKind {
@@ -80,6 +92,22 @@ impl ErrorKind {
             }
             ErrorKind::TransactionInProgress => {
                 "com.amazonaws.dynamodb.v20120810#TransactionInProgressException"
+            }
+            ErrorKind::TableNotFound => "com.amazonaws.dynamodb.v20120810#TableNotFoundException",
+            ErrorKind::BackupNotFound => "com.amazonaws.dynamodb.v20120810#BackupNotFoundException",
+            ErrorKind::TableAlreadyExists => {
+                "com.amazonaws.dynamodb.v20120810#TableAlreadyExistsException"
+            }
+            ErrorKind::BackupInUse => "com.amazonaws.dynamodb.v20120810#BackupInUseException",
+            ErrorKind::TableInUse => "com.amazonaws.dynamodb.v20120810#TableInUseException",
+            ErrorKind::ContinuousBackupsUnavailable => {
+                "com.amazonaws.dynamodb.v20120810#ContinuousBackupsUnavailableException"
+            }
+            ErrorKind::PointInTimeRecoveryUnavailable => {
+                "com.amazonaws.dynamodb.v20120810#PointInTimeRecoveryUnavailableException"
+            }
+            ErrorKind::InvalidRestoreTime => {
+                "com.amazonaws.dynamodb.v20120810#InvalidRestoreTimeException"
             }
         }
     }

@@ -67,6 +67,12 @@ pub enum Event {
     /// The records `first ..= last` are sealed into the segment stored under `key` in the
     /// object store (and the store confirmed it).
     SegmentArchived { first: u64, last: u64, key: String },
+    /// A snapshot of the table through record `lsn` (written at `ts_ms`) is stored under
+    /// `key` in the object store (and the store confirmed it).
+    SnapshotArchived { lsn: u64, ts_ms: i64, key: String },
+    /// The records up to `upto` were deleted from the local log: they are in archived
+    /// segments, and the snapshot through `upto` holds their state.
+    LogTrimmed { upto: u64 },
 }
 
 /// A ClientRequestToken and a fingerprint of the request it came with, for idempotency.
@@ -99,6 +105,8 @@ impl Event {
             Event::TxCompleted { .. } => "TxCompleted",
             Event::TxStaged { .. } => "TxStaged",
             Event::SegmentArchived { .. } => "SegmentArchived",
+            Event::SnapshotArchived { .. } => "SnapshotArchived",
+            Event::LogTrimmed { .. } => "LogTrimmed",
         }
     }
 }

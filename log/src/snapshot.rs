@@ -117,9 +117,48 @@ pub fn read_header(bytes: &[u8]) -> Result<(SnapshotHeader, usize), SnapshotErro
     Ok((header, r.at()))
 }
 
-/// Reads a whole snapshot, checking everything: header, body checksum, decompression to
-/// the stated length, the item count, and that every item decodes.
-pub fn open(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+/// A checked snapshot whose items are decoded one at a time (a restore loads them in
+/// bounded steps without holding every decoded item at once).
+pub struct Entries {
+    pub header: SnapshotHeader,
+    pub schema_json: String,
+    raw: Vec<u8>,
+    at: usize,
+    read: u64,
+}
+
+impl Entries {
+    /// The next item; `None` once every item the header counts has been read.
+    pub fn next_item(&mut self) -> Result<Option<Item>, SnapshotError> {
+        if self.at >= self.raw.len() {
+            if self.read != self.header.items {
+                return Err(SnapshotError::Mismatch(format!(
+                    "{} items, header says {}",
+                    self.read, self.header.items
+                )));
+            }
+            return Ok(None);
+        }
+        let mut r = Reader::new(&self.raw[self.at..]);
+        let n = r.u32()? as usize;
+        let b = r.take(n)?;
+        let item = decode_item_bytes(b).map_err(|e| {
+            SnapshotError::Mismatch(format!("item {} does not decode: {e}", self.read))
+        })?;
+        self.at += 4 + n;
+        self.read += 1;
+        Ok(Some(item))
+    }
+
+    /// Items read so far.
+    pub fn read(&self) -> u64 {
+        self.read
+    }
+}
+
+/// Opens a snapshot: header, body checksum, decompression to the stated length and the
+/// schema are checked now, each item as it is read.
+pub fn entries(bytes: &[u8]) -> Result<Entries, SnapshotError> {
     let (header, start) = read_header(bytes)?;
     let raw = container::open_body(
         bytes,
@@ -130,30 +169,30 @@ pub fn open(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         MAX_RAW_BYTES,
     )?;
     let mut r = Reader::new(&raw);
-    let entry = |r: &mut Reader| -> Result<Vec<u8>, SnapshotError> {
-        let n = r.u32()? as usize;
-        Ok(r.take(n)?.to_vec())
-    };
-    let schema_json = String::from_utf8(entry(&mut r)?)
+    let n = r.u32()? as usize;
+    let schema_json = String::from_utf8(r.take(n)?.to_vec())
         .map_err(|_| SnapshotError::Mismatch("schema is not UTF-8".into()))?;
-    let mut items = Vec::new();
-    while !r.done() {
-        let b = entry(&mut r)?;
-        let item = decode_item_bytes(&b).map_err(|e| {
-            SnapshotError::Mismatch(format!("item {} does not decode: {e}", items.len()))
-        })?;
-        items.push(item);
-    }
-    if items.len() as u64 != header.items {
-        return Err(SnapshotError::Mismatch(format!(
-            "{} items, header says {}",
-            items.len(),
-            header.items
-        )));
-    }
-    Ok(Snapshot {
+    let at = r.at();
+    Ok(Entries {
         header,
         schema_json,
+        raw,
+        at,
+        read: 0,
+    })
+}
+
+/// Reads a whole snapshot, checking everything: header, body checksum, decompression to
+/// the stated length, the item count, and that every item decodes.
+pub fn open(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+    let mut e = entries(bytes)?;
+    let mut items = Vec::new();
+    while let Some(item) = e.next_item()? {
+        items.push(item);
+    }
+    Ok(Snapshot {
+        header: e.header,
+        schema_json: e.schema_json,
         items,
     })
 }

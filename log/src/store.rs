@@ -59,6 +59,42 @@ impl LogStore {
         Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0) as u64)
     }
 
+    /// The time of the last record, if any.
+    pub fn last_ts(sql: &dyn Sql) -> Result<Option<i64>, LogError> {
+        let rows = sql.query("SELECT ts FROM log ORDER BY lsn DESC LIMIT 1", &[])?;
+        Ok(rows.first().map(|r| r.int(0)).transpose()?)
+    }
+
+    /// The highest LSN written at or before `ts_ms` (record times never go back).
+    pub fn last_lsn_at(sql: &dyn Sql, ts_ms: i64) -> Result<Option<u64>, LogError> {
+        let rows = sql.query(
+            "SELECT MAX(lsn) FROM log WHERE ts <= ?1",
+            &[SqlValue::Integer(ts_ms)],
+        )?;
+        Ok(match rows.first().and_then(|r| r.first()) {
+            Some(SqlValue::Integer(v)) => Some(*v as u64),
+            _ => None,
+        })
+    }
+
+    /// The lowest LSN still held (a log trimmed behind a snapshot starts later than 1).
+    pub fn first_lsn(sql: &dyn Sql) -> Result<Option<u64>, LogError> {
+        let rows = sql.query("SELECT MIN(lsn) FROM log", &[])?;
+        Ok(match rows.first().and_then(|r| r.first()) {
+            Some(SqlValue::Integer(v)) => Some(*v as u64),
+            _ => None,
+        })
+    }
+
+    /// Deletes every record up to `upto` (they are in the object store, behind a snapshot).
+    pub fn trim(sql: &dyn Sql, upto: u64) -> Result<(), LogError> {
+        sql.exec(
+            "DELETE FROM log WHERE lsn <= ?1",
+            &[SqlValue::Integer(upto as i64)],
+        )?;
+        Ok(())
+    }
+
     /// Appends `event` as record `lsn`. Must run inside the caller's write transaction.
     pub fn append(sql: &dyn Sql, lsn: u64, ts_ms: i64, event: &Event) -> Result<(), LogError> {
         let frame = encode_frame(lsn, ts_ms, &encode_event(event));

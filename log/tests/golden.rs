@@ -51,6 +51,8 @@ const GOLDEN: &[(&str, &str)] = &[
     ("TxCompleted", "0107000000000000007b68e5cf8b010000040000000b0274316a22555e"),
     ("TxStaged", "0107000000000000007b68e5cf8b010000450000000c027431010102706b00016301080162020200ff02627305010101016c07010801016d0601016b0901016e01042d312e35026e730401013702706b00016102737303010178cebcd000"),
     ("SegmentArchived", "0107000000000000007b68e5cf8b0100001c0000000d01fb2c01167461626c65732f742f6c6f672f312d3330302e7365675f65b127"),
+    ("SnapshotArchived", "0107000000000000007b68e5cf8b010000280000000efb2c01fd00d0ca9f170300001a7461626c65732f742f736e617073686f74732f3330302e736e70cd5bb295"),
+    ("LogTrimmed", "0107000000000000007b68e5cf8b010000040000000ffb2c01921a993f"),
 ];
 
 fn events() -> Vec<Event> {
@@ -106,6 +108,12 @@ fn events() -> Vec<Event> {
             last: 300,
             key: "tables/t/log/1-300.seg".into(),
         },
+        Event::SnapshotArchived {
+            lsn: 300,
+            ts_ms: 1_700_000_000_000,
+            key: "tables/t/snapshots/300.snp".into(),
+        },
+        Event::LogTrimmed { upto: 300 },
     ]
 }
 

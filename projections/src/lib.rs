@@ -196,6 +196,8 @@ pub fn apply(
         // Read from the log by the transaction's resolve, like its TxPrepared's writes.
         Event::TxStaged { .. } => {}
         Event::SegmentArchived { first, last, key } => archive::archived(sql, *first, *last, key)?,
+        Event::SnapshotArchived { lsn, ts_ms, key } => archive::snapshot(sql, *lsn, *ts_ms, key)?,
+        Event::LogTrimmed { upto } => archive::trimmed(sql, *upto)?,
     }
     Ok(())
 }

@@ -67,6 +67,60 @@ pub struct TableSchema {
     /// always has `null` here.
     #[serde(default)]
     pub deleted_ms: Option<i64>,
+    /// Point-in-time recovery (`None`: disabled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitr: Option<Pitr>,
+    /// The restore this table was made by, and how far it has got.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<Restore>,
+}
+
+/// Point-in-time recovery is on: the table keeps its log in the object store (segments and
+/// snapshots) and may be restored to any millisecond of the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pitr {
+    /// When it was enabled: the window never reaches further back.
+    pub since_ms: i64,
+    /// RecoveryPeriodInDays (1–35).
+    pub recovery_days: u32,
+}
+
+/// Where a restored table's items come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RestoreFrom {
+    /// A backup: its manifest's key in the object store.
+    Backup { manifest: String },
+    /// The log of table incarnation `table_id` up to `at_ms` (RestoreTableToPointInTime).
+    PointInTime { table_id: String, at_ms: i64 },
+}
+
+/// A restore: what DescribeTable shows as `RestoreSummary`, and the job's progress (every
+/// step of the restore logs it, so a restore cut short resumes where it was).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restore {
+    pub source_table_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_backup_arn: Option<String>,
+    pub restore_ms: i64,
+    pub from: RestoreFrom,
+    /// Whether the restore has chosen where it starts (`base`).
+    #[serde(default)]
+    pub based: bool,
+    /// The snapshot the restore starts from, with the LSN of the source it holds (`None`
+    /// once chosen: from the first record).
+    #[serde(default)]
+    pub base: Option<(String, u64)>,
+    /// Items of the base snapshot loaded so far.
+    #[serde(default)]
+    pub loaded: u64,
+    /// The source's records folded so far (every LSN up to this one).
+    #[serde(default)]
+    pub through: u64,
+    #[serde(default)]
+    pub done: bool,
+    /// Why the restore cannot go on (a missing or corrupt object), naming it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 impl TableSchema {

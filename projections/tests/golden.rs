@@ -102,6 +102,8 @@ fn full_schema() -> TableSchema {
             attribute: "ExpiresAt".into(),
         }),
         deleted_ms: None,
+        pitr: None,
+        restore: None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::backup::BackupRecord;
 use crate::api::command::CreateTable;
 use crate::api::ids::TableId;
 
@@ -109,6 +110,29 @@ pub enum CatalogCommand {
     },
     /// Every incarnation whose table object has storage (hosts start them at start-up).
     Incarnations,
+    /// A backup was taken (CREATING) or is stored (AVAILABLE): record it. A status never
+    /// goes back, so the two may arrive in either order.
+    PutBackup(Box<BackupRecord>),
+    GetBackup { account: String, arn: String },
+    ListBackups(Box<ListBackups>),
+    /// DeleteBackup: forget it and delete its objects.
+    DeleteBackup { account: String, arn: String },
+}
+
+/// ListBackups' filters and page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListBackups {
+    pub account: String,
+    pub table_name: Option<String>,
+    /// Created at or after (ms).
+    pub lower_ms: Option<i64>,
+    /// Created before (ms).
+    pub upper_ms: Option<i64>,
+    /// Whether user backups are wanted (BackupType USER or ALL): every backup here is one.
+    pub user: bool,
+    /// ExclusiveStartBackupArn.
+    pub start: Option<String>,
+    pub limit: usize,
 }
 
 impl CatalogCommand {
@@ -119,6 +143,8 @@ impl CatalogCommand {
                 | CatalogCommand::List { .. }
                 | CatalogCommand::ListIncarnations { .. }
                 | CatalogCommand::Incarnations
+                | CatalogCommand::GetBackup { .. }
+                | CatalogCommand::ListBackups(_)
         )
     }
 }
@@ -135,4 +161,9 @@ pub enum CatalogReply {
     /// BeginDelete: the incarnation being deleted.
     Deleting(Incarnation),
     Done,
+    Backup(Box<BackupRecord>),
+    Backups {
+        backups: Vec<BackupRecord>,
+        last_evaluated: Option<String>,
+    },
 }

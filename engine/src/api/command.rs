@@ -47,9 +47,38 @@ pub enum TableCommand {
     /// This table's part of a TransactGetItems: read, and say which items are locked; with
     /// `expect`, check the items are still what an earlier read saw.
     TxGet(Box<TxGet>),
+    /// CreateBackup: snapshot the table now, store the snapshot and its manifest, then tell
+    /// the catalog the backup is available.
+    TakeBackup(Box<TakeBackup>),
+    DescribeContinuousBackups,
+    UpdateContinuousBackups(UpdateContinuousBackups),
+    /// A point-in-time restore from this table: check the instant against the recovery
+    /// window (`None`: the latest restorable time).
+    PitrPoint { at_ms: Option<i64> },
+    /// From a table being restored from this one: what to read from the object store to
+    /// rebuild this table at `at_ms` (and archive what is not there yet).
+    RestorePlan { at_ms: i64 },
 }
 
 impl TableCommand {
+    /// Whether the command reads or writes items (refused while a restore loads the table).
+    pub fn is_data(&self) -> bool {
+        matches!(
+            self,
+            TableCommand::PutItem(_)
+                | TableCommand::UpdateItem(_)
+                | TableCommand::DeleteItem(_)
+                | TableCommand::GetItem(_)
+                | TableCommand::Query(_)
+                | TableCommand::Scan(_)
+                | TableCommand::BatchGet(_)
+                | TableCommand::BatchWrite(_)
+                | TableCommand::Transact(_)
+                | TableCommand::TxPrepare(_)
+                | TableCommand::TxGet(_)
+        )
+    }
+
     /// Whether the command may change the table (and so must wait for a commit).
     pub fn is_write(&self) -> bool {
         // Exhaustive on purpose: a new command must be classified.
@@ -65,7 +94,8 @@ impl TableCommand {
             | TableCommand::Retire
             | TableCommand::Transact(_)
             | TableCommand::TxPrepare(_)
-            | TableCommand::TxResolve(_) => true,
+            | TableCommand::TxResolve(_)
+            | TableCommand::UpdateContinuousBackups(_) => true,
             TableCommand::DescribeTable
             | TableCommand::GetItem(_)
             | TableCommand::Query(_)
@@ -76,9 +106,27 @@ impl TableCommand {
             | TableCommand::DescribeStream(_)
             | TableCommand::GetShardIterator(_)
             | TableCommand::GetRecords(_)
-            | TableCommand::TxGet(_) => false,
+            | TableCommand::TxGet(_)
+            | TableCommand::TakeBackup(_)
+            | TableCommand::DescribeContinuousBackups
+            | TableCommand::PitrPoint { .. }
+            | TableCommand::RestorePlan { .. } => false,
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeBackup {
+    pub arn: String,
+    pub name: String,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateContinuousBackups {
+    pub enabled: bool,
+    /// RecoveryPeriodInDays (1–35), if given.
+    pub recovery_days: Option<u32>,
 }
 
 /// CreateTable: the validated schema (its id minted by the request flow) and the stream to

@@ -7,6 +7,7 @@
 //! ([`codec`]). Nothing here knows JSON; `wire` decodes requests into these types and renders
 //! replies from them.
 
+pub mod backup;
 pub mod capacity;
 pub mod catalog;
 pub mod codec;

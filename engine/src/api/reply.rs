@@ -50,6 +50,11 @@ pub enum TableReply {
     TxResolved,
     /// TxGet: the items read.
     TxRead(Box<TxReadOutput>),
+    /// TakeBackup: the backup as the catalog records it while it is being stored.
+    BackupTaken(Box<crate::api::backup::BackupRecord>),
+    ContinuousBackups(Box<crate::api::backup::ContinuousBackups>),
+    PitrPoint(Box<crate::api::backup::PitrPoint>),
+    RestorePlan(Box<crate::api::backup::RestorePlan>),
 }
 
 /// A table's answer to its part of a transaction. No reasons: it went ahead (Transact) or
@@ -78,6 +83,8 @@ pub struct TxReadOutput {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TableStatus {
+    /// A restore is loading the table.
+    Creating,
     Active,
     Updating,
     Deleting,
@@ -86,6 +93,7 @@ pub enum TableStatus {
 impl TableStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            TableStatus::Creating => "CREATING",
             TableStatus::Active => "ACTIVE",
             TableStatus::Updating => "UPDATING",
             TableStatus::Deleting => "DELETING",

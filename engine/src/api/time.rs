@@ -51,6 +51,11 @@ pub fn iso_label(ms: i64) -> String {
     )
 }
 
+/// `2026-11-27T14:00:00.123Z` (UTC, ISO 8601 with milliseconds).
+pub fn iso_millis(ms: i64) -> String {
+    format!("{}Z", iso_label(ms))
+}
+
 /// Days from 1970-01-01 to a civil date (the inverse of `civil`).
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };

@@ -11,6 +11,8 @@
 //! incarnation is kept until the time its table object named (its streams stay readable
 //! that long); then the catalog asks the table object to retire and forgets it.
 
+mod backups;
+
 use std::collections::HashMap;
 
 use extenddo_log::sql::{in_transaction, RowExt};
@@ -53,6 +55,10 @@ enum Pending {
     Create(TableId),
     Delete(TableId),
     Retire(TableId),
+    /// A backup taken again (its first taking was cut short).
+    Backup(String),
+    /// Deleting a deleted backup's objects.
+    Objects(String),
 }
 
 pub struct CatalogObject {
@@ -98,6 +104,8 @@ impl CatalogObject {
                 &[],
             )?;
             migrate_v0(sql, &cfg)?;
+            sql.exec(backups::SCHEMA, &[])?;
+            sql.exec(backups::INDEX, &[])?;
             Ok(())
         })?;
         let mut c = CatalogObject {
@@ -292,6 +300,31 @@ impl CatalogObject {
                         .collect::<Result<_, _>>()?,
                 ))
             }
+            CatalogCommand::PutBackup(b) => {
+                backups::put(sql, now_ms, &b)?;
+                Ok(CatalogReply::Done)
+            }
+            CatalogCommand::GetBackup { account, arn } => backups::get(sql, &account, &arn)?
+                .map(|b| CatalogReply::Backup(Box::new(b)))
+                .ok_or_else(|| backups::backup_not_found(&arn).into()),
+            CatalogCommand::ListBackups(l) => {
+                let (backups, last_evaluated) = backups::list(sql, &l)?;
+                Ok(CatalogReply::Backups {
+                    backups,
+                    last_evaluated,
+                })
+            }
+            CatalogCommand::DeleteBackup { account, arn } => {
+                let b = backups::delete(sql, &account, &arn)?;
+                // The manifest first: without it what is left is not a backup.
+                for key in [b.manifest_key(), b.snapshot_key()] {
+                    let eid = self.effects.push(Effect::Store(
+                        crate::api::store::StoreRequest::Delete { key: key.clone() },
+                    ));
+                    self.in_flight.insert(eid, Pending::Objects(key));
+                }
+                Ok(CatalogReply::Backup(Box::new(b)))
+            }
         }
     }
 
@@ -300,8 +333,11 @@ impl CatalogObject {
         let busy: Vec<String> = self
             .in_flight
             .values()
-            .map(|p| match p {
-                Pending::Create(id) | Pending::Delete(id) | Pending::Retire(id) => id.0.clone(),
+            .filter_map(|p| match p {
+                Pending::Create(id) | Pending::Delete(id) | Pending::Retire(id) => {
+                    Some(id.0.clone())
+                }
+                Pending::Backup(_) | Pending::Objects(_) => None,
             })
             .collect();
         let rows = sql.query(
@@ -310,10 +346,18 @@ impl CatalogObject {
         );
         match rows {
             Ok(rows) => {
+                let backups = match backups::next_due(sql) {
+                    Ok(due) => due,
+                    Err(e) => {
+                        self.diagnostics.push(format!("reading backups: {e}"));
+                        None
+                    }
+                };
                 self.next_due = rows
                     .iter()
                     .filter(|r| r.text(0).is_ok_and(|id| !busy.iter().any(|b| b == id)))
                     .filter_map(|r| r.int(1).ok())
+                    .chain(backups)
                     .min();
             }
             Err(e) => {
@@ -348,6 +392,33 @@ impl CatalogObject {
             &[text(id.as_str()), SqlValue::Integer(now_ms - RECOVERY_GRACE_MS + RETRY_MS)],
         ) {
             self.diagnostics.push(format!("deferring {id}: {e}"));
+        }
+    }
+
+    /// Asks the tables of backups cut short to take them again.
+    fn retake_backups(&mut self, sql: &dyn Sql, now_ms: i64) {
+        let overdue = match backups::overdue(sql, now_ms) {
+            Ok(o) => o,
+            Err(e) => {
+                self.diagnostics.push(format!("reading backups: {e}"));
+                return;
+            }
+        };
+        for b in overdue {
+            if let Err(e) = backups::touch(sql, &b.arn, now_ms) {
+                self.diagnostics.push(format!("backup {}: {e}", b.arn));
+                continue;
+            }
+            let take = crate::api::command::TakeBackup {
+                arn: b.arn.clone(),
+                name: b.name.clone(),
+                created_ms: b.created_ms,
+            };
+            self.send(
+                &b.table_id,
+                TableCommand::TakeBackup(Box::new(take)),
+                Pending::Backup(b.arn),
+            );
         }
     }
 
@@ -420,6 +491,24 @@ impl CatalogObject {
                     "UPDATE incarnations SET retire_at_ms = ?2 WHERE id = ?1 AND state = 'deleted'",
                     &[text(id.as_str()), SqlValue::Integer(until)],
                 )?;
+                Ok(())
+            }
+            (Pending::Backup(_), Ok(Reply::Table(TableReply::BackupTaken(_)))) => Ok(()),
+            // The table is gone: the backup cannot be taken.
+            (Pending::Backup(arn), Err(Error::Gone | Error::Client(_))) => {
+                self.diagnostics
+                    .push(format!("backup {arn} cannot be taken: its table is gone"));
+                backups::forget(sql, &arn)
+            }
+            (Pending::Backup(arn), other) => {
+                self.diagnostics
+                    .push(format!("taking backup {arn} again: {other:?}"));
+                Ok(())
+            }
+            (Pending::Objects(_), Ok(Reply::Store(_))) => Ok(()),
+            (Pending::Objects(key), other) => {
+                self.diagnostics
+                    .push(format!("deleting {key} from the object store: {other:?}"));
                 Ok(())
             }
             (Pending::Create(id) | Pending::Delete(id) | Pending::Retire(id), other) => {
@@ -501,11 +590,13 @@ impl Object for CatalogObject {
                 return;
             }
         };
+        self.retake_backups(sql, now_ms);
         let busy: Vec<TableId> = self
             .in_flight
             .values()
-            .map(|p| match p {
-                Pending::Create(id) | Pending::Delete(id) | Pending::Retire(id) => id.clone(),
+            .filter_map(|p| match p {
+                Pending::Create(id) | Pending::Delete(id) | Pending::Retire(id) => Some(id.clone()),
+                Pending::Backup(_) | Pending::Objects(_) => None,
             })
             .collect();
         for (id, state, create) in work {

@@ -18,6 +18,7 @@
 //! - [`lifecycle`]: CreateTable and DeleteTable;
 //! - [`batch`]: BatchGetItem / BatchWriteItem fan-out; [`list_streams`]: ListStreams.
 
+pub mod backup;
 pub mod batch;
 pub mod directory;
 pub mod failpoint;
@@ -110,6 +111,10 @@ enum Stage {
     ListStreams(Box<list_streams::ListStreams>),
     TransactWrite(Box<transact::WriteFlow>),
     TransactGet(Box<transact::ReadFlow>),
+    CreateBackup(Box<backup::CreateBackup>),
+    /// DescribeBackup, DeleteBackup, ListBackups: the catalog's answer.
+    BackupCatalog,
+    Restore(Box<backup::Restore>),
 }
 
 pub struct Flow {
@@ -245,6 +250,32 @@ impl Flow {
                     list_streams::ListStreams::start(cfg.clone(), account, table, limit, after);
                 self.after_list(l, next)
             }
+            Request::CreateBackup { table, backup } => {
+                let (c, next) = backup::CreateBackup::start(
+                    cfg,
+                    account,
+                    table,
+                    backup,
+                    self.now_ms,
+                    entropy,
+                    &front.directory,
+                );
+                self.after_backup(Stage::CreateBackup(Box::new(c)), next)
+            }
+            r @ (Request::DescribeBackup { .. }
+            | Request::DeleteBackup { .. }
+            | Request::ListBackups(_)) => match backup::catalog_call(account, &r) {
+                Some(call) => {
+                    self.stage = Stage::BackupCatalog;
+                    Action::Call(call)
+                }
+                None => self.fail(Error::bug("not a catalog backup request").into_api()),
+            },
+            Request::Restore(r) => {
+                let (rf, next) =
+                    backup::Restore::start(account, *r, self.now_ms, entropy, &front.directory);
+                self.after_backup(Stage::Restore(Box::new(rf)), next)
+            }
             Request::DescribeLimits => self.respond(&json!({
                 "AccountMaxReadCapacityUnits": 80000,
                 "AccountMaxWriteCapacityUnits": 80000,
@@ -325,6 +356,17 @@ impl Flow {
         }
     }
 
+    fn after_backup(&mut self, stage: Stage, next: backup::Next) -> Action {
+        match next {
+            backup::Next::Call(call) => {
+                self.stage = stage;
+                Action::Call(call)
+            }
+            backup::Next::Done(Ok(v)) => self.respond(&v),
+            backup::Next::Done(Err(e)) => self.fail(e),
+        }
+    }
+
     fn respond(&mut self, v: &serde_json::Value) -> Action {
         self.stage = Stage::Done;
         Action::Respond(response::ok(v, &self.request_id))
@@ -402,6 +444,18 @@ impl Flow {
             Stage::ListStreams(mut l) => {
                 let next = l.step(outcome);
                 self.after_list(*l, next)
+            }
+            Stage::CreateBackup(mut c) => {
+                let next = c.step(&front.directory, outcome);
+                self.after_backup(Stage::CreateBackup(c), next)
+            }
+            Stage::BackupCatalog => match backup::catalog_answer(outcome) {
+                Ok(v) => self.respond(&v),
+                Err(e) => self.fail(e),
+            },
+            Stage::Restore(mut r) => {
+                let next = r.step(cfg, &front.directory, outcome);
+                self.after_backup(Stage::Restore(r), next)
             }
         }
     }

@@ -22,6 +22,9 @@ pub(crate) struct Ctx<'a> {
 pub(crate) struct Log {
     schema: Option<TableSchema>,
     next_lsn: u64,
+    /// The time of the last record: record times never go back, so that the state "at a
+    /// time" is a prefix of the log.
+    last_ts: i64,
     /// How many items prepared transactions hold (0: plain writes skip the lock lookup).
     locks: i64,
 }
@@ -32,6 +35,7 @@ impl Log {
         Ok(Log {
             schema: extenddo_projections::schema::load(sql)?,
             next_lsn: LogStore::last_lsn(sql)? + 1,
+            last_ts: LogStore::last_ts(sql)?.unwrap_or(i64::MIN),
             locks: if LogStore::exists(sql)? {
                 extenddo_projections::tx::lock_count(sql)?
             } else {
@@ -71,6 +75,11 @@ impl Log {
         Ok(())
     }
 
+    /// The time of the last record (`i64::MIN`: none).
+    pub fn last_ts(&self) -> i64 {
+        self.last_ts
+    }
+
     /// The LSN the next record will get.
     pub fn next_lsn(&self) -> u64 {
         self.next_lsn
@@ -90,12 +99,13 @@ impl Log {
         );
         let record = Record {
             lsn: self.next_lsn,
-            ts_ms: now_ms,
+            ts_ms: now_ms.max(self.last_ts),
             event,
         };
         LogStore::append(sql, record.lsn, record.ts_ms, &record.event)?;
         extenddo_projections::apply(sql, &mut self.schema, &record)?;
         self.next_lsn += 1;
+        self.last_ts = record.ts_ms;
         if matches!(
             record.event,
             Event::TxPrepared { .. } | Event::TxResolved { .. } | Event::TableDeleted

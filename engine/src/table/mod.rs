@@ -24,9 +24,10 @@ use crate::api::command::TableCommand;
 use crate::api::ids::TableId;
 use crate::api::object::{run_batch, Command, Effect, EffectId, Effects, Object, Outcome, Reply};
 use crate::api::reply::TableReply;
+use crate::api::store::StoreRequest;
 use crate::config::Config;
 use crate::error::Error;
-use crate::table::background::{archive, backfill, rollover, sweep};
+use crate::table::background::{archive, backfill, restore, rollover, snapshot, sweep};
 use crate::table::log::{Ctx, Log};
 
 /// After a failed background step, try again this much later rather than spin.
@@ -50,6 +51,14 @@ pub struct TableObject {
     upload: Option<archive::Upload>,
     /// Look at the archive at this time (after opening: what a crash left to upload).
     archive_due: Option<i64>,
+    /// A restore asked for the log up to this LSN: archive it now, whatever the threshold.
+    archive_upto: u64,
+    /// The periodic snapshot being stored, if one is.
+    snapshot: Option<snapshot::SnapshotUpload>,
+    /// Backups being stored.
+    backups: Vec<snapshot::BackupJob>,
+    /// The restore that fills this table, while it runs.
+    restore: restore::Job,
     diagnostics: Vec<String>,
 }
 
@@ -75,6 +84,10 @@ impl TableObject {
             tx_due: Some(i64::MIN),
             upload: None,
             archive_due: (cfg_archive > 0).then_some(i64::MIN),
+            archive_upto: 0,
+            snapshot: None,
+            backups: Vec::new(),
+            restore: restore::Job::default(),
             diagnostics: Vec::new(),
         })
     }
@@ -112,8 +125,11 @@ impl TableObject {
             create_storage(sql)?;
             self.log = Some(Log::load(sql)?);
         }
-        if matches!(cmd, TableCommand::Retire) {
-            return self.retire(sql, now_ms);
+        match cmd {
+            TableCommand::Retire => return self.retire(sql, now_ms),
+            TableCommand::TakeBackup(t) => return self.take_backup(sql, now_ms, &t),
+            TableCommand::RestorePlan { at_ms } => return self.restore_plan(sql, now_ms, at_ms),
+            _ => {}
         }
         let cx = Ctx {
             sql,
@@ -261,9 +277,12 @@ impl TableObject {
         let Some(log) = self.log.as_ref() else {
             return;
         };
-        let sealed = archive::due(sql, self.cfg.archive_records, log).and_then(|due| match due {
-            true => archive::seal_next(sql, self.id.as_str(), log),
-            false => Ok(None),
+        let forced = self.archive_upto;
+        let sealed = archive::due(sql, self.archive_threshold(), forced, log).and_then(|due| {
+            match due {
+                true => archive::seal_next(sql, self.id.as_str(), log),
+                false => Ok(None),
+            }
         });
         match sealed {
             Ok(Some(s)) => {
@@ -293,12 +312,207 @@ impl TableObject {
                     archive::confirmed(cx, log, &up)
                 });
                 self.maybe_archive(sql, now_ms);
+                if self.upload.is_none() {
+                    self.after_archive(sql, now_ms);
+                }
             }
             other => {
                 self.diagnostics
                     .push(format!("storing segment {}: {other:?}", up.key));
                 self.retry_at = Some(now_ms + RETRY_MS);
             }
+        }
+    }
+
+    /// TakeBackup: snapshot now, then store the snapshot, the manifest, and tell the catalog
+    /// (see `handle_result`). A taking cut short is asked for again by the catalog.
+    fn take_backup(
+        &mut self,
+        sql: &dyn Sql,
+        now_ms: i64,
+        t: &crate::api::command::TakeBackup,
+    ) -> Result<TableReply, Error> {
+        let log = self.log.as_ref().ok_or(Error::Gone)?;
+        if ops::restoring(log) {
+            return Err(crate::error::ApiError::new(
+                crate::error::ErrorKind::TableInUse,
+                format!("Table is being restored: {}", log.live()?.name),
+            )
+            .into());
+        }
+        let cx = self.ctx(sql, now_ms);
+        let (record, snap, manifest) = snapshot::take_backup(&cx, log, self.id.as_str(), t)?;
+        let effect = self.effects.push(Effect::Store(StoreRequest::Put {
+            key: record.snapshot_key(),
+            bytes: snap,
+        }));
+        self.backups.push(snapshot::BackupJob {
+            effect,
+            stage: snapshot::BackupStage::Snapshot,
+            record: record.clone(),
+            manifest,
+        });
+        Ok(TableReply::BackupTaken(Box::new(record)))
+    }
+
+    /// The next stage of a backup being stored.
+    fn backup_stored(&mut self, mut job: snapshot::BackupJob, result: Outcome) {
+        let ok = match (&job.stage, &result) {
+            (
+                snapshot::BackupStage::Snapshot | snapshot::BackupStage::Manifest,
+                Ok(Reply::Store(crate::api::store::StoreReply::Stored)),
+            ) => true,
+            (
+                snapshot::BackupStage::Catalog,
+                Ok(Reply::Catalog(crate::api::catalog::CatalogReply::Done)),
+            ) => return,
+            _ => false,
+        };
+        if !ok {
+            // The catalog asks for the backup again once its grace period passes.
+            self.diagnostics
+                .push(format!("storing backup {}: {result:?}", job.record.arn));
+            return;
+        }
+        let (stage, effect) = match job.stage {
+            snapshot::BackupStage::Snapshot => (
+                snapshot::BackupStage::Manifest,
+                Effect::Store(StoreRequest::Put {
+                    key: job.record.manifest_key(),
+                    bytes: std::mem::take(&mut job.manifest),
+                }),
+            ),
+            _ => {
+                let mut record = job.record.clone();
+                record.status = crate::api::backup::BackupStatus::Available;
+                (
+                    snapshot::BackupStage::Catalog,
+                    Effect::Call(crate::api::object::Call {
+                        to: crate::api::object::Address::Catalog,
+                        command: Command::Catalog(crate::api::catalog::CatalogCommand::PutBackup(
+                            Box::new(record),
+                        )),
+                    }),
+                )
+            }
+        };
+        job.stage = stage;
+        job.effect = self.effects.push(effect);
+        self.backups.push(job);
+    }
+
+    /// A restore of another table from this one asks what to read; what it needs and is not
+    /// archived yet is archived now.
+    fn restore_plan(&mut self, sql: &dyn Sql, now_ms: i64, at_ms: i64) -> Result<TableReply, Error> {
+        if self.log.as_ref().and_then(Log::schema).is_none() {
+            return Err(Error::Gone);
+        }
+        let (plan, needed) = ops::backup::plan(&self.ctx(sql, now_ms), at_ms)?;
+        if !plan.ready {
+            self.archive_upto = self.archive_upto.max(needed);
+            self.maybe_archive(sql, now_ms);
+        }
+        Ok(TableReply::RestorePlan(Box::new(plan)))
+    }
+
+    /// Runs the restore that fills this table as far as it can go without waiting.
+    fn drive_restore(&mut self, sql: &dyn Sql, now_ms: i64) {
+        let Some(r) = self.log.as_ref().and_then(restore::active).cloned() else {
+            return;
+        };
+        match self.restore.next(&r, now_ms) {
+            restore::Next::Idle => {}
+            restore::Next::Ask(effect, want) => {
+                let id = self.effects.push(effect);
+                self.restore.asked(id, want);
+            }
+            restore::Next::Step => {
+                let mut job = std::mem::take(&mut self.restore);
+                let result = self.background(sql, now_ms, "a restore step", |cx, log| {
+                    job.step(cx, log)
+                });
+                self.restore = job;
+                if let Some(Err(why)) = result {
+                    self.fail_restore(sql, now_ms, why);
+                }
+            }
+        }
+    }
+
+    fn fail_restore(&mut self, sql: &dyn Sql, now_ms: i64, why: String) {
+        self.diagnostics.push(format!("the restore failed: {why}"));
+        let mut job = std::mem::take(&mut self.restore);
+        self.background(sql, now_ms, "logging a failed restore", |cx, log| {
+            job.fail(cx, log, why)
+        });
+    }
+
+    /// After an archived segment: a snapshot if one is due, else a trim if one is possible.
+    fn after_archive(&mut self, sql: &dyn Sql, now_ms: i64) {
+        if self.snapshot.is_some() {
+            return;
+        }
+        let Some(log) = self.log.as_ref() else {
+            return;
+        };
+        let cx = self.ctx(sql, now_ms);
+        let built = snapshot::snapshot_due(&cx, log, self.cfg.snapshot_records).and_then(|due| {
+            match due {
+                true => snapshot::build(&cx, log, self.id.as_str()).map(Some),
+                false => Ok(None),
+            }
+        });
+        match built {
+            Ok(Some(b)) => {
+                let key = snapshot::snapshot_key(self.id.as_str(), b.lsn);
+                let effect = self.effects.push(Effect::Store(StoreRequest::Put {
+                    key: key.clone(),
+                    bytes: b.bytes,
+                }));
+                self.snapshot = Some(snapshot::SnapshotUpload {
+                    effect,
+                    lsn: b.lsn,
+                    ts_ms: b.ts_ms,
+                    key,
+                });
+            }
+            Ok(None) => {
+                let retention = self.cfg.log_retention_ms;
+                self.background(sql, now_ms, "trimming the log", |cx, log| {
+                    snapshot::trim(cx, log, retention)
+                });
+            }
+            Err(e) => self.diagnostics.push(format!("snapshotting: {e}")),
+        }
+    }
+
+    fn snapshot_stored(&mut self, sql: &dyn Sql, now_ms: i64, up: snapshot::SnapshotUpload, result: Outcome) {
+        match result {
+            Ok(Reply::Store(crate::api::store::StoreReply::Stored)) => {
+                self.background(sql, now_ms, "logging a snapshot", |cx, log| {
+                    snapshot::confirmed(cx, log, &up)
+                });
+                self.after_archive(sql, now_ms);
+            }
+            other => {
+                self.diagnostics
+                    .push(format!("storing snapshot {}: {other:?}", up.key));
+                self.retry_at = Some(now_ms + RETRY_MS);
+            }
+        }
+    }
+
+    /// How many unarchived records make a segment: the configured number, or with
+    /// point-in-time recovery on and archiving not configured, a default (0: off).
+    fn archive_threshold(&self) -> u64 {
+        let pitr = self
+            .log
+            .as_ref()
+            .and_then(Log::schema)
+            .is_some_and(|s| s.pitr.is_some());
+        match self.cfg.archive_records {
+            0 if pitr => crate::config::PITR_ARCHIVE_RECORDS,
+            n => n,
         }
     }
 
@@ -381,11 +595,32 @@ impl Object for TableObject {
             self.archive_due = None;
         }
         self.maybe_archive(sql, now_ms);
+        self.drive_restore(sql, now_ms);
     }
 
     fn handle_result(&mut self, sql: &dyn Sql, now_ms: i64, id: EffectId, result: Outcome) {
         if let Some(up) = self.upload.take_if(|u| u.effect == id) {
             self.uploaded(sql, now_ms, up, result);
+            return;
+        }
+        if let Some(up) = self.snapshot.take_if(|u| u.effect == id) {
+            self.snapshot_stored(sql, now_ms, up, result);
+            return;
+        }
+        if let Some(i) = self.backups.iter().position(|b| b.effect == id) {
+            let job = self.backups.swap_remove(i);
+            self.backup_stored(job, result);
+            return;
+        }
+        if self.restore.expects(id) {
+            let Some(r) = self.log.as_ref().and_then(restore::active).cloned() else {
+                self.restore = restore::Job::default();
+                return;
+            };
+            if let Err(why) = self.restore.answered(&r, now_ms, result) {
+                self.fail_restore(sql, now_ms, why);
+            }
+            self.drive_restore(sql, now_ms);
             return;
         }
         let Some(txid) = self.asking.remove(&id) else {
@@ -419,7 +654,15 @@ impl Object for TableObject {
         let backfill = live.filter(|s| backfill::pending(s)).map(|_| i64::MIN);
         let ttl = self.ttl_due.filter(|_| live.is_some_and(sweep::enabled));
         let rollover = rollover::due(self.cfg.stream_shard_rollover_ms, log);
+        let restoring = restore::active(log).and_then(|_| {
+            if self.restore.waiting() {
+                None
+            } else {
+                Some(self.restore.retry_at().unwrap_or(i64::MIN))
+            }
+        });
         [
+            restoring,
             backfill,
             ttl,
             rollover,

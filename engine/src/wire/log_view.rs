@@ -71,6 +71,12 @@ pub fn record_json(r: &Record) -> Value {
             v["last"] = json!(last);
             v["key"] = json!(key);
         }
+        Event::SnapshotArchived { lsn, ts_ms, key } => {
+            v["through"] = json!(lsn);
+            v["throughTs"] = json!(ts_ms);
+            v["key"] = json!(key);
+        }
+        Event::LogTrimmed { upto } => v["upto"] = json!(upto),
         Event::TxStaged { txid, writes } => {
             v["txid"] = json!(txid);
             v["writes"] = json!(writes
@@ -121,6 +127,8 @@ pub fn record_line(r: &Record) -> String {
         Event::TxCompleted { txid } => format!(" {txid}"),
         Event::TxStaged { txid, writes } => format!(" {txid}: {} more writes", writes.len()),
         Event::SegmentArchived { first, last, key } => format!(" {first}..={last} in {key}"),
+        Event::SnapshotArchived { lsn, key, .. } => format!(" through {lsn} in {key}"),
+        Event::LogTrimmed { upto } => format!(" up to {upto}"),
     };
     format!("{:>8} {} {}{}", r.lsn, r.ts_ms, r.event.kind(), detail)
 }

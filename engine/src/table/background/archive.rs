@@ -25,14 +25,12 @@ pub(crate) struct Upload {
     pub key: String,
 }
 
-/// Whether enough records wait for archiving to seal a segment now.
-pub(crate) fn due(sql: &dyn Sql, threshold: u64, log: &Log) -> Result<bool, Error> {
-    if threshold == 0 {
-        return Ok(false);
-    }
+/// Whether enough records wait for archiving to seal a segment now, or a restore needs
+/// records up to `forced` that are not archived yet.
+pub(crate) fn due(sql: &dyn Sql, threshold: u64, forced: u64, log: &Log) -> Result<bool, Error> {
     let last = log.next_lsn().saturating_sub(1);
     let upto = archive::archived_upto(sql)?;
-    Ok(last.saturating_sub(upto) >= threshold)
+    Ok((threshold > 0 && last.saturating_sub(upto) >= threshold) || upto < forced.min(last))
 }
 
 /// A sealed segment ready to store.

@@ -1,6 +1,7 @@
 //! Every table operation: schema-dependent validation (stage two), reads of the
 //! projections, decisions, commits through the writer, a typed reply.
 
+pub(crate) mod backup;
 mod batch;
 pub(crate) mod items;
 mod read;
@@ -23,6 +24,26 @@ pub(crate) fn run(
     id: &str,
     cmd: TableCommand,
 ) -> Result<TableReply, Error> {
+    if restoring(log) && cmd.is_data() {
+        // A table being restored is CREATING: its items are not there yet.
+        return Err(crate::error::ApiError::new(
+            crate::error::ErrorKind::ResourceNotFound,
+            "Requested resource not found",
+        )
+        .into());
+    }
+    if restoring(log)
+        && matches!(cmd, TableCommand::UpdateTable(_) | TableCommand::DeleteTable)
+    {
+        return Err(crate::error::ApiError::new(
+            crate::error::ErrorKind::ResourceInUse,
+            format!(
+                "Attempt to change a resource which is still in use: Table is being created: {}",
+                log.live()?.name
+            ),
+        )
+        .into());
+    }
     match cmd {
         TableCommand::CreateTable(c) => tables::create(cx, log, id, *c),
         TableCommand::DescribeTable => tables::describe(cx, log.live()?),
@@ -49,8 +70,20 @@ pub(crate) fn run(
         TableCommand::TxPrepare(c) => tx::prepare(cx, log, *c),
         TableCommand::TxResolve(c) => tx::resolve(cx, log, c),
         TableCommand::TxGet(c) => tx::get(cx, log, log.live()?, *c),
-        TableCommand::Retire => Err(Error::bug("Retire reached the operations")),
+        TableCommand::DescribeContinuousBackups => Ok(backup::describe(cx, log.live()?)),
+        TableCommand::UpdateContinuousBackups(c) => backup::update(cx, log, c),
+        TableCommand::PitrPoint { at_ms } => backup::point(cx, any(log)?, at_ms),
+        TableCommand::Retire | TableCommand::TakeBackup(_) | TableCommand::RestorePlan { .. } => {
+            Err(Error::bug("a table object's own command reached the operations"))
+        }
     }
+}
+
+/// Whether a restore is still loading the table.
+pub(crate) fn restoring(log: &Log) -> bool {
+    log.schema()
+        .and_then(|s| s.restore.as_ref())
+        .is_some_and(|r| !r.done)
 }
 
 /// The schema of a table that exists or was deleted.

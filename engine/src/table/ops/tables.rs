@@ -42,6 +42,14 @@ fn description(
     }))
 }
 
+/// ACTIVE, or CREATING while a restore loads the table.
+pub(crate) fn status_of(s: &TableSchema) -> TableStatus {
+    match &s.restore {
+        Some(r) if !r.done => TableStatus::Creating,
+        _ => TableStatus::Active,
+    }
+}
+
 fn schema_json(s: &TableSchema) -> Result<String, Error> {
     serde_json::to_string(s).map_err(Error::bug)
 }
@@ -66,7 +74,7 @@ pub(crate) fn create(
             return Ok(TableReply::Description(description(
                 cx.sql,
                 existing,
-                TableStatus::Active,
+                status_of(existing),
             )?));
         }
         return Err(ApiError::new(
@@ -80,10 +88,11 @@ pub(crate) fn create(
     }
     let schema_json = schema_json(&schema)?;
     log.commit(cx.sql, cx.now_ms, Event::TableCreated { schema_json })?;
+    let status = status_of(&schema);
     Ok(TableReply::Description(Box::new(Description {
         schema,
         live: Live {
-            status: TableStatus::Active,
+            status,
             item_count: 0,
             size_bytes: 0,
             indexes: Vec::new(),
@@ -92,17 +101,18 @@ pub(crate) fn create(
 }
 
 pub(crate) fn describe(cx: &Ctx, s: &TableSchema) -> Result<TableReply, Error> {
-    Ok(TableReply::Description(description(
-        cx.sql,
-        s,
-        TableStatus::Active,
-    )?))
+    Ok(TableReply::Description(description(cx.sql, s, status_of(s))?))
 }
 
 /// Until when a deleted table keeps its storage: its streams stay readable this long.
+/// A table deleted with point-in-time recovery on keeps its storage for its recovery period
+/// too: it may still be restored to a time before its deletion.
 pub(crate) fn retain_until(cx: &Ctx, s: &TableSchema) -> Option<i64> {
+    let pitr = s.pitr.as_ref().map_or(0, |p| {
+        i64::from(p.recovery_days) * crate::api::backup::DAY_MS
+    });
     s.deleted_ms
-        .map(|d| d.saturating_add(cx.cfg.deleted_table_retention_ms.max(0)))
+        .map(|d| d.saturating_add(cx.cfg.deleted_table_retention_ms.max(0).max(pitr)))
 }
 
 pub(crate) fn delete(cx: &Ctx, log: &mut Log) -> Result<TableReply, Error> {

@@ -3,6 +3,7 @@
 //! expressions parsed and their placeholders matched). What needs the table's schema is
 //! checked by the table object (stage two).
 
+pub mod backups;
 mod batch;
 mod common;
 mod items;
@@ -60,6 +61,18 @@ pub enum Request {
     DescribeLimits,
     /// DescribeEndpoints needs nothing from the body.
     DescribeEndpoints,
+    CreateBackup {
+        table: String,
+        backup: String,
+    },
+    DescribeBackup {
+        arn: String,
+    },
+    DeleteBackup {
+        arn: String,
+    },
+    ListBackups(backups::ListBackupsRequest),
+    Restore(Box<backups::RestoreRequest>),
 }
 
 /// Parses a request body: a JSON object (blank means `{}`).
@@ -149,6 +162,31 @@ pub fn decode(op: Op, body: &Value, now_ms: i64) -> Result<Request, ApiError> {
             }
         }
         Op::GetRecords => Request::Records(streams::get_records(&p)?),
+        Op::CreateBackup => {
+            let (table, backup) = backups::create_backup(&p)?;
+            Request::CreateBackup { table, backup }
+        }
+        Op::DescribeBackup => Request::DescribeBackup {
+            arn: backups::backup_arn(&p)?,
+        },
+        Op::DeleteBackup => Request::DeleteBackup {
+            arn: backups::backup_arn(&p)?,
+        },
+        Op::ListBackups => Request::ListBackups(backups::list_backups(&p)?),
+        Op::RestoreTableFromBackup => {
+            Request::Restore(Box::new(backups::restore_from_backup(&p)?))
+        }
+        Op::RestoreTableToPointInTime => {
+            Request::Restore(Box::new(backups::restore_to_point_in_time(&p)?))
+        }
+        Op::DescribeContinuousBackups => table((
+            common::table_name(&p)?,
+            TableCommand::DescribeContinuousBackups,
+        )),
+        Op::UpdateContinuousBackups => {
+            let (name, c) = backups::update_continuous_backups(&p)?;
+            table((name, TableCommand::UpdateContinuousBackups(c)))
+        }
     })
 }
 
@@ -191,6 +229,12 @@ pub fn table_not_found(op: Op, name: &str) -> ApiError {
         | Op::UpdateTimeToLive
         | Op::DescribeTimeToLive
         | Op::ListStreams => ApiError::table_not_found(name),
+        Op::CreateBackup
+        | Op::DescribeContinuousBackups
+        | Op::UpdateContinuousBackups
+        | Op::RestoreTableToPointInTime => {
+            ApiError::new(ErrorKind::TableNotFound, format!("Table not found: {name}"))
+        }
         _ => ApiError::new(ErrorKind::ResourceNotFound, "Requested resource not found"),
     }
 }

@@ -300,6 +300,8 @@ pub fn create_table(p: &Params, now_ms: i64) -> Result<CreateTable, ApiError> {
         stream: None,
         ttl: None,
         deleted_ms: None,
+        pitr: None,
+        restore: None,
     };
     Ok(CreateTable { schema, stream })
 }

@@ -1,7 +1,10 @@
 //! Stage two of the edge: typed replies rendered as DynamoDB's JSON, once, at the edge.
 
+pub mod backups;
 mod records;
 mod tables;
+
+pub use tables::describe as describe_table;
 
 use extenddo_projections::streams::ShardState;
 use serde_json::{json, Map, Value};
@@ -167,6 +170,10 @@ pub fn reply(cfg: &Config, op: Op, r: &TableReply) -> Result<Value, Error> {
         (Op::DescribeStream, TableReply::StreamDescription(d)) => stream_description(d),
         (Op::GetShardIterator, TableReply::ShardIterator(it)) => json!({ "ShardIterator": it }),
         (Op::GetRecords, TableReply::Records(r)) => records(cfg, r),
+        (
+            Op::DescribeContinuousBackups | Op::UpdateContinuousBackups,
+            TableReply::ContinuousBackups(c),
+        ) => backups::continuous_backups(cfg, c),
         (op, r) => {
             return Err(Error::bug(format!(
                 "a table object answered {op:?} with {}",
@@ -197,5 +204,9 @@ fn reply_kind(r: &TableReply) -> &'static str {
         TableReply::Transacted(_) => "Transacted",
         TableReply::TxResolved => "TxResolved",
         TableReply::TxRead(_) => "TxRead",
+        TableReply::BackupTaken(_) => "BackupTaken",
+        TableReply::ContinuousBackups(_) => "ContinuousBackups",
+        TableReply::PitrPoint(_) => "PitrPoint",
+        TableReply::RestorePlan(_) => "RestorePlan",
     }
 }

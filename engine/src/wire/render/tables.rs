@@ -111,6 +111,17 @@ pub fn describe(cfg: &Config, d: &Description) -> Value {
         });
     }
     stream_members(cfg, s, &mut d);
+    if let Some(r) = &s.restore {
+        let mut summary = json!({
+            "SourceTableArn": r.source_table_arn,
+            "RestoreDateTime": r.restore_ms as f64 / 1000.0,
+            "RestoreInProgress": !r.done,
+        });
+        if let Some(b) = &r.source_backup_arn {
+            summary["SourceBackupArn"] = json!(b);
+        }
+        d["RestoreSummary"] = summary;
+    }
     d
 }
 

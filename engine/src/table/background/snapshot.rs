@@ -1,0 +1,171 @@
+//! Snapshots of a live table (its items and schema at the last LSN, `extenddo_log::snapshot`)
+//! and the two things made of them: on-demand backups (snapshot, then manifest, then the
+//! catalog is told) and the periodic snapshots of an archived log, which let a restore start
+//! late in the log and the local log be trimmed behind them.
+
+use extenddo_log::{snapshot, Event, LogStore};
+use extenddo_projections::archive;
+
+use crate::api::backup::{
+    backup_id, backup_snapshot_key, log_snapshot_key, manifest_key, BackupRecord, BackupStatus,
+    Manifest, MANIFEST_FORMAT, MANIFEST_VERSION,
+};
+use crate::api::command::TakeBackup;
+use crate::api::object::EffectId;
+use crate::api::streams::table_arn;
+use crate::error::Error;
+use crate::table::log::{Ctx, Log};
+
+/// A snapshot of the table as of its last record.
+pub(crate) struct Built {
+    pub lsn: u64,
+    pub ts_ms: i64,
+    pub items: u64,
+    pub size_bytes: i64,
+    pub bytes: Vec<u8>,
+}
+
+/// Snapshots the live table: every item in key order, and the schema as projected.
+pub(crate) fn build(cx: &Ctx, log: &Log, table_id: &str) -> Result<Built, Error> {
+    let s = log.live()?;
+    let rows = extenddo_projections::items::dump(cx.sql)?;
+    let (_, size_bytes) = extenddo_projections::items::stats(cx.sql)?;
+    let lsn = log.next_lsn() - 1;
+    let ts_ms = log.last_ts();
+    let schema_json = serde_json::to_string(s).map_err(Error::bug)?;
+    let items: Vec<Vec<u8>> = rows.into_iter().map(|(_, _, item)| item).collect();
+    let bytes = snapshot::write(table_id, lsn, ts_ms, &schema_json, &items)
+        .map_err(|e| Error::bug(e.to_string()))?;
+    Ok(Built {
+        lsn,
+        ts_ms,
+        items: items.len() as u64,
+        size_bytes,
+        bytes,
+    })
+}
+
+/// Where a backup is in being stored.
+#[derive(Debug)]
+pub(crate) enum BackupStage {
+    Snapshot,
+    Manifest,
+    Catalog,
+}
+
+#[derive(Debug)]
+pub(crate) struct BackupJob {
+    pub effect: EffectId,
+    pub stage: BackupStage,
+    pub record: BackupRecord,
+    pub manifest: Vec<u8>,
+}
+
+/// TakeBackup: the snapshot, the manifest that names it and the record the catalog keeps.
+pub(crate) fn take_backup(
+    cx: &Ctx,
+    log: &Log,
+    table_id: &str,
+    t: &TakeBackup,
+) -> Result<(BackupRecord, Vec<u8>, Vec<u8>), Error> {
+    let s = log.live()?;
+    let built = build(cx, log, table_id)?;
+    let id = backup_id(&t.arn);
+    let record = BackupRecord {
+        account: cx.cfg.account_id.clone(),
+        arn: t.arn.clone(),
+        name: t.name.clone(),
+        table_name: s.name.clone(),
+        table_id: crate::api::ids::TableId(table_id.to_owned()),
+        table_arn: table_arn(cx.cfg, &s.name),
+        status: BackupStatus::Creating,
+        created_ms: t.created_ms,
+        size_bytes: built.size_bytes,
+        item_count: built.items as i64,
+        schema: s.clone(),
+        lsn: built.lsn,
+    };
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT.into(),
+        version: MANIFEST_VERSION,
+        backup_arn: t.arn.clone(),
+        backup_name: t.name.clone(),
+        created_ms: t.created_ms,
+        table_name: s.name.clone(),
+        table_id: table_id.to_owned(),
+        table_arn: record.table_arn.clone(),
+        lsn: built.lsn,
+        item_count: built.items,
+        table_size_bytes: built.size_bytes,
+        snapshot_key: backup_snapshot_key(table_id, id),
+        snapshot_bytes: built.bytes.len() as u64,
+        snapshot_crc32: crc32fast::hash(&built.bytes),
+        schema: s.clone(),
+    };
+    debug_assert_eq!(manifest_key(table_id, id), record.manifest_key());
+    Ok((record, built.bytes, manifest.to_bytes()))
+}
+
+/// A periodic snapshot being stored.
+#[derive(Debug)]
+pub(crate) struct SnapshotUpload {
+    pub effect: EffectId,
+    pub lsn: u64,
+    pub ts_ms: i64,
+    pub key: String,
+}
+
+/// Whether the archived log has run far enough past the last snapshot for another.
+pub(crate) fn snapshot_due(cx: &Ctx, log: &Log, every: u64) -> Result<bool, Error> {
+    if every == 0 || log.live().is_err() {
+        return Ok(false);
+    }
+    let last = archive::snapshots(cx.sql)?.last().map_or(0, |s| s.0);
+    let archived = archive::archived_upto(cx.sql)?;
+    Ok(archived > last && archived - last >= every)
+}
+
+pub(crate) fn snapshot_key(table_id: &str, lsn: u64) -> String {
+    log_snapshot_key(table_id, lsn)
+}
+
+/// The store confirmed a snapshot: log it.
+pub(crate) fn confirmed(cx: &Ctx, log: &mut Log, up: &SnapshotUpload) -> Result<(), Error> {
+    log.commit(
+        cx.sql,
+        cx.now_ms,
+        Event::SnapshotArchived {
+            lsn: up.lsn,
+            ts_ms: up.ts_ms,
+            key: up.key.clone(),
+        },
+    )
+}
+
+/// Trims the local log behind the newest snapshot it may: one that is in the object store,
+/// whose records are all archived, older than the retention (streams read records that
+/// young), and before every prepared transaction (its resolve reads its staged writes).
+/// Logs `LogTrimmed` first, so the trim point is itself in the log.
+pub(crate) fn trim(cx: &Ctx, log: &mut Log, retention_ms: i64) -> Result<Option<u64>, Error> {
+    let archived = archive::archived_upto(cx.sql)?;
+    let already = archive::trimmed_upto(cx.sql)?;
+    let horizon = cx.now_ms.saturating_sub(retention_ms);
+    let oldest_prepared = extenddo_projections::tx::pending(cx.sql)?
+        .iter()
+        .map(|p| p.2)
+        .min()
+        .unwrap_or(u64::MAX);
+    let Some(upto) = archive::snapshots(cx.sql)?
+        .into_iter()
+        .filter(|(lsn, ts, _)| {
+            *lsn > already && *lsn <= archived && *ts <= horizon && *lsn < oldest_prepared
+        })
+        .map(|(lsn, ..)| lsn)
+        .max()
+    else {
+        return Ok(None);
+    };
+    log.commit(cx.sql, cx.now_ms, Event::LogTrimmed { upto })?;
+    LogStore::trim(cx.sql, upto)?;
+    Ok(Some(upto))
+}
