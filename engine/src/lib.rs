@@ -46,6 +46,7 @@ pub fn open_object(
         Address::Catalog => Box::new(catalog::CatalogObject::open(sql, cfg)?),
         Address::Table(id) => Box::new(table::TableObject::open(sql, cfg, id.clone())?),
         Address::Coordinator(_) => Box::new(coordinator::CoordinatorObject::open(sql, cfg)?),
+        Address::Store => return Err(Error::bug("the object store is not an object")),
     })
 }
 

@@ -76,7 +76,6 @@ impl<'a> Reader<'a> {
         self.at
     }
 
-
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], ContainerError> {
         match self.at.checked_add(n).filter(|e| *e <= self.bytes.len()) {
             Some(end) => {

@@ -68,10 +68,10 @@ pub struct TableSchema {
     #[serde(default)]
     pub deleted_ms: Option<i64>,
     /// Point-in-time recovery (`None`: disabled).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub pitr: Option<Pitr>,
     /// The restore this table was made by, and how far it has got.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub restore: Option<Restore>,
 }
 
@@ -99,7 +99,7 @@ pub enum RestoreFrom {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Restore {
     pub source_table_arn: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub source_backup_arn: Option<String>,
     pub restore_ms: i64,
     pub from: RestoreFrom,
@@ -119,7 +119,7 @@ pub struct Restore {
     #[serde(default)]
     pub done: bool,
     /// Why the restore cannot go on (a missing or corrupt object), naming it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub failed: Option<String>,
 }
 

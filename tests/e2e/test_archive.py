@@ -4,17 +4,15 @@
 truncated segment is named and refused; `extenddo log verify` (which compares the logged
 archive position too) passes; archiving resumes after a restart.
 
-The host under test is this module's own server with a threshold of 50: natively its store
-is `DATA_DIR/objects`; on the Worker, the local R2 bucket of `wrangler dev` (read here
-through miniflare's on-disk layout: `v3/r2/miniflare-R2BucketObject/*.sqlite` maps keys to
-blob files under `v3/r2/<bucket>/blobs/`). The Worker's segments are read with the native
-CLI: one format for both hosts.
+The host under test is this module's own server with a threshold of 50; its store is read
+with `storeutil` (a directory natively, local R2 on the Worker) and its segments with the
+native CLI: one format for both hosts.
+
 """
 
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,6 +24,7 @@ import requests
 
 from conftest import NativeHost, WorkerHost, free_port, native_binary
 from ddbutil import create_table_kwargs, unique_name
+import storeutil
 
 THRESHOLD = 50
 
@@ -52,27 +51,9 @@ def cli(h, *args):
 
 def segments(h, table_id):
     """The table's segments in key (= LSN) order: (key's last part, file)."""
-    prefix = f"tables/{table_id}/log/"
-    if h.kind == "native":
-        d = h.data_dir / "objects" / prefix
-        return [(p.name, p) for p in sorted(d.glob("*.seg"))] if d.exists() else []
-    r2 = h.persist_dir / "v3" / "r2"
-    found = []
-    for db in (r2 / "miniflare-R2BucketObject").glob("*.sqlite"):
-        if db.name.startswith("metadata"):
-            continue
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            rows = con.execute("SELECT key, blob_id FROM _mf_objects WHERE key LIKE ?",
-                               (prefix + "%",)).fetchall()
-        except sqlite3.OperationalError:
-            rows = []
-        finally:
-            con.close()
-        for key, blob in rows:
-            found += [(key, p) for p in r2.glob(f"*/blobs/{blob}")]
-    # R2 keeps blobs under ids: the key names the segment.
-    return [(key.rsplit("/", 1)[-1], p) for key, p in sorted(found)]
+    return [(key.rsplit("/", 1)[-1], p)
+            for key, p in storeutil.objects(h, f"tables/{table_id}/log/")
+            if key.endswith(".seg")]
 
 
 def live_records(h, table):

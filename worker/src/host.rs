@@ -42,6 +42,12 @@ fn stub(env: &Env, binding: &str, name: &str) -> Result<Stub, Error> {
 
 /// Delivers one call to the object it names and reads its outcome.
 pub async fn call(env: &Env, call: Call) -> Outcome {
+    if call.to == extenddo_engine::Address::Store {
+        return match call.command {
+            extenddo_engine::Command::Store(request) => store(env, request).await,
+            _ => Err(Error::bug("a command for the object store that is not a request")),
+        };
+    }
     let (binding, name) = rpc::locate(&call.to);
     let body = rpc::encode_call(&call.to, call.command)?;
     let stub = stub(env, binding, &name)?;

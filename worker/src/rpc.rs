@@ -27,6 +27,8 @@ pub fn locate(address: &Address) -> (&'static str, String) {
         Address::Catalog => CATALOG_BINDING,
         Address::Table(_) => TABLE_BINDING,
         Address::Coordinator(_) => COORDINATOR_BINDING,
+        // Not an object: `host::call` carries requests for it out itself.
+        Address::Store => "",
     };
     (binding, address.object_name())
 }

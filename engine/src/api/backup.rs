@@ -2,10 +2,11 @@
 //! the manifest a backup leaves in the object store, object keys and backup ARNs, and what a
 //! table answers about its recovery window.
 //!
-//! A backup is two objects under `tables/<table id>/backups/<backup id>/`: `snapshot.snp`
+//! A backup is two objects under `backups/<backup id>/`: `snapshot.snp`
 //! (the table's items and schema at one LSN, `extenddo_log::snapshot`) and `manifest.json`
 //! (written last: a backup without its manifest is not a backup). Both formats are in
-//! docs/log-format.md; either host restores what the other wrote.
+//! docs/log-format.md; either host restores what the other wrote: a backup its catalog does
+//! not know is found by its ARN's backup id in the object store.
 
 use extenddo_projections::schema::Pitr;
 use extenddo_projections::TableSchema;
@@ -67,11 +68,29 @@ pub struct BackupRecord {
 
 impl BackupRecord {
     pub fn manifest_key(&self) -> String {
-        manifest_key(self.table_id.as_str(), backup_id(&self.arn))
+        manifest_key(backup_id(&self.arn))
     }
 
     pub fn snapshot_key(&self) -> String {
-        backup_snapshot_key(self.table_id.as_str(), backup_id(&self.arn))
+        backup_snapshot_key(backup_id(&self.arn))
+    }
+
+    /// The record of a backup found in the object store (taken by another host).
+    pub fn from_manifest(account: &str, m: &Manifest) -> BackupRecord {
+        BackupRecord {
+            account: account.to_owned(),
+            arn: m.backup_arn.clone(),
+            name: m.backup_name.clone(),
+            table_name: m.table_name.clone(),
+            table_id: TableId(m.table_id.clone()),
+            table_arn: m.table_arn.clone(),
+            status: BackupStatus::Available,
+            created_ms: m.created_ms,
+            size_bytes: m.table_size_bytes,
+            item_count: m.item_count as i64,
+            schema: m.schema.clone(),
+            lsn: m.lsn,
+        }
     }
 }
 
@@ -172,12 +191,13 @@ pub fn is_backup_arn(arn: &str) -> bool {
             })
 }
 
-pub fn manifest_key(table_id: &str, backup_id: &str) -> String {
-    format!("tables/{table_id}/backups/{backup_id}/manifest.json")
+/// Where a backup's manifest is (backup ids are unique: time and entropy).
+pub fn manifest_key(backup_id: &str) -> String {
+    format!("backups/{backup_id}/manifest.json")
 }
 
-pub fn backup_snapshot_key(table_id: &str, backup_id: &str) -> String {
-    format!("tables/{table_id}/backups/{backup_id}/snapshot.snp")
+pub fn backup_snapshot_key(backup_id: &str) -> String {
+    format!("backups/{backup_id}/snapshot.snp")
 }
 
 /// A periodic snapshot of a table's log (zero-padded: key order is LSN order).
@@ -249,8 +269,8 @@ mod tests {
             assert!(!is_backup_arn(bad), "{bad}");
         }
         assert_eq!(
-            manifest_key("t", &id),
-            "tables/t/backups/01733300000123-beefcafe/manifest.json"
+            manifest_key(&id),
+            "backups/01733300000123-beefcafe/manifest.json"
         );
         assert_eq!(
             log_snapshot_key("t", 42),

@@ -92,7 +92,10 @@ pub enum CatalogCommand {
         id: TableId,
     },
     /// Marks the current incarnation of a name as being deleted; answers its id.
-    BeginDelete { account: String, name: String },
+    BeginDelete {
+        account: String,
+        name: String,
+    },
     /// The table object logged `TableDeleted`: the name is free, the incarnation is kept
     /// until `retain_until_ms`.
     FinishDelete {
@@ -113,10 +116,16 @@ pub enum CatalogCommand {
     /// A backup was taken (CREATING) or is stored (AVAILABLE): record it. A status never
     /// goes back, so the two may arrive in either order.
     PutBackup(Box<BackupRecord>),
-    GetBackup { account: String, arn: String },
+    GetBackup {
+        account: String,
+        arn: String,
+    },
     ListBackups(Box<ListBackups>),
     /// DeleteBackup: forget it and delete its objects.
-    DeleteBackup { account: String, arn: String },
+    DeleteBackup {
+        account: String,
+        arn: String,
+    },
 }
 
 /// ListBackups' filters and page.

@@ -54,10 +54,14 @@ pub enum TableCommand {
     UpdateContinuousBackups(UpdateContinuousBackups),
     /// A point-in-time restore from this table: check the instant against the recovery
     /// window (`None`: the latest restorable time).
-    PitrPoint { at_ms: Option<i64> },
+    PitrPoint {
+        at_ms: Option<i64>,
+    },
     /// From a table being restored from this one: what to read from the object store to
     /// rebuild this table at `at_ms` (and archive what is not there yet).
-    RestorePlan { at_ms: i64 },
+    RestorePlan {
+        at_ms: i64,
+    },
 }
 
 impl TableCommand {

@@ -27,6 +27,9 @@ pub enum Address {
     Table(TableId),
     /// A transaction coordinator shard (`0 .. coordinator::SHARDS`).
     Coordinator(u32),
+    /// The object store itself: a request flow reads it with `Command::Store` (objects
+    /// use `Effect::Store`).
+    Store,
 }
 
 impl Address {
@@ -36,6 +39,7 @@ impl Address {
             Address::Catalog => "catalog".to_owned(),
             Address::Table(id) => format!("table-{id}"),
             Address::Coordinator(n) => format!("coordinator-{n}"),
+            Address::Store => "store".to_owned(),
         }
     }
 }
@@ -45,6 +49,8 @@ pub enum Command {
     Catalog(CatalogCommand),
     Table(TableCommand),
     Coordinator(CoordinatorCommand),
+    /// For [`Address::Store`].
+    Store(StoreRequest),
 }
 
 impl Command {
@@ -55,6 +61,7 @@ impl Command {
             Command::Catalog(c) => c.is_write(),
             Command::Table(c) => c.is_write(),
             Command::Coordinator(c) => c.is_write(),
+            Command::Store(r) => !matches!(r, StoreRequest::Get { .. } | StoreRequest::List { .. }),
         }
     }
 }

@@ -36,7 +36,10 @@ fn decode(json: &str) -> Result<BackupRecord, Error> {
 }
 
 pub(crate) fn backup_not_found(arn: &str) -> ApiError {
-    ApiError::new(ErrorKind::BackupNotFound, format!("Backup not found: {arn}"))
+    ApiError::new(
+        ErrorKind::BackupNotFound,
+        format!("Backup not found: {arn}"),
+    )
 }
 
 pub(crate) fn get(sql: &dyn Sql, account: &str, arn: &str) -> Result<Option<BackupRecord>, Error> {
@@ -148,7 +151,10 @@ pub(crate) fn forget(sql: &dyn Sql, arn: &str) -> Result<(), Error> {
 pub(crate) fn overdue(sql: &dyn Sql, now_ms: i64) -> Result<Vec<BackupRecord>, Error> {
     sql.query(
         "SELECT record FROM backups WHERE status = 'CREATING' AND since_ms + ?1 <= ?2",
-        &[SqlValue::Integer(BACKUP_GRACE_MS), SqlValue::Integer(now_ms)],
+        &[
+            SqlValue::Integer(BACKUP_GRACE_MS),
+            SqlValue::Integer(now_ms),
+        ],
     )?
     .iter()
     .map(|r| decode(r.text(0)?))

@@ -318,9 +318,11 @@ impl CatalogObject {
                 let b = backups::delete(sql, &account, &arn)?;
                 // The manifest first: without it what is left is not a backup.
                 for key in [b.manifest_key(), b.snapshot_key()] {
-                    let eid = self.effects.push(Effect::Store(
-                        crate::api::store::StoreRequest::Delete { key: key.clone() },
-                    ));
+                    let eid =
+                        self.effects
+                            .push(Effect::Store(crate::api::store::StoreRequest::Delete {
+                                key: key.clone(),
+                            }));
                     self.in_flight.insert(eid, Pending::Objects(key));
                 }
                 Ok(CatalogReply::Backup(Box::new(b)))

@@ -120,7 +120,10 @@ fn from_route(n: route::Next) -> Next {
 }
 
 /// DescribeBackup, DeleteBackup and ListBackups: one catalog call each.
-pub(crate) fn catalog_call(account: String, request: &crate::wire::decode::Request) -> Option<Call> {
+pub(crate) fn catalog_call(
+    account: String,
+    request: &crate::wire::decode::Request,
+) -> Option<Call> {
     use crate::wire::decode::Request;
     Some(catalog(match request {
         Request::DescribeBackup { arn } => CatalogCommand::GetBackup {
@@ -169,6 +172,11 @@ pub(crate) fn catalog_answer(outcome: Outcome) -> Result<Value, ApiError> {
 enum RestoreStage {
     /// RestoreTableFromBackup: the catalog's record of the backup.
     Backup,
+    /// The catalog does not know the backup: its manifest in the object store (a backup
+    /// taken by another host that shares the store, or copied into this one's).
+    Finding(String),
+    /// A backup found in the store is recorded in the catalog, then restored.
+    Recording(Box<crate::api::backup::BackupRecord>),
     /// RestoreTableToPointInTime: the source table checks the instant. `resolved_at`: the
     /// incarnation asked was the one that existed at the instant (if none did, the current
     /// one is asked next: it answers whether the instant is in its window).
@@ -241,8 +249,13 @@ impl Restore {
             Ok(c) => c,
             Err(e) => return Next::Done(Err(e)),
         };
-        create.schema.id =
-            TableId::mint(&self.account, &create.schema.name, self.now_ms, self.entropy).0;
+        create.schema.id = TableId::mint(
+            &self.account,
+            &create.schema.name,
+            self.now_ms,
+            self.entropy,
+        )
+        .0;
         create.schema.restore = Some(restore);
         let (c, call) = lifecycle::Create::start(self.account.clone(), Box::new(create));
         self.stage = RestoreStage::Creating(Box::new(c));
@@ -253,6 +266,20 @@ impl Restore {
         use extenddo_projections::schema::{Restore as R, RestoreFrom};
         match &mut self.stage {
             RestoreStage::Backup => match outcome {
+                Err(Error::Client(e)) if e.kind == ErrorKind::BackupNotFound => {
+                    let RestoreSource::Backup(arn) = &self.request.source else {
+                        return Next::Done(Err(e));
+                    };
+                    if !crate::api::backup::is_backup_arn(arn) {
+                        return Next::Done(Err(e));
+                    }
+                    let key = crate::api::backup::manifest_key(crate::api::backup::backup_id(arn));
+                    self.stage = RestoreStage::Finding(key.clone());
+                    Next::Call(Call {
+                        to: Address::Store,
+                        command: Command::Store(crate::api::store::StoreRequest::Get { key }),
+                    })
+                }
                 Ok(Reply::Catalog(CatalogReply::Backup(b))) => {
                     if b.status != BackupStatus::Available {
                         return Next::Done(Err(ApiError::new(
@@ -277,6 +304,42 @@ impl Restore {
                     self.create(&b.schema, restore)
                 }
                 other => Next::Done(Err(unexpected("GetBackup", other))),
+            },
+            RestoreStage::Finding(key) => {
+                let RestoreSource::Backup(arn) = &self.request.source else {
+                    return Next::Done(Err(Error::bug("finding a backup without one").into_api()));
+                };
+                let not_found = || {
+                    ApiError::new(ErrorKind::BackupNotFound, format!("Backup not found: {arn}"))
+                };
+                match outcome {
+                    Ok(Reply::Store(crate::api::store::StoreReply::Got(Some(bytes)))) => {
+                        match crate::api::backup::Manifest::parse(key, &bytes) {
+                            Ok(m) if m.backup_arn == *arn => {
+                                let b = crate::api::backup::BackupRecord::from_manifest(
+                                    &self.account,
+                                    &m,
+                                );
+                                self.stage = RestoreStage::Recording(Box::new(b.clone()));
+                                Next::Call(catalog(CatalogCommand::PutBackup(Box::new(b))))
+                            }
+                            Ok(_) => Next::Done(Err(not_found())),
+                            Err(why) => Next::Done(Err(ApiError::internal(why))),
+                        }
+                    }
+                    Ok(Reply::Store(crate::api::store::StoreReply::Got(None))) => {
+                        Next::Done(Err(not_found()))
+                    }
+                    other => Next::Done(Err(unexpected("the object store", other))),
+                }
+            }
+            RestoreStage::Recording(b) => match outcome {
+                Ok(Reply::Catalog(CatalogReply::Done)) => {
+                    let b = b.clone();
+                    self.stage = RestoreStage::Backup;
+                    self.step(cfg, dir, Ok(Reply::Catalog(CatalogReply::Backup(b))))
+                }
+                other => Next::Done(Err(unexpected("PutBackup", other))),
             },
             RestoreStage::Source(r, resolved_at) => match r.step(dir, outcome) {
                 route::Next::Done(Err(e)) if *resolved_at && e.kind == ErrorKind::TableNotFound => {

@@ -278,12 +278,11 @@ impl TableObject {
             return;
         };
         let forced = self.archive_upto;
-        let sealed = archive::due(sql, self.archive_threshold(), forced, log).and_then(|due| {
-            match due {
+        let sealed =
+            archive::due(sql, self.archive_threshold(), forced, log).and_then(|due| match due {
                 true => archive::seal_next(sql, self.id.as_str(), log),
                 false => Ok(None),
-            }
-        });
+            });
         match sealed {
             Ok(Some(s)) => {
                 let effect = self
@@ -403,7 +402,12 @@ impl TableObject {
 
     /// A restore of another table from this one asks what to read; what it needs and is not
     /// archived yet is archived now.
-    fn restore_plan(&mut self, sql: &dyn Sql, now_ms: i64, at_ms: i64) -> Result<TableReply, Error> {
+    fn restore_plan(
+        &mut self,
+        sql: &dyn Sql,
+        now_ms: i64,
+        at_ms: i64,
+    ) -> Result<TableReply, Error> {
         if self.log.as_ref().and_then(Log::schema).is_none() {
             return Err(Error::Gone);
         }
@@ -428,9 +432,8 @@ impl TableObject {
             }
             restore::Next::Step => {
                 let mut job = std::mem::take(&mut self.restore);
-                let result = self.background(sql, now_ms, "a restore step", |cx, log| {
-                    job.step(cx, log)
-                });
+                let result =
+                    self.background(sql, now_ms, "a restore step", |cx, log| job.step(cx, log));
                 self.restore = job;
                 if let Some(Err(why)) = result {
                     self.fail_restore(sql, now_ms, why);
@@ -456,12 +459,11 @@ impl TableObject {
             return;
         };
         let cx = self.ctx(sql, now_ms);
-        let built = snapshot::snapshot_due(&cx, log, self.cfg.snapshot_records).and_then(|due| {
-            match due {
+        let built =
+            snapshot::snapshot_due(&cx, log, self.cfg.snapshot_records).and_then(|due| match due {
                 true => snapshot::build(&cx, log, self.id.as_str()).map(Some),
                 false => Ok(None),
-            }
-        });
+            });
         match built {
             Ok(Some(b)) => {
                 let key = snapshot::snapshot_key(self.id.as_str(), b.lsn);
@@ -486,7 +488,13 @@ impl TableObject {
         }
     }
 
-    fn snapshot_stored(&mut self, sql: &dyn Sql, now_ms: i64, up: snapshot::SnapshotUpload, result: Outcome) {
+    fn snapshot_stored(
+        &mut self,
+        sql: &dyn Sql,
+        now_ms: i64,
+        up: snapshot::SnapshotUpload,
+        result: Outcome,
+    ) {
         match result {
             Ok(Reply::Store(crate::api::store::StoreReply::Stored)) => {
                 self.background(sql, now_ms, "logging a snapshot", |cx, log| {

@@ -257,7 +257,14 @@ impl Job {
             }
             let n = items.len() as u64;
             for item in items {
-                log.commit(cx.sql, cx.now_ms, Event::ItemPut { old: None, new: item })?;
+                log.commit(
+                    cx.sql,
+                    cx.now_ms,
+                    Event::ItemPut {
+                        old: None,
+                        new: item,
+                    },
+                )?;
             }
             if finished {
                 self.entries = None;
@@ -344,7 +351,9 @@ fn fold(cx: &Ctx, log: &mut Log, rec: &Record) -> Result<(), Error> {
 fn progress(cx: &Ctx, log: &mut Log, change: impl FnOnce(&mut Restore)) -> Result<(), Error> {
     let mut s = log.live()?.clone();
     let Some(r) = s.restore.as_mut() else {
-        return Err(Error::bug("restore progress for a table not being restored"));
+        return Err(Error::bug(
+            "restore progress for a table not being restored",
+        ));
     };
     change(r);
     let schema_json = serde_json::to_string(&s).map_err(Error::bug)?;

@@ -97,12 +97,12 @@ pub(crate) fn take_backup(
         lsn: built.lsn,
         item_count: built.items,
         table_size_bytes: built.size_bytes,
-        snapshot_key: backup_snapshot_key(table_id, id),
+        snapshot_key: backup_snapshot_key(id),
         snapshot_bytes: built.bytes.len() as u64,
         snapshot_crc32: crc32fast::hash(&built.bytes),
         schema: s.clone(),
     };
-    debug_assert_eq!(manifest_key(table_id, id), record.manifest_key());
+    debug_assert_eq!(manifest_key(id), record.manifest_key());
     Ok((record, built.bytes, manifest.to_bytes()))
 }
 

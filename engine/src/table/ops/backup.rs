@@ -60,7 +60,10 @@ pub(crate) fn point(cx: &Ctx, s: &TableSchema, at_ms: Option<i64>) -> Result<Tab
     let Some((earliest, latest)) = pitr_window(s, cx.now_ms) else {
         return Err(ApiError::new(
             ErrorKind::PointInTimeRecoveryUnavailable,
-            format!("Point in time recovery is not enabled for table '{}'", s.name),
+            format!(
+                "Point in time recovery is not enabled for table '{}'",
+                s.name
+            ),
         )
         .into());
     };

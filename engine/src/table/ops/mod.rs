@@ -33,7 +33,10 @@ pub(crate) fn run(
         .into());
     }
     if restoring(log)
-        && matches!(cmd, TableCommand::UpdateTable(_) | TableCommand::DeleteTable)
+        && matches!(
+            cmd,
+            TableCommand::UpdateTable(_) | TableCommand::DeleteTable
+        )
     {
         return Err(crate::error::ApiError::new(
             crate::error::ErrorKind::ResourceInUse,
@@ -74,7 +77,9 @@ pub(crate) fn run(
         TableCommand::UpdateContinuousBackups(c) => backup::update(cx, log, c),
         TableCommand::PitrPoint { at_ms } => backup::point(cx, any(log)?, at_ms),
         TableCommand::Retire | TableCommand::TakeBackup(_) | TableCommand::RestorePlan { .. } => {
-            Err(Error::bug("a table object's own command reached the operations"))
+            Err(Error::bug(
+                "a table object's own command reached the operations",
+            ))
         }
     }
 }

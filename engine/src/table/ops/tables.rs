@@ -101,7 +101,11 @@ pub(crate) fn create(
 }
 
 pub(crate) fn describe(cx: &Ctx, s: &TableSchema) -> Result<TableReply, Error> {
-    Ok(TableReply::Description(description(cx.sql, s, status_of(s))?))
+    Ok(TableReply::Description(description(
+        cx.sql,
+        s,
+        status_of(s),
+    )?))
 }
 
 /// Until when a deleted table keeps its storage: its streams stay readable this long.

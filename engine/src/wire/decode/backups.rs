@@ -19,7 +19,10 @@ pub enum RestoreSource {
     Backup(String),
     /// A table by name (SourceTableName, or the name in SourceTableArn), at a time (`None`:
     /// the latest restorable time).
-    PointInTime { table: String, at_ms: Option<i64> },
+    PointInTime {
+        table: String,
+        at_ms: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -162,7 +165,11 @@ pub fn list_backups(p: &Params) -> Result<ListBackupsRequest, ApiError> {
 fn overrides(p: &Params) -> Map<String, Value> {
     OVERRIDES
         .iter()
-        .filter_map(|k| p.raw(k).filter(|v| !v.is_null()).map(|v| (k.to_string(), v.clone())))
+        .filter_map(|k| {
+            p.raw(k)
+                .filter(|v| !v.is_null())
+                .map(|v| (k.to_string(), v.clone()))
+        })
         .collect()
 }
 
@@ -230,10 +237,15 @@ pub fn restore_to_point_in_time(p: &Params) -> Result<RestoreRequest, ApiError> 
     })
 }
 
-pub fn update_continuous_backups(p: &Params) -> Result<(String, UpdateContinuousBackups), ApiError> {
+pub fn update_continuous_backups(
+    p: &Params,
+) -> Result<(String, UpdateContinuousBackups), ApiError> {
     let name = table_name(p)?;
     required(p, "PointInTimeRecoverySpecification")?;
-    let spec = Params::new(p.raw("PointInTimeRecoverySpecification").unwrap_or(&Value::Null))?;
+    let spec = Params::new(
+        p.raw("PointInTimeRecoverySpecification")
+            .unwrap_or(&Value::Null),
+    )?;
     let enabled = spec.bool("PointInTimeRecoveryEnabled")?;
     let days = spec.int("RecoveryPeriodInDays")?;
     let mut c = Constraints::default();

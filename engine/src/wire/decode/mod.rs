@@ -173,9 +173,7 @@ pub fn decode(op: Op, body: &Value, now_ms: i64) -> Result<Request, ApiError> {
             arn: backups::backup_arn(&p)?,
         },
         Op::ListBackups => Request::ListBackups(backups::list_backups(&p)?),
-        Op::RestoreTableFromBackup => {
-            Request::Restore(Box::new(backups::restore_from_backup(&p)?))
-        }
+        Op::RestoreTableFromBackup => Request::Restore(Box::new(backups::restore_from_backup(&p)?)),
         Op::RestoreTableToPointInTime => {
             Request::Restore(Box::new(backups::restore_to_point_in_time(&p)?))
         }

@@ -38,8 +38,15 @@ pub fn backup_summary(b: &BackupRecord) -> Value {
 }
 
 fn index(ix: &IndexSchema) -> Value {
-    let hash: Vec<_> = ix.hash.iter().map(|a| json!({"AttributeName": a.name, "KeyType": "HASH"})).collect();
-    let range = ix.range.iter().map(|a| json!({"AttributeName": a.name, "KeyType": "RANGE"}));
+    let hash: Vec<_> = ix
+        .hash
+        .iter()
+        .map(|a| json!({"AttributeName": a.name, "KeyType": "HASH"}))
+        .collect();
+    let range = ix
+        .range
+        .iter()
+        .map(|a| json!({"AttributeName": a.name, "KeyType": "RANGE"}));
     let mut projection = json!({ "ProjectionType": ix.projection.ty.as_str() });
     if !ix.projection.non_key.is_empty() {
         projection["NonKeyAttributes"] = json!(ix.projection.non_key);
@@ -64,12 +71,22 @@ pub fn backup_description(b: &BackupRecord) -> Value {
         ("LocalSecondaryIndexes", IndexKind::Local),
         ("GlobalSecondaryIndexes", IndexKind::Global),
     ] {
-        let list: Vec<Value> = s.indexes.iter().filter(|i| i.kind == kind).map(index).collect();
+        let list: Vec<Value> = s
+            .indexes
+            .iter()
+            .filter(|i| i.kind == kind)
+            .map(index)
+            .collect();
         if !list.is_empty() {
             features[member] = Value::Array(list);
         }
     }
-    if let Some(latest) = s.stream.as_ref().and_then(|st| st.latest()).filter(|l| l.enabled()) {
+    if let Some(latest) = s
+        .stream
+        .as_ref()
+        .and_then(|st| st.latest())
+        .filter(|l| l.enabled())
+    {
         features["StreamDescription"] =
             json!({"StreamEnabled": true, "StreamViewType": latest.view_type.as_str()});
     }

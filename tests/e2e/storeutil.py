@@ -1,0 +1,55 @@
+"""The object store of a host started by the suite, read and written from outside: natively
+the directory `DATA_DIR/objects`; on the Worker the local R2 bucket of `wrangler dev`, read
+through miniflare's on-disk layout (`v3/r2/miniflare-R2BucketObject/*.sqlite` maps keys to
+blob files under `v3/r2/<bucket>/blobs/`) and written with `wrangler r2 object put --local`.
+"""
+
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUCKET = "extenddo-backups"  # wrangler.jsonc's r2_buckets
+
+
+def objects(h, prefix):
+    """[(key, file)] of the objects whose key starts with `prefix`, in key order."""
+    if h.kind == "native":
+        base = h.data_dir / "objects"
+        return sorted((str(p.relative_to(base)), p) for p in base.glob(prefix + "**/*")
+                      if p.is_file() and not p.name.startswith("."))
+    r2 = h.persist_dir / "v3" / "r2"
+    found = []
+    for db in (r2 / "miniflare-R2BucketObject").glob("*.sqlite"):
+        if db.name.startswith("metadata"):
+            continue
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT key, blob_id FROM _mf_objects WHERE key LIKE ?",
+                               (prefix + "%",)).fetchall()
+        except sqlite3.OperationalError:
+            rows = []
+        finally:
+            con.close()
+        for key, blob in rows:
+            found += [(key, p) for p in r2.glob(f"*/blobs/{blob}")]
+    return sorted(found)
+
+
+def put(h, key, data: bytes, scratch: Path):
+    """Stores `data` under `key` in the host's object store."""
+    if h.kind == "native":
+        p = h.data_dir / "objects" / key
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        return
+    f = scratch / key.replace("/", "_")
+    f.write_bytes(data)
+    env = dict(os.environ, WRANGLER_SEND_METRICS="false", CI="true")
+    r = subprocess.run(
+        [str(ROOT / "node_modules" / ".bin" / "wrangler"), "r2", "object", "put",
+         f"{BUCKET}/{key}", "--file", str(f), "--local", "--persist-to", str(h.persist_dir),
+         "--config", str(ROOT / "wrangler.prebuilt.jsonc")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
