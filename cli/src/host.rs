@@ -220,7 +220,9 @@ impl Host {
         if to == Address::Store {
             return match command {
                 Command::Store(request) => self.store(request).await,
-                _ => Err(Error::bug("a command for the object store that is not a request")),
+                _ => Err(Error::bug(
+                    "a command for the object store that is not a request",
+                )),
             };
         }
         for _ in 0..3 {

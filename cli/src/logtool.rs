@@ -21,7 +21,7 @@ use extenddo_log::sqlite::Sqlite;
 #[derive(Args)]
 pub struct Which {
     #[arg(long)]
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// The table's name.
     #[arg(
         long,
@@ -34,7 +34,50 @@ pub struct Which {
     table_id: Option<String>,
     /// The account that owns the table (default: any).
     #[arg(long)]
-    account: Option<String>,
+    pub(crate) account: Option<String>,
+    /// The object-store directory holding the table's archived segments (default:
+    /// `DATA_DIR/objects`): the part of a log trimmed locally is read from there.
+    #[arg(long)]
+    object_store: Option<PathBuf>,
+}
+
+impl Which {
+    pub(crate) fn store(&self) -> PathBuf {
+        self.object_store
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("objects"))
+    }
+}
+
+/// Visits the table's whole log in LSN order: the records trimmed locally from its archived
+/// segments, then the local log. A segment that is missing or fails its checks stops the
+/// visit with its name.
+fn for_each_record(
+    sql: &Sqlite,
+    w: &Which,
+    mut f: impl FnMut(extenddo_engine::log::Record) -> ControlFlow<()>,
+) -> Result<(), String> {
+    use extenddo_engine::projections::archive;
+    let trimmed = archive::trimmed_upto(sql).map_err(|e| e.to_string())?;
+    if trimmed > 0 {
+        let store = w.store();
+        for (first, _, key) in archive::segments(sql).map_err(|e| e.to_string())? {
+            if first > trimmed {
+                break;
+            }
+            let path = store.join(&key);
+            let bytes = std::fs::read(&path).map_err(|e| format!("segment {key}: {e}"))?;
+            let seg =
+                extenddo_log::sealed::open(&bytes).map_err(|e| format!("segment {key}: {e}"))?;
+            for r in seg.records.into_iter().filter(|r| r.lsn <= trimmed) {
+                if f(r).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    let _ = LogStore::for_each(sql, f).map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -75,9 +118,6 @@ pub enum LogCommand {
     Verify {
         #[command(flatten)]
         which: Which,
-        /// The object-store directory (default: `DATA_DIR/objects`).
-        #[arg(long)]
-        object_store: Option<PathBuf>,
     },
     /// Write a snapshot of the table's items and schema as of a point of its log (default:
     /// its last record): the format backups and restores use (docs/log-format.md).
@@ -90,6 +130,21 @@ pub enum LogCommand {
         /// The file to write.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Replay the table's log (its archived segments included) up to a point into a new
+    /// table of the same data directory (run with the server stopped).
+    Replay {
+        #[command(flatten)]
+        which: Which,
+        /// An LSN or an RFC 3339 UTC time: the new table holds the items as of then.
+        #[arg(long)]
+        to: String,
+        /// The new table's name.
+        #[arg(long)]
+        into: String,
+        /// Print the result as JSON (and no progress bar).
+        #[arg(long)]
+        json: bool,
     },
     /// Check a snapshot file end to end and print its header (and, with --items, its items
     /// as DynamoDB JSON, one per line); a damaged one is refused with the reason.
@@ -128,10 +183,13 @@ pub fn run(cmd: LogCommand) -> ExitCode {
             (Some(from), Some(to)) => diff(&which, from, to, json),
             _ => Err("diff needs --from and --to".into()),
         }),
-        LogCommand::Verify {
+        LogCommand::Verify { which } => verify(&which),
+        LogCommand::Replay {
             which,
-            object_store,
-        } => verify(&which, object_store),
+            to,
+            into,
+            json,
+        } => Point::parse(&to).and_then(|to| crate::logreplay::replay(&which, to, &into, json)),
         LogCommand::Segment { file, json } => segment(&file, json),
         LogCommand::Snapshot { which, at, out } => at
             .as_deref()
@@ -149,7 +207,7 @@ pub fn run(cmd: LogCommand) -> ExitCode {
     }
 }
 
-fn open_table(w: &Which) -> Result<Sqlite, String> {
+pub(crate) fn open_table(w: &Which) -> Result<Sqlite, String> {
     let dir: &Path = &w.data_dir;
     let id = match (&w.table_id, &w.table) {
         (Some(id), _) => id.clone(),
@@ -180,7 +238,7 @@ fn open_table(w: &Which) -> Result<Sqlite, String> {
 
 /// A point of a log: an LSN, or a time (ms since the epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Point {
+pub(crate) enum Point {
     Lsn(u64),
     Time(i64),
 }
@@ -244,7 +302,7 @@ fn dump(
     let mut out = std::io::stdout().lock();
     use std::io::Write;
     // A break is a closed pipe or the end of the range: the dump ends quietly either way.
-    let _stopped = LogStore::for_each(&sql, |r| {
+    for_each_record(&sql, w, |r| {
         if from.is_some_and(|p| !p.reached_by(&r)) {
             return ControlFlow::Continue(());
         }
@@ -262,8 +320,7 @@ fn dump(
             Ok(()) => ControlFlow::Continue(()),
             Err(_) => ControlFlow::Break(()),
         }
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -317,27 +374,28 @@ fn segment(file: &Path, as_json: bool) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The items of the table as of a point of its log (the records at or before it).
-fn items_at(
-    sql: &Sqlite,
-    point: Point,
-) -> Result<
-    (
-        Vec<extenddo_engine::projections::items::DumpedRow>,
-        Option<TableSchema>,
-    ),
-    String,
-> {
+/// The table as of a point of its log (the records at or before it).
+pub(crate) struct State {
+    pub rows: Vec<extenddo_engine::projections::items::DumpedRow>,
+    pub schema: Option<TableSchema>,
+    /// The last record included: (LSN, time).
+    pub last: Option<(u64, i64)>,
+}
+
+pub(crate) fn state_at(sql: &Sqlite, w: &Which, point: Point) -> Result<State, String> {
     use extenddo_engine::projections;
     let state = Sqlite::in_memory().map_err(|e| e.to_string())?;
     projections::init(&state).map_err(|e| e.to_string())?;
     let mut current = None;
     let mut failed = None;
+    let mut last = None;
+    let mut visited = Ok(());
     extenddo_log::sql::in_transaction(&state, || -> Result<(), extenddo_log::SqlError> {
-        let _ = LogStore::for_each(sql, |r| {
+        visited = for_each_record(sql, w, |r| {
             if !point.covers(&r) {
                 return ControlFlow::Break(());
             }
+            last = Some((r.lsn, r.ts_ms));
             match projections::apply(&state, &mut current, &r) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {
@@ -349,18 +407,27 @@ fn items_at(
         Ok(())
     })
     .map_err(|e| e.to_string())?;
+    visited?;
     if let Some(e) = failed {
         return Err(e);
     }
     let rows = projections::items::dump(&state).map_err(|e| e.to_string())?;
-    Ok((rows, current))
+    Ok(State {
+        rows,
+        schema: current,
+        last,
+    })
 }
 
 fn diff(w: &Which, from: Point, to: Point, as_json: bool) -> Result<ExitCode, String> {
     use extenddo_engine::projections::items::decode_item;
     let sql = open_table(w)?;
-    let (before, _) = items_at(&sql, from)?;
-    let (after, schema) = items_at(&sql, to)?;
+    let before = state_at(&sql, w, from)?.rows;
+    let State {
+        rows: after,
+        schema,
+        ..
+    } = state_at(&sql, w, to)?;
     let key_of = |pk: &[u8], sk: &[u8]| render_key(schema.as_ref(), &(pk.to_vec(), sk.to_vec()));
     let image = |bytes: &[u8]| -> Result<serde_json::Value, String> {
         Ok(encode_item(&decode_item(bytes).map_err(|e| e.to_string())?))
@@ -423,21 +490,10 @@ fn snapshot(w: &Which, at: Option<Point>, out: &Path) -> Result<ExitCode, String
         Some(p) => p,
         None => Point::Lsn(LogStore::last_lsn(&sql).map_err(|e| e.to_string())?),
     };
-    // The last record the state includes, for the header.
-    let mut last: Option<(u64, i64)> = None;
-    let _ = LogStore::for_each(&sql, |r| {
-        if at.covers(&r) {
-            last = Some((r.lsn, r.ts_ms));
-            ControlFlow::Continue(())
-        } else {
-            ControlFlow::Break(())
-        }
-    })
-    .map_err(|e| e.to_string())?;
+    let State { rows, schema, last } = state_at(&sql, w, at)?;
     let Some((lsn, ts)) = last else {
         return Err("no record at or before that point".into());
     };
-    let (rows, schema) = items_at(&sql, Point::Lsn(lsn))?;
     let schema = schema.ok_or("no table at that point")?;
     let schema_json = serde_json::to_string(&schema).map_err(|e| e.to_string())?;
     let items: Vec<Vec<u8>> = rows.into_iter().map(|(_, _, item)| item).collect();
@@ -505,11 +561,33 @@ fn describe(d: &Difference, schema: Option<&TableSchema>) -> String {
     }
 }
 
+/// A stored snapshot, opened (checksums), holds exactly the replayed items.
+fn check_snapshot(store: &Path, key: &str, replayed: &Sqlite) -> Result<(), String> {
+    let bytes = std::fs::read(store.join(key)).map_err(|e| format!("snapshot {key}: {e}"))?;
+    let snap = extenddo_log::snapshot::open(&bytes).map_err(|e| format!("snapshot {key}: {e}"))?;
+    let rows = extenddo_engine::projections::items::dump(replayed).map_err(|e| e.to_string())?;
+    let replayed: Vec<Item> = rows
+        .iter()
+        .map(|(_, _, b)| extenddo_engine::projections::items::decode_item(b))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    if replayed != snap.items {
+        return Err(format!(
+            "snapshot {key}: {} items differ from the replay's {} at lsn {}",
+            snap.items.len(),
+            replayed.len(),
+            snap.header.lsn
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the table's archived segments against its log; returns a summary line.
 fn verify_archive(
     sql: &Sqlite,
     store: &Path,
     table_id: &str,
+    trimmed: u64,
     problems: &mut Vec<String>,
 ) -> Result<Option<String>, String> {
     use extenddo_engine::api::store::segment_prefix;
@@ -560,9 +638,16 @@ fn verify_archive(
             ));
         }
         next = h.last_lsn + 1;
-        let live =
-            LogStore::read(sql, h.first_lsn, seg.records.len()).map_err(|e| e.to_string())?;
-        if live != seg.records {
+        // Records trimmed locally are checked by the replay instead.
+        let kept: Vec<_> = seg
+            .records
+            .iter()
+            .filter(|r| r.lsn > trimmed)
+            .cloned()
+            .collect();
+        let from = h.first_lsn.max(trimmed + 1);
+        let live = LogStore::read(sql, from, kept.len()).map_err(|e| e.to_string())?;
+        if live != kept {
             problems.push(format!(
                 "segment {name}: its records differ from the log's at lsn {}..{}",
                 h.first_lsn, h.last_lsn
@@ -577,14 +662,45 @@ fn verify_archive(
     )))
 }
 
-fn verify(w: &Which, object_store: Option<PathBuf>) -> Result<ExitCode, String> {
+fn verify(w: &Which) -> Result<ExitCode, String> {
+    use extenddo_engine::projections::{self, archive};
     let sql = open_table(w)?;
-    let report = LogStore::verify(&sql).map_err(|e| e.to_string())?;
+    let trimmed = archive::trimmed_upto(&sql).map_err(|e| e.to_string())?;
+    let report = LogStore::verify_from(&sql, trimmed + 1).map_err(|e| e.to_string())?;
     let mut problems = report.problems.clone();
+    let store = w.store();
+    // Snapshots in the store, to compare with the replay when it reaches their LSN.
+    let snapshots = archive::snapshots(&sql).map_err(|e| e.to_string())?;
     let replayed = Sqlite::in_memory().map_err(|e| e.to_string())?;
-    extenddo_engine::projections::init(&replayed).map_err(|e| e.to_string())?;
-    let schema =
-        extenddo_engine::projections::replay_into(&sql, &replayed).map_err(|e| e.to_string())?;
+    projections::init(&replayed).map_err(|e| e.to_string())?;
+    let mut schema = None;
+    let mut next = 1;
+    let mut failed = None;
+    let mut checked = 0;
+    let visited = for_each_record(&sql, w, |r| {
+        if r.lsn != next {
+            failed = Some(format!("the log skips from lsn {} to {}", next - 1, r.lsn));
+            return ControlFlow::Break(());
+        }
+        next += 1;
+        if let Err(e) = projections::apply(&replayed, &mut schema, &r) {
+            failed = Some(format!("record {}: {e}", r.lsn));
+            return ControlFlow::Break(());
+        }
+        for (_, _, key) in snapshots.iter().filter(|s| s.0 == r.lsn) {
+            checked += 1;
+            if let Err(p) = check_snapshot(&store, key, &replayed) {
+                problems.push(p);
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    if let Err(e) = visited {
+        problems.push(e);
+    }
+    if let Some(e) = failed {
+        problems.push(e);
+    }
     if let Some(d) = compare(&sql, &replayed).map_err(|e| e.to_string())? {
         problems.push(describe(&d, schema.as_ref()));
     }
@@ -601,10 +717,18 @@ fn verify(w: &Which, object_store: Option<PathBuf>) -> Result<ExitCode, String> 
             ""
         }
     );
+    if trimmed > 0 {
+        println!("trimmed locally up to lsn {trimmed}: replayed from the archive");
+    }
     if let Some(s) = schema.as_ref() {
-        let store = object_store.unwrap_or_else(|| w.data_dir.join("objects"));
-        if let Some(line) = verify_archive(&sql, &store, &s.id, &mut problems)? {
+        if let Some(line) = verify_archive(&sql, &store, &s.id, trimmed, &mut problems)? {
             println!("{line}");
+        }
+        if !snapshots.is_empty() {
+            println!(
+                "{checked} of {} snapshots equal the replay",
+                snapshots.len()
+            );
         }
     }
     for p in &problems {

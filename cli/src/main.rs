@@ -3,6 +3,7 @@
 mod actor;
 mod clock;
 mod host;
+mod logreplay;
 mod logtool;
 mod server;
 mod store;
@@ -90,6 +91,15 @@ enum Command {
         /// (`DATA_DIR/objects/`) once this many wait. 0 (the default for now) turns it off.
         #[arg(long, default_value_t = 0)]
         archive_records: u64,
+        /// A table whose log is archived (archiving on, or point-in-time recovery) stores a
+        /// snapshot once this many records were archived since its last one; 0: never.
+        #[arg(long, default_value_t = 100_000)]
+        snapshot_records: u64,
+        /// Archived records older than this (ms), behind a stored snapshot, are trimmed
+        /// from the local log (default 24 hours: streams read records that young).
+        #[arg(long, default_value_t = extenddo_engine::api::streams::RETENTION_MS,
+              value_parser = clap::value_parser!(i64).range(0..))]
+        log_retention_ms: i64,
         /// The object store (archived log segments): `s3://bucket[/prefix]` for an
         /// S3-compatible bucket (R2 included; endpoint, region and credentials from the
         /// `AWS_*` environment: `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
@@ -125,6 +135,8 @@ fn main() -> ExitCode {
             deleted_table_retention_ms,
             tx_recovery_ms,
             archive_records,
+            snapshot_records,
+            log_retention_ms,
             object_store,
         } => {
             let store = match object_store.as_deref() {
@@ -154,6 +166,8 @@ fn main() -> ExitCode {
                 deleted_table_retention_ms,
                 tx_recovery_ms,
                 archive_records,
+                snapshot_records,
+                log_retention_ms,
                 ..Config::default()
             };
             serve(

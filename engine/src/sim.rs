@@ -166,8 +166,12 @@ impl Host {
     fn deliver(&mut self, to: Address, command: Command) -> Outcome {
         if to == Address::Store {
             return match command {
-                Command::Store(request) => Ok(Reply::Store(store::in_memory(&mut self.store, request))),
-                _ => Err(Error::bug("a command for the object store that is not a request")),
+                Command::Store(request) => {
+                    Ok(Reply::Store(store::in_memory(&mut self.store, request)))
+                }
+                _ => Err(Error::bug(
+                    "a command for the object store that is not a request",
+                )),
             };
         }
         let now = self.now;

@@ -156,8 +156,14 @@ impl LogStore {
         }
     }
 
-    /// Checks every frame's checksum and that LSNs are dense from the first one.
+    /// Checks every frame's checksum and that LSNs are dense from the first one, which is 1.
     pub fn verify(sql: &dyn Sql) -> Result<VerifyReport, LogError> {
+        Self::verify_from(sql, 1)
+    }
+
+    /// [`verify`](Self::verify) of a log whose first record is `first` (a log trimmed
+    /// behind a snapshot).
+    pub fn verify_from(sql: &dyn Sql, first: u64) -> Result<VerifyReport, LogError> {
         let mut report = VerifyReport::default();
         let mut from = 0i64;
         loop {
@@ -188,7 +194,7 @@ impl LogStore {
                 }
             }
         }
-        if report.first_lsn.is_some_and(|f| f != 1) {
+        if report.first_lsn.is_some_and(|f| f != first) {
             report
                 .problems
                 .push(format!("log starts at lsn {}", report.first_lsn.unwrap()));

@@ -5,9 +5,18 @@ blob files under `v3/r2/<bucket>/blobs/`) and written with `wrangler r2 object p
 """
 
 import os
+import signal
 import sqlite3
 import subprocess
+import sys
+import time
 from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "extenddo-backups"  # wrangler.jsonc's r2_buckets
@@ -53,3 +62,38 @@ def put(h, key, data: bytes, scratch: Path):
          "--config", str(ROOT / "wrangler.prebuilt.jsonc")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+class MotoS3:
+    """moto_server (from tests/e2e/requirements.txt) as a local S3-compatible server."""
+
+    def __init__(self, tmp):
+        exe = Path(sys.executable).parent / "moto_server"
+        if not exe.exists():
+            pytest.fail(f"{exe} missing: pip install -r tests/e2e/requirements.txt")
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log = open(tmp / "moto.log", "wb")
+        self.proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(self.endpoint + "/", timeout=1).status_code < 500:
+                    break
+            except requests.RequestException:
+                pass
+            assert self.proc.poll() is None, "moto_server exited"
+            assert time.monotonic() < deadline, "moto_server did not start"
+            time.sleep(0.2)
+        self.s3 = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
+                               aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def stop(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()

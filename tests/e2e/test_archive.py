@@ -11,18 +11,12 @@ native CLI: one format for both hosts.
 """
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-import boto3
 import pytest
-import requests
 
-from conftest import NativeHost, WorkerHost, free_port, native_binary
+from conftest import NativeHost, WorkerHost, native_binary
 from ddbutil import create_table_kwargs, unique_name
 import storeutil
 
@@ -175,46 +169,11 @@ def test_a_damaged_segment_is_named_and_refused(archiving, tmp_path):
 # ---- an S3-compatible object store (native) -------------------------------------------------
 
 
-class MotoS3:
-    """moto_server (from tests/e2e/requirements.txt) as a local S3-compatible server."""
-
-    def __init__(self, tmp):
-        exe = Path(sys.executable).parent / "moto_server"
-        if not exe.exists():
-            pytest.fail(f"{exe} missing: pip install -r tests/e2e/requirements.txt")
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.log = open(tmp / "moto.log", "wb")
-        self.proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(self.endpoint + "/", timeout=1).status_code < 500:
-                    break
-            except requests.RequestException:
-                pass
-            assert self.proc.poll() is None, "moto_server exited"
-            assert time.monotonic() < deadline, "moto_server did not start"
-            time.sleep(0.2)
-        self.s3 = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                               aws_access_key_id="testing", aws_secret_access_key="testing")
-
-    def stop(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.log.close()
-
-
 @pytest.fixture(scope="module")
 def s3_archiving(host, tmp_path_factory):
     if host.kind != "native":
         pytest.skip("the S3 adapter is the native host's (the Worker uses its R2 binding)")
-    moto = MotoS3(tmp_path_factory.mktemp("moto"))
+    moto = storeutil.MotoS3(tmp_path_factory.mktemp("moto"))
     moto.s3.create_bucket(Bucket="extenddo-archive")
     h = NativeHost(native_binary(), extra_args=[
         "--archive-records", str(THRESHOLD), "--object-store", "s3://extenddo-archive/e2e"],

@@ -12,31 +12,38 @@ pub const VAR_TX_RECOVERY_MS: &str = "TX_RECOVERY_MS";
 /// wrangler var: log archiving threshold (records waiting before a segment is sealed into
 /// R2; native: `serve --archive-records`); 0 or unset turns archiving off.
 pub const VAR_ARCHIVE_RECORDS: &str = "ARCHIVE_RECORDS";
+/// wrangler var: archived records between two snapshots of a table's log (native:
+/// `serve --snapshot-records`).
+pub const VAR_SNAPSHOT_RECORDS: &str = "SNAPSHOT_RECORDS";
+/// wrangler var: how old archived records must be before the local log drops them behind a
+/// snapshot, ms (native: `serve --log-retention-ms`).
+pub const VAR_LOG_RETENTION_MS: &str = "LOG_RETENTION_MS";
 
-/// Builds the engine configuration from the raw var values; unset or blank vars take the
-/// defaults (`us-east-1`, `000000000000`, 5000 ms); an unparsable or non-positive
-/// recovery delay also takes the default.
-pub fn from_vars(
-    region: Option<String>,
-    account_id: Option<String>,
-    tx_recovery_ms: Option<String>,
-    archive_records: Option<String>,
-) -> Config {
+/// Builds the engine configuration from the raw var values (`var(name)`); unset, blank or
+/// unparsable vars take the defaults (`us-east-1`, `000000000000`, 5000 ms, …); a
+/// non-positive recovery delay also takes the default.
+pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Config {
     let d = Config::default();
-    let pick = |v: Option<String>, default: String| match v {
+    let text = |name: &str, default: &str| match var(name) {
         Some(s) if !s.trim().is_empty() => s.trim().to_owned(),
-        _ => default,
+        _ => default.to_owned(),
     };
+    let num = |name: &str| var(name).and_then(|v| v.trim().parse::<i64>().ok());
     Config {
-        region: pick(region, d.region.clone()),
-        account_id: pick(account_id, d.account_id.clone()),
-        tx_recovery_ms: tx_recovery_ms
-            .and_then(|v| v.trim().parse::<i64>().ok())
+        region: text(VAR_REGION, &d.region),
+        account_id: text(VAR_ACCOUNT_ID, &d.account_id),
+        tx_recovery_ms: num(VAR_TX_RECOVERY_MS)
             .filter(|ms| *ms > 0)
             .unwrap_or(d.tx_recovery_ms),
-        archive_records: archive_records
-            .and_then(|v| v.trim().parse::<u64>().ok())
+        archive_records: num(VAR_ARCHIVE_RECORDS)
+            .and_then(|n| u64::try_from(n).ok())
             .unwrap_or(d.archive_records),
+        snapshot_records: num(VAR_SNAPSHOT_RECORDS)
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(d.snapshot_records),
+        log_retention_ms: num(VAR_LOG_RETENTION_MS)
+            .filter(|ms| *ms >= 0)
+            .unwrap_or(d.log_retention_ms),
         ..d
     }
 }
@@ -45,24 +52,42 @@ pub fn from_vars(
 mod tests {
     use super::*;
 
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + '_ {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
     #[test]
     fn defaults_and_overrides() {
-        let c = from_vars(None, Some("  ".into()), Some("soon".into()), None);
+        let d = Config::default();
+        let c = from_vars(vars(&[
+            (VAR_ACCOUNT_ID, "  "),
+            (VAR_TX_RECOVERY_MS, "soon"),
+        ]));
         assert_eq!(
             (c.region.as_str(), c.account_id.as_str(), c.tx_recovery_ms),
-            (
-                "us-east-1",
-                "000000000000",
-                Config::default().tx_recovery_ms
-            )
+            ("us-east-1", "000000000000", d.tx_recovery_ms)
         );
-        let c = from_vars(
-            Some("eu-west-1".into()),
-            Some("123456789012".into()),
-            Some("750".into()),
-            Some("100".into()),
+        assert_eq!(
+            (c.snapshot_records, c.log_retention_ms),
+            (d.snapshot_records, d.log_retention_ms)
         );
-        assert_eq!(c.archive_records, 100);
+        let c = from_vars(vars(&[
+            (VAR_REGION, "eu-west-1"),
+            (VAR_ACCOUNT_ID, "123456789012"),
+            (VAR_TX_RECOVERY_MS, "750"),
+            (VAR_ARCHIVE_RECORDS, "100"),
+            (VAR_SNAPSHOT_RECORDS, "400"),
+            (VAR_LOG_RETENTION_MS, "0"),
+        ]));
+        assert_eq!(
+            (c.archive_records, c.snapshot_records, c.log_retention_ms),
+            (100, 400, 0)
+        );
         assert_eq!(
             (c.region.as_str(), c.account_id.as_str(), c.tx_recovery_ms),
             ("eu-west-1", "123456789012", 750)

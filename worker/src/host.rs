@@ -17,16 +17,9 @@ pub fn entropy() -> u64 {
     (word() << 32) | word()
 }
 
-/// The engine configuration from the wrangler vars (`REGION`, `ACCOUNT_ID`,
-/// `TX_RECOVERY_MS`).
+/// The engine configuration from the wrangler vars (see `config`).
 pub fn config(env: &Env) -> Config {
-    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
-    crate::config::from_vars(
-        var(crate::config::VAR_REGION),
-        var(crate::config::VAR_ACCOUNT_ID),
-        var(crate::config::VAR_TX_RECOVERY_MS),
-        var(crate::config::VAR_ARCHIVE_RECORDS),
-    )
+    crate::config::from_vars(|name| env.var(name).ok().map(|v| v.to_string()))
 }
 
 fn stub(env: &Env, binding: &str, name: &str) -> Result<Stub, Error> {
@@ -45,7 +38,9 @@ pub async fn call(env: &Env, call: Call) -> Outcome {
     if call.to == extenddo_engine::Address::Store {
         return match call.command {
             extenddo_engine::Command::Store(request) => store(env, request).await,
-            _ => Err(Error::bug("a command for the object store that is not a request")),
+            _ => Err(Error::bug(
+                "a command for the object store that is not a request",
+            )),
         };
     }
     let (binding, name) = rpc::locate(&call.to);

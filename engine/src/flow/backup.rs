@@ -310,7 +310,10 @@ impl Restore {
                     return Next::Done(Err(Error::bug("finding a backup without one").into_api()));
                 };
                 let not_found = || {
-                    ApiError::new(ErrorKind::BackupNotFound, format!("Backup not found: {arn}"))
+                    ApiError::new(
+                        ErrorKind::BackupNotFound,
+                        format!("Backup not found: {arn}"),
+                    )
                 };
                 match outcome {
                     Ok(Reply::Store(crate::api::store::StoreReply::Got(Some(bytes)))) => {

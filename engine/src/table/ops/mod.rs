@@ -32,7 +32,8 @@ pub(crate) fn run(
         )
         .into());
     }
-    if restoring(log)
+    // A failed restore may be deleted; one that runs may not be changed.
+    if crate::table::background::restore::active(log).is_some()
         && matches!(
             cmd,
             TableCommand::UpdateTable(_) | TableCommand::DeleteTable
@@ -84,7 +85,7 @@ pub(crate) fn run(
     }
 }
 
-/// Whether a restore is still loading the table.
+/// Whether a restore is still loading the table, or failed to.
 pub(crate) fn restoring(log: &Log) -> bool {
     log.schema()
         .and_then(|s| s.restore.as_ref())

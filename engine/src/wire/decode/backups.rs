@@ -295,15 +295,23 @@ fn key_schema(hash: &str, range: Option<&str>) -> Value {
     Value::Array(v)
 }
 
-/// The CreateTable request a restore amounts to: the source's keys, attribute definitions,
-/// billing and indexes, with the request's overrides; no stream, no TTL (AWS restores
-/// neither). Validated as any CreateTable.
+/// The CreateTable a restore amounts to, validated as any CreateTable (see
+/// [`create_request`]).
 pub fn restore_create(
     source: &TableSchema,
     target: &str,
     overrides: &Map<String, Value>,
     now_ms: i64,
 ) -> Result<CreateTable, ApiError> {
+    let body = create_request(source, target, overrides);
+    let p = Params::new(&body)?;
+    super::tables::create_table(&p, now_ms)
+}
+
+/// The CreateTable request body (DynamoDB JSON) for a copy of `source` named `target`: its
+/// keys, attribute definitions, billing and indexes, with a restore's `…Override` members;
+/// no stream, no TTL (AWS restores neither).
+pub fn create_request(source: &TableSchema, target: &str, overrides: &Map<String, Value>) -> Value {
     let tp = |t: &Option<extenddo_projections::schema::Throughput>| {
         t.as_ref()
             .map(|t| json!({"ReadCapacityUnits": t.read, "WriteCapacityUnits": t.write}))
@@ -403,7 +411,5 @@ pub fn restore_create(
     if !lsis.is_empty() {
         req.insert("LocalSecondaryIndexes".into(), Value::Array(lsis));
     }
-    let body = Value::Object(req);
-    let p = Params::new(&body)?;
-    super::tables::create_table(&p, now_ms)
+    Value::Object(req)
 }
