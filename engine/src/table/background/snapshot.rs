@@ -115,14 +115,21 @@ pub(crate) struct SnapshotUpload {
     pub key: String,
 }
 
-/// Whether the archived log has run far enough past the last snapshot for another.
+/// Whether the archived log has run far enough past the last snapshot for another: at
+/// least `every` records, and at least as many as the table has items, so that the bytes
+/// of all snapshots stay proportional to the records written (a snapshot every `every`
+/// records of a large table would rewrite it over and over).
 pub(crate) fn snapshot_due(cx: &Ctx, log: &Log, every: u64) -> Result<bool, Error> {
     if every == 0 || log.live().is_err() {
         return Ok(false);
     }
     let last = archive::snapshots(cx.sql)?.last().map_or(0, |s| s.0);
     let archived = archive::archived_upto(cx.sql)?;
-    Ok(archived > last && archived - last >= every)
+    if archived <= last || archived - last < every {
+        return Ok(false);
+    }
+    let (items, _) = extenddo_projections::items::stats(cx.sql)?;
+    Ok(archived - last >= items.max(0) as u64)
 }
 
 pub(crate) fn snapshot_key(table_id: &str, lsn: u64) -> String {
