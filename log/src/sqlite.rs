@@ -46,7 +46,7 @@ impl Sqlite {
             Durability::Normal => "NORMAL",
         };
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=5000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=5000; PRAGMA cache_size=-32768;"
         ))
         .map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(64);

@@ -55,6 +55,8 @@ pub struct TableObject {
     archive_upto: u64,
     /// The periodic snapshot being stored, if one is.
     snapshot: Option<snapshot::SnapshotUpload>,
+    /// No periodic snapshot is due before this many records are archived.
+    snapshot_after: u64,
     /// Backups being stored.
     backups: Vec<snapshot::BackupJob>,
     /// The restore that fills this table, while it runs.
@@ -86,6 +88,7 @@ impl TableObject {
             archive_due: (cfg_archive > 0).then_some(i64::MIN),
             archive_upto: 0,
             snapshot: None,
+            snapshot_after: 0,
             backups: Vec::new(),
             restore: restore::Job::default(),
             diagnostics: Vec::new(),
@@ -459,11 +462,25 @@ impl TableObject {
             return;
         };
         let cx = self.ctx(sql, now_ms);
-        let built =
-            snapshot::snapshot_due(&cx, log, self.cfg.snapshot_records).and_then(|due| match due {
-                true => snapshot::build(&cx, log, self.id.as_str()).map(Some),
-                false => Ok(None),
-            });
+        let mut after = None;
+        let built = match extenddo_projections::archive::archived_upto(sql) {
+            Ok(a) if a < self.snapshot_after => Ok(None),
+            Ok(_) => {
+                snapshot::snapshot_due(&cx, log, self.cfg.snapshot_records).and_then(
+                    |due| match due {
+                        Ok(()) => snapshot::build(&cx, log, self.id.as_str()).map(Some),
+                        Err(next) => {
+                            after = Some(next);
+                            Ok(None)
+                        }
+                    },
+                )
+            }
+            Err(e) => Err(e.into()),
+        };
+        if let Some(next) = after {
+            self.snapshot_after = next;
+        }
         match built {
             Ok(Some(b)) => {
                 let key = snapshot::snapshot_key(self.id.as_str(), b.lsn);

@@ -11,6 +11,9 @@
 //! its checksum stops the restore with its name; nothing of it is loaded.
 
 use extenddo_log::{sealed, snapshot, Event, Item, Record};
+use std::collections::BTreeMap;
+
+use extenddo_projections::items::partition_hash;
 use extenddo_projections::keycode;
 use extenddo_projections::schema::{Restore, RestoreFrom};
 
@@ -24,7 +27,9 @@ use crate::error::Error;
 use crate::table::log::{Ctx, Log};
 
 /// Items (or records) loaded per step: small enough that a step is short.
-pub const CHUNK: usize = 2000;
+pub const CHUNK: usize = 5000;
+/// Distinct items gathered from segments before a step logs them.
+const FOLD_BATCH: usize = 20_000;
 /// The source has not archived up to the instant yet: ask again this much later.
 const PLAN_RETRY_MS: i64 = 200;
 /// The object store did not answer: try again this much later.
@@ -49,6 +54,11 @@ pub(crate) struct Job {
     entries: Option<snapshot::Entries>,
     /// The records of the segment being folded (those not folded yet).
     records: Option<std::collections::VecDeque<Record>>,
+    /// Changes of the source's records gathered from segments and not logged yet, by key
+    /// (the last one wins), up to `gathered_through`; `gathered_done`: they reach the instant.
+    gathered: BTreeMap<(i64, Vec<u8>, Vec<u8>), Option<Item>>,
+    gathered_through: u64,
+    gathered_done: bool,
 }
 
 /// What to do next for a restore.
@@ -133,10 +143,16 @@ impl Job {
     /// The archived segment holding the record after `r.through`, if the restore reads one.
     fn next_segment(&self, r: &Restore) -> Option<String> {
         let plan = self.plan.as_ref()?;
+        let through = self.through(r);
         plan.segments
             .iter()
-            .find(|(first, last, _)| *first <= r.through + 1 && *last > r.through)
+            .find(|(first, last, _)| *first <= through + 1 && *last > through)
             .map(|(.., key)| key.clone())
+    }
+
+    /// The source's records folded so far: logged, or gathered and not logged yet.
+    fn through(&self, r: &Restore) -> u64 {
+        r.through.max(self.gathered_through)
     }
 
     /// The answer to what the job asked for. `Err`: the restore cannot go on (the message
@@ -280,40 +296,54 @@ impl Job {
         let RestoreFrom::PointInTime { at_ms, .. } = r.from else {
             return progress(cx, log, |p| p.done = true).map(Ok);
         };
-        let Some(records) = self.records.as_mut() else {
-            // No segment holds the next record: everything up to the instant is folded.
-            if self.next_segment(&r).is_none() {
-                return progress(cx, log, |p| p.done = true).map(Ok);
+        // Gather the segment's changes (a gap in the archive stops the restore).
+        let key_schema = log.live()?.key.clone();
+        if let Some(records) = self.records.take() {
+            let mut through = self.through(&r);
+            for rec in records {
+                if rec.lsn <= through {
+                    continue;
+                }
+                if rec.ts_ms > at_ms {
+                    self.gathered_done = true;
+                    break;
+                }
+                if rec.lsn != through + 1 {
+                    return Ok(Err(format!(
+                        "the archive has a gap: lsn {through} is followed by {}",
+                        rec.lsn
+                    )));
+                }
+                let (image, new) = match rec.event {
+                    Event::ItemPut { new, .. } => (None, Some(new)),
+                    Event::ItemDeleted { old } | Event::ItemExpired { old } => (Some(old), None),
+                    _ => (None, None),
+                };
+                if let Some(item) = new.as_ref().or(image.as_ref()) {
+                    let (pk, sk) = keycode::item_key(&key_schema, item).map_err(Error::Storage)?;
+                    self.gathered.insert((partition_hash(&pk), pk, sk), new);
+                }
+                through = rec.lsn;
             }
+            self.gathered_through = through;
+        }
+        let done = self.gathered_done || self.next_segment(&r).is_none();
+        if !done && self.gathered.len() < FOLD_BATCH {
+            // Gather the next segment first.
             return Ok(Ok(()));
-        };
-        let mut through = r.through;
-        let mut done = false;
-        let mut n = 0;
-        while n < CHUNK {
-            let Some(rec) = records.pop_front() else {
-                break;
+        }
+        // Log the gathered changes in key order: the state after the step is the same, and
+        // the table's pages are written once per step instead of once per record.
+        for ((_, pk, sk), new) in std::mem::take(&mut self.gathered) {
+            let old = extenddo_projections::items::get(cx.sql, &pk, &sk)?;
+            let event = match (old, new) {
+                (old, Some(new)) => Event::ItemPut { old, new },
+                (Some(old), None) => Event::ItemDeleted { old },
+                (None, None) => continue,
             };
-            if rec.lsn <= through {
-                continue;
-            }
-            if rec.ts_ms > at_ms {
-                done = true;
-                break;
-            }
-            if rec.lsn != through + 1 {
-                return Ok(Err(format!(
-                    "the archive has a gap: lsn {through} is followed by {}",
-                    rec.lsn
-                )));
-            }
-            fold(cx, log, &rec)?;
-            through = rec.lsn;
-            n += 1;
+            log.commit(cx.sql, cx.now_ms, event)?;
         }
-        if records.is_empty() {
-            self.records = None;
-        }
+        let through = self.through(&r);
         progress(cx, log, |p| {
             p.through = through;
             p.done = done;
@@ -326,25 +356,6 @@ impl Job {
         *self = Job::default();
         progress(cx, log, |p| p.failed = Some(why))
     }
-}
-
-/// Folds one of the source's records into the restored table: only item changes matter (a
-/// transaction's writes are logged as item changes when it commits).
-fn fold(cx: &Ctx, log: &mut Log, rec: &Record) -> Result<(), Error> {
-    let s = log.live()?;
-    let (image, new) = match &rec.event {
-        Event::ItemPut { new, .. } => (new, Some(new.clone())),
-        Event::ItemDeleted { old } | Event::ItemExpired { old } => (old, None),
-        _ => return Ok(()),
-    };
-    let key = keycode::item_key(&s.key, image).map_err(Error::Storage)?;
-    let old: Option<Item> = extenddo_projections::items::get(cx.sql, &key.0, &key.1)?;
-    let event = match (old, new) {
-        (old, Some(new)) => Event::ItemPut { old, new },
-        (Some(old), None) => Event::ItemDeleted { old },
-        (None, None) => return Ok(()),
-    };
-    log.commit(cx.sql, cx.now_ms, event)
 }
 
 /// Logs the restore's progress (a `TableUpdated` of the schema).

@@ -116,20 +116,26 @@ pub(crate) struct SnapshotUpload {
 }
 
 /// Whether the archived log has run far enough past the last snapshot for another: at
-/// least `every` records, and at least as many as the table has items, so that the bytes
-/// of all snapshots stay proportional to the records written (a snapshot every `every`
-/// records of a large table would rewrite it over and over).
-pub(crate) fn snapshot_due(cx: &Ctx, log: &Log, every: u64) -> Result<bool, Error> {
+/// least `every` records, and at least half as many as the table has items, so that the
+/// bytes of all snapshots stay proportional to the records written (a snapshot every
+/// `every` records of a large table would rewrite it over and over). `Err(n)`: not before
+/// `n` records are archived (the item count is not read again until then).
+pub(crate) fn snapshot_due(cx: &Ctx, log: &Log, every: u64) -> Result<Result<(), u64>, Error> {
     if every == 0 || log.live().is_err() {
-        return Ok(false);
+        return Ok(Err(u64::MAX));
     }
     let last = archive::snapshots(cx.sql)?.last().map_or(0, |s| s.0);
     let archived = archive::archived_upto(cx.sql)?;
-    if archived <= last || archived - last < every {
-        return Ok(false);
+    if archived < last + every {
+        return Ok(Err(last + every));
     }
     let (items, _) = extenddo_projections::items::stats(cx.sql)?;
-    Ok(archived - last >= items.max(0) as u64)
+    let needed = last + (items.max(0) as u64 / 2).max(every);
+    Ok(if archived >= needed {
+        Ok(())
+    } else {
+        Err(needed)
+    })
 }
 
 pub(crate) fn snapshot_key(table_id: &str, lsn: u64) -> String {
