@@ -211,7 +211,7 @@ fn measure(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     let target2 = fresh(&dir.join("restore.sqlite"))?;
     let t = Instant::now();
     in_transaction(&target2, || -> Result<(), projections::ProjectionError> {
-        let mut current = None;
+        let mut replay = projections::Replay::default();
         for bytes in &segments {
             let seg =
                 sealed::open(bytes).map_err(|e| projections::ProjectionError::Inconsistent {
@@ -219,10 +219,10 @@ fn measure(a: &Args, dir: &std::path::Path) -> Result<(), String> {
                     what: e.to_string(),
                 })?;
             for r in &seg.records {
-                projections::apply(&target2, &mut current, r)?;
+                replay.push(&target2, r)?;
             }
         }
-        Ok(())
+        replay.finish(&target2).map(|_| ())
     })
     .map_err(|e| e.to_string())?;
     let restore_s = t.elapsed().as_secs_f64();

@@ -4,7 +4,6 @@
 //! server stopped: it opens the data directory as `serve` does.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use extenddo_engine::projections::items::decode_item;
@@ -69,7 +68,7 @@ pub fn replay(w: &Which, to: Point, into: &str, as_json: bool) -> Result<ExitCod
         root: w.data_dir.clone(),
         durability: Durability::Full,
     };
-    let store = crate::store::ObjectStore::Dir(PathBuf::from(w.store()));
+    let store = crate::store::ObjectStore::Dir(w.store());
     let bar = if as_json || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {

@@ -219,13 +219,94 @@ pub fn replay_into(
     log: &dyn Sql,
     target: &dyn Sql,
 ) -> Result<Option<TableSchema>, ProjectionError> {
-    let mut current = None;
-    let flow = LogStore::for_each(log, |record| match apply(target, &mut current, &record) {
+    let mut replay = Replay::default();
+    let flow = LogStore::for_each(log, |record| match replay.push(target, &record) {
         Ok(()) => ControlFlow::Continue(()),
         Err(e) => ControlFlow::Break(e),
     })?;
     match flow {
         ControlFlow::Break(e) => Err(e),
-        ControlFlow::Continue(()) => Ok(current),
+        ControlFlow::Continue(()) => replay.finish(target),
+    }
+}
+
+/// Item changes gathered before a replay writes them: one per key, in key order.
+const REPLAY_RUN: usize = 100_000;
+
+/// (partition hash, pk, sk) → (image before the run, image after it).
+type Run = std::collections::BTreeMap<(i64, Vec<u8>, Vec<u8>), (Option<Item>, Option<Item>)>;
+
+/// A fold of records into projections, as [`apply`] does one by one, that gathers each run
+/// of item events and writes every key it touched once, in key order: an item's row, index
+/// entries and TTL entry follow from its image before the run and its image after it, so
+/// the projections come out the same, with each B-tree page written once per run instead
+/// of once per record. Any other event ends the run first.
+#[derive(Default)]
+pub struct Replay {
+    current: Option<TableSchema>,
+    run: Run,
+    last_lsn: u64,
+}
+
+impl Replay {
+    pub fn push(&mut self, sql: &dyn Sql, record: &Record) -> Result<(), ProjectionError> {
+        let live = self.current.as_ref().filter(|s| !s.is_deleted());
+        let (image, old, new) = match (&record.event, live) {
+            (Event::ItemPut { old, new }, Some(_)) => (new, old.as_ref(), Some(new)),
+            (Event::ItemDeleted { old } | Event::ItemExpired { old }, Some(_)) => {
+                (old, Some(old), None)
+            }
+            _ => {
+                self.flush(sql)?;
+                return apply(sql, &mut self.current, record);
+            }
+        };
+        let s = self
+            .current
+            .as_ref()
+            .ok_or_else(|| ProjectionError::Inconsistent {
+                lsn: record.lsn,
+                what: "no table".into(),
+            })?;
+        let (pk, sk) =
+            keycode::item_key(&s.key, image).map_err(|what| ProjectionError::Inconsistent {
+                lsn: record.lsn,
+                what,
+            })?;
+        let entry = self
+            .run
+            .entry((items::partition_hash(&pk), pk, sk))
+            .or_insert_with(|| (old.cloned(), None));
+        entry.1 = new.cloned();
+        self.last_lsn = record.lsn;
+        if self.run.len() >= REPLAY_RUN {
+            self.flush(sql)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, sql: &dyn Sql) -> Result<(), ProjectionError> {
+        if self.run.is_empty() {
+            return Ok(());
+        }
+        let Some(s) = self.current.as_ref() else {
+            return Err(ProjectionError::Inconsistent {
+                lsn: self.last_lsn,
+                what: "no table".into(),
+            });
+        };
+        for (_, (old, new)) in std::mem::take(&mut self.run) {
+            if old.is_none() && new.is_none() {
+                continue;
+            }
+            change_item(sql, s, self.last_lsn, old.as_ref(), new.as_ref())?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is gathered; the schema the log ends with.
+    pub fn finish(mut self, sql: &dyn Sql) -> Result<Option<TableSchema>, ProjectionError> {
+        self.flush(sql)?;
+        Ok(self.current)
     }
 }
