@@ -4,6 +4,7 @@ through miniflare's on-disk layout (`v3/r2/miniflare-R2BucketObject/*.sqlite` ma
 blob files under `v3/r2/<bucket>/blobs/`) and written with `wrangler r2 object put --local`.
 """
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -16,7 +17,7 @@ import boto3
 import pytest
 import requests
 
-from conftest import free_port
+from conftest import NativeHost, free_port, native_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "extenddo-backups"  # wrangler.jsonc's r2_buckets
@@ -97,3 +98,20 @@ class MotoS3:
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.log.close()
+
+
+@contextlib.contextmanager
+def s3_native_host(tmp, bucket, args):
+    """A moto S3 server with `bucket`, and a native host of its own whose object store is
+    `s3://bucket/e2e` there: yields (host, moto)."""
+    moto = MotoS3(tmp)
+    moto.s3.create_bucket(Bucket=bucket)
+    h = NativeHost(native_binary(), extra_args=[*args, "--object-store", f"s3://{bucket}/e2e"],
+                   extra_env={"AWS_ENDPOINT_URL": moto.endpoint, "AWS_REGION": "us-east-1",
+                              "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    try:
+        h.start()
+        yield h, moto
+    finally:
+        h.cleanup()
+        moto.stop()

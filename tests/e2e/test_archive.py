@@ -173,18 +173,9 @@ def test_a_damaged_segment_is_named_and_refused(archiving, tmp_path):
 def s3_archiving(host, tmp_path_factory):
     if host.kind != "native":
         pytest.skip("the S3 adapter is the native host's (the Worker uses its R2 binding)")
-    moto = storeutil.MotoS3(tmp_path_factory.mktemp("moto"))
-    moto.s3.create_bucket(Bucket="extenddo-archive")
-    h = NativeHost(native_binary(), extra_args=[
-        "--archive-records", str(THRESHOLD), "--object-store", "s3://extenddo-archive/e2e"],
-        extra_env={"AWS_ENDPOINT_URL": moto.endpoint, "AWS_REGION": "us-east-1",
-                   "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
-    try:
-        h.start()
-        yield h, moto
-    finally:
-        h.cleanup()
-        moto.stop()
+    with storeutil.s3_native_host(tmp_path_factory.mktemp("moto"), "extenddo-archive",
+                                  ["--archive-records", str(THRESHOLD)]) as hm:
+        yield hm
 
 
 def test_archive_to_an_s3_compatible_store(s3_archiving, tmp_path):

@@ -203,17 +203,8 @@ def test_a_damaged_snapshot_or_segment_stops_a_restore_with_its_name(trimming, t
 def s3_host(host, tmp_path_factory):
     if host.kind != "native":
         pytest.skip("the S3 adapter is the native host's (the Worker uses its R2 binding)")
-    moto = storeutil.MotoS3(tmp_path_factory.mktemp("moto"))
-    moto.s3.create_bucket(Bucket="extenddo-pitr")
-    h = NativeHost(native_binary(), extra_args=ARGS + ["--object-store", "s3://extenddo-pitr/e2e"],
-                   extra_env={"AWS_ENDPOINT_URL": moto.endpoint, "AWS_REGION": "us-east-1",
-                              "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
-    try:
-        h.start()
-        yield h, moto
-    finally:
-        h.cleanup()
-        moto.stop()
+    with storeutil.s3_native_host(tmp_path_factory.mktemp("moto"), "extenddo-pitr", ARGS) as hm:
+        yield hm
 
 
 def test_backups_and_pitr_on_an_s3_compatible_store(s3_host):

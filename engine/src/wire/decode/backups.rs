@@ -107,21 +107,7 @@ pub fn list_backups(p: &Params) -> Result<ListBackupsRequest, ApiError> {
     if table.is_some() {
         check_table_name(&mut c, table, "tableName");
     }
-    if let Some(l) = limit {
-        if l < 1 {
-            c.fail(
-                Some(&l.to_string()),
-                "limit",
-                "Member must have value greater than or equal to 1",
-            );
-        } else if l > 100 {
-            c.fail(
-                Some(&l.to_string()),
-                "limit",
-                "Member must have value less than or equal to 100",
-            );
-        }
-    }
+    super::common::check_limit(&mut c, limit, 100);
     if let Some(t) = ty.filter(|t| !["USER", "SYSTEM", "AWS_BACKUP", "ALL"].contains(t)) {
         c.fail(
             Some(t),

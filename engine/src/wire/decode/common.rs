@@ -47,6 +47,23 @@ pub fn check_table_name(c: &mut Constraints, name: Option<&str>, at: &str) {
     }
 }
 
+/// A `Limit` member: 1 to `max`.
+pub fn check_limit(c: &mut Constraints, limit: Option<i64>, max: i64) {
+    match limit {
+        Some(l) if l < 1 => c.fail(
+            Some(&l.to_string()),
+            "limit",
+            "Member must have value greater than or equal to 1",
+        ),
+        Some(l) if l > max => c.fail(
+            Some(&l.to_string()),
+            "limit",
+            &format!("Member must have value less than or equal to {max}"),
+        ),
+        _ => {}
+    }
+}
+
 /// AWS's front end checks required members before any constraint.
 pub fn required(p: &Params, member: &str) -> Result<(), ApiError> {
     if p.has(member) {

@@ -195,21 +195,7 @@ fn list_tables(p: &Params) -> Result<Request, ApiError> {
     if let Some(s) = start {
         check_table_name(&mut c, Some(s), "exclusiveStartTableName");
     }
-    if let Some(l) = limit {
-        if l < 1 {
-            c.fail(
-                Some(&l.to_string()),
-                "limit",
-                "Member must have value greater than or equal to 1",
-            );
-        } else if l > 100 {
-            c.fail(
-                Some(&l.to_string()),
-                "limit",
-                "Member must have value less than or equal to 100",
-            );
-        }
-    }
+    common::check_limit(&mut c, limit, 100);
     c.check()?;
     Ok(Request::ListTables {
         start: start.map(str::to_owned),
