@@ -33,22 +33,6 @@ fn length(c: &mut Constraints, v: Option<&str>, at: &str, min: usize, max: usize
     }
 }
 
-fn limit(c: &mut Constraints, v: Option<i64>, max: i64) {
-    match v {
-        Some(l) if l < 1 => c.fail(
-            Some(&l.to_string()),
-            "limit",
-            "Member must have value greater than or equal to 1",
-        ),
-        Some(l) if l > max => c.fail(
-            Some(&l.to_string()),
-            "limit",
-            &format!("Member must have value less than or equal to {max}"),
-        ),
-        _ => {}
-    }
-}
-
 /// A stream named by its ARN: `(table name, label)`, or not found.
 fn route(arn: &str) -> Result<(String, String), ApiError> {
     parse_stream_arn(arn)
@@ -63,7 +47,7 @@ pub fn describe_stream(p: &Params) -> Result<((String, String), DescribeStream),
     let start = p.str("ExclusiveStartShardId")?;
     let mut c = Constraints::default();
     length(&mut c, arn, "streamArn", 37, 1024, true);
-    limit(&mut c, lim, 100);
+    super::common::check_limit(&mut c, lim, 100);
     length(&mut c, start, "exclusiveStartShardId", 28, 65, false);
     c.check()?;
     let arn = arn.unwrap_or_default().to_owned();
@@ -123,7 +107,7 @@ pub fn get_records(p: &Params) -> Result<GetRecords, ApiError> {
     let lim = p.int("Limit")?;
     let mut c = Constraints::default();
     length(&mut c, it, "shardIterator", 1, 2048, true);
-    limit(&mut c, lim, MAX_RECORDS);
+    super::common::check_limit(&mut c, lim, MAX_RECORDS);
     c.check()?;
     let iterator = ShardIterator::decode(it.unwrap_or_default()).ok_or_else(invalid_iterator)?;
     if parse_stream_arn(&iterator.stream_arn).is_none() {
@@ -146,7 +130,7 @@ pub fn list_streams(p: &Params) -> Result<ListStreams, ApiError> {
     if table.is_some() {
         check_table_name(&mut c, table, "tableName");
     }
-    limit(&mut c, lim, 100);
+    super::common::check_limit(&mut c, lim, 100);
     length(&mut c, start, "exclusiveStartStreamArn", 37, 1024, false);
     c.check()?;
     let after = start.map(route).transpose()?;
