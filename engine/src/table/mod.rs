@@ -57,7 +57,8 @@ pub struct TableObject {
     snapshot: Option<snapshot::SnapshotUpload>,
     /// No periodic snapshot is due before this many records are archived.
     snapshot_after: u64,
-    /// Backups being stored.
+    /// Backups being read (a chunk per step), then being stored.
+    scans: Vec<snapshot::BackupScan>,
     backups: Vec<snapshot::BackupJob>,
     /// The restore that fills this table, while it runs.
     restore: restore::Job,
@@ -89,6 +90,7 @@ impl TableObject {
             archive_upto: 0,
             snapshot: None,
             snapshot_after: 0,
+            scans: Vec::new(),
             backups: Vec::new(),
             restore: restore::Job::default(),
             diagnostics: Vec::new(),
@@ -343,18 +345,50 @@ impl TableObject {
             .into());
         }
         let cx = self.ctx(sql, now_ms);
-        let (record, snap, manifest) = snapshot::take_backup(&cx, log, self.id.as_str(), t)?;
-        let effect = self.effects.push(Effect::Store(StoreRequest::Put {
-            key: record.snapshot_key(),
-            bytes: snap,
-        }));
-        self.backups.push(snapshot::BackupJob {
-            effect,
-            stage: snapshot::BackupStage::Snapshot,
-            record: record.clone(),
-            manifest,
-        });
+        let scan = snapshot::take_backup(&cx, log, self.id.as_str(), t)?;
+        let record = scan.record.clone();
+        self.scans.push(scan);
         Ok(TableReply::BackupTaken(Box::new(record)))
+    }
+
+    /// One step of each backup being read; a backup read whole is stored.
+    fn scan_backups(&mut self, sql: &dyn Sql, now_ms: i64) {
+        for mut scan in std::mem::take(&mut self.scans) {
+            let Some(log) = self.log.as_ref() else {
+                return;
+            };
+            let cx = Ctx {
+                sql,
+                cfg: &self.cfg,
+                now_ms,
+            };
+            let arn = scan.record.arn.clone();
+            let read = match scan.step(&cx) {
+                Ok(false) => {
+                    self.scans.push(scan);
+                    continue;
+                }
+                Ok(true) => scan.finish(&cx, log, self.id.as_str()).map(Some),
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(None) => {}
+                Ok(Some((record, snap, manifest))) => {
+                    let effect = self.effects.push(Effect::Store(StoreRequest::Put {
+                        key: record.snapshot_key(),
+                        bytes: snap,
+                    }));
+                    self.backups.push(snapshot::BackupJob {
+                        effect,
+                        stage: snapshot::BackupStage::Snapshot,
+                        record,
+                        manifest,
+                    });
+                }
+                // The catalog asks for the backup again once its grace period passes.
+                Err(e) => self.diagnostics.push(format!("reading backup {arn}: {e}")),
+            }
+        }
     }
 
     /// The next stage of a backup being stored.
@@ -495,6 +529,8 @@ impl TableObject {
                     key,
                 });
             }
+            // A backup being read needs the log after its LSN.
+            Ok(None) if !self.scans.is_empty() => {}
             Ok(None) => {
                 let retention = self.cfg.log_retention_ms;
                 self.background(sql, now_ms, "trimming the log", |cx, log| {
@@ -621,6 +657,7 @@ impl Object for TableObject {
         }
         self.maybe_archive(sql, now_ms);
         self.drive_restore(sql, now_ms);
+        self.scan_backups(sql, now_ms);
     }
 
     fn handle_result(&mut self, sql: &dyn Sql, now_ms: i64, id: EffectId, result: Outcome) {
@@ -686,8 +723,10 @@ impl Object for TableObject {
                 Some(self.restore.retry_at().unwrap_or(i64::MIN))
             }
         });
+        let scanning = (!self.scans.is_empty()).then_some(i64::MIN);
         [
             restoring,
+            scanning,
             backfill,
             ttl,
             rollover,
