@@ -85,6 +85,18 @@ def wait_backup(ddb, arn, timeout=120):
     raise AssertionError(f"backup {arn} is not AVAILABLE after {timeout} s")
 
 
+def enable_pitr(ddb, table):
+    ddb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+
+
+def mark(instants, model):
+    """Records an instant strictly between two phases of writes, with the model at it."""
+    time.sleep(0.05)
+    instants.append((time.time(), dict(model)))
+    time.sleep(0.05)
+
+
 def assert_equals_model(ddb, name, model):
     items, _ = query_all(ddb, _op="scan", TableName=name)
     got = {i["pk"]["S"]: canon(i) for i in items}
@@ -300,23 +312,16 @@ def test_continuous_backups_off_and_on(ddb, ddb_noval):
 
 def test_point_in_time_restore_to_three_instants(ddb):
     src = gsi_table(ddb, unique_name("pitr"))
-    ddb.update_continuous_backups(
-        TableName=src, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    enable_pitr(ddb, src)
     model, instants = {}, []
 
-    def pause():
-        # An instant strictly between two phases of writes.
-        time.sleep(0.05)
-        instants.append((time.time(), dict(model)))
-        time.sleep(0.05)
-
     batch_put(ddb, src, (item(i) for i in range(3000)), model)
-    pause()
+    mark(instants, model)
     batch_delete(ddb, src, (f"k{i:05d}" for i in range(0, 3000, 5)), model)
     for i in range(1, 300, 7):
         ddb.put_item(TableName=src, Item=item(i, 3))
         model[f"k{i:05d}"] = item(i, 3)
-    pause()
+    mark(instants, model)
     batch_put(ddb, src, (item(i, 4) for i in range(2500, 4000)), model)
     ddb.transact_write_items(TransactItems=[
         {"Delete": {"TableName": src, "Key": {"pk": {"S": "k00001"}}}},
@@ -324,7 +329,7 @@ def test_point_in_time_restore_to_three_instants(ddb):
     ])
     model.pop("k00001", None)
     model["k77777"] = item(77_777)
-    pause()
+    mark(instants, model)
     ddb.delete_item(TableName=src, Key={"pk": {"S": "k00008"}})
 
     for n, (at, want) in enumerate(instants):

@@ -19,8 +19,8 @@ import pytest
 from conftest import NativeHost, WorkerHost, native_binary
 from ddbutil import canon, query_all, unique_name
 import storeutil
-from test_backups import (assert_equals_model, batch_delete, batch_put, gsi_table, item,
-                          wait_active, wait_backup)
+from test_backups import (assert_equals_model, batch_delete, batch_put, enable_pitr, gsi_table,
+                          item, mark, wait_active, wait_backup)
 
 ARGS = ["--archive-records", "50", "--snapshot-records", "200", "--log-retention-ms", "0"]
 VARS = ["ARCHIVE_RECORDS:50", "SNAPSHOT_RECORDS:200", "LOG_RETENTION_MS:0"]
@@ -50,19 +50,13 @@ def rfc3339(t):
 
 def phases(ddb, src):
     """Writes in phases; returns [(instant, model at it)] and the final model."""
-    ddb.update_continuous_backups(
-        TableName=src, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    enable_pitr(ddb, src)
     model, instants = {}, []
 
-    def pause():
-        time.sleep(0.05)
-        instants.append((time.time(), dict(model)))
-        time.sleep(0.05)
-
     batch_put(ddb, src, (item(i) for i in range(400)), model)
-    pause()
+    mark(instants, model)
     batch_delete(ddb, src, (f"k{i:05d}" for i in range(0, 400, 3)), model)
-    pause()
+    mark(instants, model)
     batch_put(ddb, src, (item(i, 5) for i in range(300, 900)), model)
     for i in range(1, 60, 2):
         ddb.update_item(TableName=src, Key={"pk": {"S": f"k{i:05d}"}},
@@ -70,7 +64,7 @@ def phases(ddb, src):
         it = dict(model.get(f"k{i:05d}", {"pk": {"S": f"k{i:05d}"}}))
         it["v"] = {"N": "9"}
         model[f"k{i:05d}"] = it
-    pause()
+    mark(instants, model)
     return instants, model
 
 
