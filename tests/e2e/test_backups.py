@@ -97,6 +97,26 @@ def mark(instants, model):
     time.sleep(0.05)
 
 
+def restore_and_check(ddb, src, instants, model):
+    """Restores `src` to each (instant, model at it) and to its latest restorable time
+    (`model`); each restored table must equal its model. Returns the latest one's name."""
+    for n, (at, want) in enumerate(instants):
+        dst = unique_name(f"at-{n}")
+        t = ddb.restore_table_to_point_in_time(
+            SourceTableName=src, TargetTableName=dst, RestoreDateTime=at)["TableDescription"]
+        assert t["RestoreSummary"]["SourceTableArn"].endswith(f":table/{src}")
+        assert abs(t["RestoreSummary"]["RestoreDateTime"].timestamp() - at) < 0.002
+        assert "SourceBackupArn" not in t["RestoreSummary"]
+        wait_active(ddb, dst)
+        assert_equals_model(ddb, dst, want)
+    latest = unique_name("latest")
+    ddb.restore_table_to_point_in_time(SourceTableName=src, TargetTableName=latest,
+                                       UseLatestRestorableTime=True)
+    wait_active(ddb, latest)
+    assert_equals_model(ddb, latest, model)
+    return latest
+
+
 def assert_equals_model(ddb, name, model):
     items, _ = query_all(ddb, _op="scan", TableName=name)
     got = {i["pk"]["S"]: canon(i) for i in items}
@@ -331,23 +351,8 @@ def test_point_in_time_restore_to_three_instants(ddb):
     model["k77777"] = item(77_777)
     mark(instants, model)
     ddb.delete_item(TableName=src, Key={"pk": {"S": "k00008"}})
-
-    for n, (at, want) in enumerate(instants):
-        dst = unique_name(f"pitr-{n}")
-        t = ddb.restore_table_to_point_in_time(
-            SourceTableName=src, TargetTableName=dst, RestoreDateTime=at)["TableDescription"]
-        assert t["RestoreSummary"]["SourceTableArn"].endswith(f":table/{src}")
-        assert abs(t["RestoreSummary"]["RestoreDateTime"].timestamp() - at) < 0.002
-        assert "SourceBackupArn" not in t["RestoreSummary"]
-        wait_active(ddb, dst)
-        assert_equals_model(ddb, dst, want)
-
-    latest = unique_name("pitr-latest")
-    ddb.restore_table_to_point_in_time(SourceTableName=src, TargetTableName=latest,
-                                       UseLatestRestorableTime=True)
-    wait_active(ddb, latest)
     model.pop("k00008", None)
-    assert_equals_model(ddb, latest, model)
+    latest = restore_and_check(ddb, src, instants, model)
     # A restored table does not inherit point-in-time recovery.
     d = ddb.describe_continuous_backups(TableName=latest)["ContinuousBackupsDescription"]
     assert d["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"

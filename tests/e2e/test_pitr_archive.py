@@ -20,7 +20,7 @@ from conftest import NativeHost, WorkerHost, native_binary
 from ddbutil import canon, query_all, unique_name
 import storeutil
 from test_backups import (assert_equals_model, batch_delete, batch_put, enable_pitr, gsi_table,
-                          item, mark, wait_active, wait_backup)
+                          item, mark, restore_and_check, wait_active, wait_backup)
 
 ARGS = ["--archive-records", "50", "--snapshot-records", "200", "--log-retention-ms", "0"]
 VARS = ["ARCHIVE_RECORDS:50", "SNAPSHOT_RECORDS:200", "LOG_RETENTION_MS:0"]
@@ -82,20 +82,6 @@ def wait_trimmed(h, table_id, timeout=60):
             return None
         time.sleep(0.3)
     raise AssertionError("the log was not trimmed")
-
-
-def restore_and_check(ddb, src, instants, model):
-    for n, (at, want) in enumerate(instants):
-        dst = unique_name(f"trim-{n}")
-        ddb.restore_table_to_point_in_time(SourceTableName=src, TargetTableName=dst,
-                                           RestoreDateTime=at)
-        wait_active(ddb, dst)
-        assert_equals_model(ddb, dst, want)
-    latest = unique_name("trim-latest")
-    ddb.restore_table_to_point_in_time(SourceTableName=src, TargetTableName=latest,
-                                       UseLatestRestorableTime=True)
-    wait_active(ddb, latest)
-    assert_equals_model(ddb, latest, model)
 
 
 def test_a_trimmed_table_restores_to_any_point(trimming):

@@ -13,6 +13,7 @@ use extenddo_projections::TableSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::api::ids::TableId;
+use crate::error::{ApiError, ErrorKind};
 
 pub const MANIFEST_FORMAT: &str = "extenddo-backup";
 pub const MANIFEST_VERSION: u32 = 1;
@@ -156,6 +157,21 @@ impl Manifest {
     }
 }
 
+pub fn backup_not_found(arn: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::BackupNotFound,
+        format!("Backup not found: {arn}"),
+    )
+}
+
+/// A backup still being created can be neither deleted nor restored.
+pub fn backup_in_use(arn: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::BackupInUse,
+        format!("Backup is being created: {arn}"),
+    )
+}
+
 /// `<14-digit ms>-<8 hex digits>`, as AWS's backup ARNs end.
 pub fn mint_backup_id(now_ms: i64, entropy: u64) -> String {
     format!("{:014}-{:08x}", now_ms.max(0), (entropy >> 16) as u32)
@@ -172,23 +188,11 @@ pub fn backup_id(arn: &str) -> &str {
 
 /// Whether `arn` has the shape `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/backup/ID`.
 pub fn is_backup_arn(arn: &str) -> bool {
-    let mut parts = arn.splitn(6, ':');
-    let head: Vec<&str> = parts.by_ref().take(5).collect();
-    let Some(resource) = parts.next() else {
-        return false;
-    };
-    head.len() == 5
-        && head[0] == "arn"
-        && head[2] == "dynamodb"
-        && resource
-            .strip_prefix("table/")
-            .and_then(|r| r.split_once("/backup/"))
-            .is_some_and(|(name, id)| {
-                !name.is_empty()
-                    && !id.is_empty()
-                    && crate::api::store::valid_key(id)
-                    && !id.contains('/')
-            })
+    crate::api::streams::table_resource(arn)
+        .and_then(|r| r.split_once("/backup/"))
+        .is_some_and(|(name, id)| {
+            !name.is_empty() && !id.contains('/') && crate::api::store::valid_key(id)
+        })
 }
 
 /// Where a backup's manifest is (backup ids are unique: time and entropy).

@@ -120,7 +120,10 @@ pub enum CatalogCommand {
         account: String,
         arn: String,
     },
-    ListBackups(Box<ListBackups>),
+    ListBackups {
+        account: String,
+        filter: Box<BackupFilter>,
+    },
     /// DeleteBackup: forget it and delete its objects.
     DeleteBackup {
         account: String,
@@ -130,8 +133,7 @@ pub enum CatalogCommand {
 
 /// ListBackups' filters and page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListBackups {
-    pub account: String,
+pub struct BackupFilter {
     pub table_name: Option<String>,
     /// Created at or after (ms).
     pub lower_ms: Option<i64>,
@@ -153,7 +155,7 @@ impl CatalogCommand {
                 | CatalogCommand::ListIncarnations { .. }
                 | CatalogCommand::Incarnations
                 | CatalogCommand::GetBackup { .. }
-                | CatalogCommand::ListBackups(_)
+                | CatalogCommand::ListBackups { .. }
         )
     }
 }

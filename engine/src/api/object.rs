@@ -84,6 +84,29 @@ pub struct Call {
     pub command: Command,
 }
 
+impl Call {
+    pub fn catalog(command: CatalogCommand) -> Call {
+        Call {
+            to: Address::Catalog,
+            command: Command::Catalog(command),
+        }
+    }
+
+    pub fn table(id: &TableId, command: TableCommand) -> Call {
+        Call {
+            to: Address::Table(id.clone()),
+            command: Command::Table(command),
+        }
+    }
+
+    pub fn store(request: StoreRequest) -> Call {
+        Call {
+            to: Address::Store,
+            command: Command::Store(request),
+        }
+    }
+}
+
 /// Names an effect so that its result finds its way back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EffectId(pub u64);

@@ -35,8 +35,9 @@ pub fn stream_arn(cfg: &Config, table: &str, label: &str) -> String {
     format!("{}/stream/{label}", table_arn(cfg, table))
 }
 
-/// `(table name, label)` of `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL`.
-pub fn parse_stream_arn(arn: &str) -> Option<(&str, &str)> {
+/// What follows `table/` in `arn:aws:dynamodb:REGION:ACCOUNT:table/…` (the table's name, and
+/// for its streams, backups and indexes more after it).
+pub fn table_resource(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
     let (a, _partition, service, _region, _account, resource) = (
         parts.next()?,
@@ -49,7 +50,12 @@ pub fn parse_stream_arn(arn: &str) -> Option<(&str, &str)> {
     if a != "arn" || service != "dynamodb" {
         return None;
     }
-    let (name, label) = resource.strip_prefix("table/")?.split_once("/stream/")?;
+    resource.strip_prefix("table/")
+}
+
+/// `(table name, label)` of `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL`.
+pub fn parse_stream_arn(arn: &str) -> Option<(&str, &str)> {
+    let (name, label) = table_resource(arn)?.split_once("/stream/")?;
     (!name.is_empty() && !label.is_empty() && !label.contains('/')).then_some((name, label))
 }
 

@@ -7,9 +7,10 @@
 use extenddo_log::sql::RowExt;
 use extenddo_log::{Sql, SqlValue};
 
-use crate::api::backup::{BackupRecord, BackupStatus};
-use crate::api::catalog::ListBackups;
-use crate::error::{ApiError, Error, ErrorKind};
+pub(crate) use crate::api::backup::backup_not_found;
+use crate::api::backup::{backup_in_use, BackupRecord, BackupStatus};
+use crate::api::catalog::BackupFilter;
+use crate::error::Error;
 
 /// How long a backup may stay `CREATING` before the catalog asks its table again.
 pub const BACKUP_GRACE_MS: i64 = 60_000;
@@ -33,13 +34,6 @@ fn text(s: &str) -> SqlValue {
 
 fn decode(json: &str) -> Result<BackupRecord, Error> {
     serde_json::from_str(json).map_err(|e| Error::Storage(format!("a stored backup: {e}")))
-}
-
-pub(crate) fn backup_not_found(arn: &str) -> ApiError {
-    ApiError::new(
-        ErrorKind::BackupNotFound,
-        format!("Backup not found: {arn}"),
-    )
 }
 
 pub(crate) fn get(sql: &dyn Sql, account: &str, arn: &str) -> Result<Option<BackupRecord>, Error> {
@@ -78,7 +72,8 @@ pub(crate) fn put(sql: &dyn Sql, now_ms: i64, rec: &BackupRecord) -> Result<(), 
 /// ListBackups: oldest first; one row more than the page tells whether another follows.
 pub(crate) fn list(
     sql: &dyn Sql,
-    l: &ListBackups,
+    account: &str,
+    l: &BackupFilter,
 ) -> Result<(Vec<BackupRecord>, Option<String>), Error> {
     if !l.user {
         return Ok((Vec::new(), None));
@@ -87,7 +82,7 @@ pub(crate) fn list(
         Some(arn) => sql
             .query(
                 "SELECT created_ms FROM backups WHERE arn = ?1 AND account = ?2",
-                &[text(arn), text(&l.account)],
+                &[text(arn), text(account)],
             )?
             .first()
             .map(|r| r.int(0))
@@ -101,7 +96,7 @@ pub(crate) fn list(
            AND created_ms >= ?3 AND created_ms < ?4 AND (created_ms, arn) > (?5, ?6)
          ORDER BY created_ms, arn LIMIT ?7",
         &[
-            text(&l.account),
+            text(account),
             l.table_name.as_deref().map_or(SqlValue::Null, text),
             SqlValue::Integer(l.lower_ms.unwrap_or(i64::MIN)),
             SqlValue::Integer(l.upper_ms.unwrap_or(i64::MAX)),
@@ -127,11 +122,7 @@ pub(crate) fn list(
 pub(crate) fn delete(sql: &dyn Sql, account: &str, arn: &str) -> Result<BackupRecord, Error> {
     let mut rec = get(sql, account, arn)?.ok_or_else(|| backup_not_found(arn))?;
     if rec.status == BackupStatus::Creating {
-        return Err(ApiError::new(
-            ErrorKind::BackupInUse,
-            format!("Backup is being created: {arn}"),
-        )
-        .into());
+        return Err(backup_in_use(arn).into());
     }
     sql.exec("DELETE FROM backups WHERE arn = ?1", &[text(arn)])?;
     rec.status = BackupStatus::Deleted;

@@ -307,8 +307,8 @@ impl CatalogObject {
             CatalogCommand::GetBackup { account, arn } => backups::get(sql, &account, &arn)?
                 .map(|b| CatalogReply::Backup(Box::new(b)))
                 .ok_or_else(|| backups::backup_not_found(&arn).into()),
-            CatalogCommand::ListBackups(l) => {
-                let (backups, last_evaluated) = backups::list(sql, &l)?;
+            CatalogCommand::ListBackups { account, filter } => {
+                let (backups, last_evaluated) = backups::list(sql, &account, &filter)?;
                 Ok(CatalogReply::Backups {
                     backups,
                     last_evaluated,

@@ -11,17 +11,17 @@
 use serde_json::{json, Value};
 
 use crate::api::backup::{backup_arn, mint_backup_id, BackupStatus};
-use crate::api::catalog::{CatalogCommand, CatalogReply, ListBackups};
+use crate::api::catalog::{CatalogCommand, CatalogReply};
 use crate::api::command::{CreateTable, TableCommand, TakeBackup};
 use crate::api::ids::TableId;
-use crate::api::object::{Address, Call, Command, Outcome, Reply};
+use crate::api::object::{Call, Outcome, Reply};
 use crate::api::reply::TableReply;
 use crate::api::streams::table_arn;
 use crate::config::Config;
 use crate::error::{ApiError, Error, ErrorKind};
 use crate::flow::directory::Directory;
-use crate::flow::lifecycle;
 use crate::flow::route::{self, Routed};
+use crate::flow::{lifecycle, unexpected};
 use crate::wire::decode::backups::{restore_create, RestoreRequest, RestoreSource};
 use crate::wire::render::backups::{backup_description, backup_details, backup_summary};
 
@@ -30,22 +30,9 @@ pub(crate) enum Next {
     Done(Result<Value, ApiError>),
 }
 
-fn catalog(command: CatalogCommand) -> Call {
-    Call {
-        to: Address::Catalog,
-        command: Command::Catalog(command),
-    }
-}
-
-fn unexpected(what: &str, outcome: Outcome) -> ApiError {
-    match outcome {
-        Err(e) => e.into_api(),
-        Ok(other) => Error::bug(format!("{what} answered {other:?}")).into_api(),
-    }
-}
-
+/// What backups and PITR answer for a missing source table ("Table not found: NAME").
 fn table_not_found(name: &str) -> ApiError {
-    ApiError::new(ErrorKind::TableNotFound, format!("Table not found: {name}"))
+    crate::wire::decode::table_not_found(crate::wire::target::Op::CreateBackup, name)
 }
 
 /// CreateBackup.
@@ -93,7 +80,7 @@ impl CreateBackup {
                 route::Next::Call(c) => Next::Call(c),
                 route::Next::Done(Ok(TableReply::BackupTaken(b))) => {
                     *self = CreateBackup::Recording(json!({ "BackupDetails": backup_details(&b) }));
-                    Next::Call(catalog(CatalogCommand::PutBackup(b)))
+                    Next::Call(Call::catalog(CatalogCommand::PutBackup(b)))
                 }
                 route::Next::Done(Ok(other)) => Next::Done(Err(Error::bug(format!(
                     "TakeBackup answered {other:?}"
@@ -125,7 +112,7 @@ pub(crate) fn catalog_call(
     request: &crate::wire::decode::Request,
 ) -> Option<Call> {
     use crate::wire::decode::Request;
-    Some(catalog(match request {
+    Some(Call::catalog(match request {
         Request::DescribeBackup { arn } => CatalogCommand::GetBackup {
             account,
             arn: arn.clone(),
@@ -134,15 +121,10 @@ pub(crate) fn catalog_call(
             account,
             arn: arn.clone(),
         },
-        Request::ListBackups(l) => CatalogCommand::ListBackups(Box::new(ListBackups {
+        Request::ListBackups(filter) => CatalogCommand::ListBackups {
             account,
-            table_name: l.table.clone(),
-            lower_ms: l.lower_ms,
-            upper_ms: l.upper_ms,
-            user: l.user,
-            start: l.start.clone(),
-            limit: l.limit,
-        })),
+            filter: Box::new(filter.clone()),
+        },
         _ => return None,
     }))
 }
@@ -204,7 +186,7 @@ impl Restore {
         let (stage, next) = match &request.source {
             RestoreSource::Backup(arn) => (
                 RestoreStage::Backup,
-                Next::Call(catalog(CatalogCommand::GetBackup {
+                Next::Call(Call::catalog(CatalogCommand::GetBackup {
                     account: account.clone(),
                     arn: arn.clone(),
                 })),
@@ -275,17 +257,11 @@ impl Restore {
                     }
                     let key = crate::api::backup::manifest_key(crate::api::backup::backup_id(arn));
                     self.stage = RestoreStage::Finding(key.clone());
-                    Next::Call(Call {
-                        to: Address::Store,
-                        command: Command::Store(crate::api::store::StoreRequest::Get { key }),
-                    })
+                    Next::Call(Call::store(crate::api::store::StoreRequest::Get { key }))
                 }
                 Ok(Reply::Catalog(CatalogReply::Backup(b))) => {
                     if b.status != BackupStatus::Available {
-                        return Next::Done(Err(ApiError::new(
-                            ErrorKind::BackupInUse,
-                            format!("Backup is being created: {}", b.arn),
-                        )));
+                        return Next::Done(Err(crate::api::backup::backup_in_use(&b.arn)));
                     }
                     let restore = R {
                         source_table_arn: b.table_arn.clone(),
@@ -324,7 +300,7 @@ impl Restore {
                                     &m,
                                 );
                                 self.stage = RestoreStage::Recording(Box::new(b.clone()));
-                                Next::Call(catalog(CatalogCommand::PutBackup(Box::new(b))))
+                                Next::Call(Call::catalog(CatalogCommand::PutBackup(Box::new(b))))
                             }
                             Ok(_) => Next::Done(Err(not_found())),
                             Err(why) => Next::Done(Err(ApiError::internal(why))),
@@ -388,7 +364,7 @@ impl Restore {
             RestoreStage::Creating(c) => match c.step(dir, outcome) {
                 lifecycle::Next::Call(call) => Next::Call(call),
                 lifecycle::Next::Done(Ok(TableReply::Description(d))) => Next::Done(Ok(json!({
-                    "TableDescription": crate::wire::render::describe_table(cfg, &d)
+                    "TableDescription": crate::wire::render::describe(cfg, &d)
                 }))),
                 lifecycle::Next::Done(Ok(other)) => Next::Done(Err(Error::bug(format!(
                     "a restore's CreateTable answered {other:?}"

@@ -10,40 +10,24 @@
 use crate::api::catalog::{CatalogCommand, CatalogReply, Incarnation};
 use crate::api::command::{CreateTable, TableCommand};
 use crate::api::ids::TableId;
-use crate::api::object::{Address, Call, Command, Outcome, Reply};
+use crate::api::object::{Call, Outcome, Reply};
 use crate::api::reply::TableReply;
 use crate::config::Config;
 use crate::error::{ApiError, Error};
 use crate::flow::directory::Directory;
+use crate::flow::unexpected;
 
 pub(crate) enum Next {
     Call(Call),
     Done(Result<TableReply, ApiError>),
 }
 
-fn catalog_call(command: CatalogCommand) -> Call {
-    Call {
-        to: Address::Catalog,
-        command: Command::Catalog(command),
-    }
-}
-
 fn catalog(command: CatalogCommand) -> Next {
-    Next::Call(catalog_call(command))
+    Next::Call(Call::catalog(command))
 }
 
 fn table(id: &TableId, command: TableCommand) -> Next {
-    Next::Call(Call {
-        to: Address::Table(id.clone()),
-        command: Command::Table(command),
-    })
-}
-
-fn unexpected(what: &str, outcome: Outcome) -> ApiError {
-    match outcome {
-        Err(e) => e.into_api(),
-        Ok(other) => Error::bug(format!("{what} answered {other:?}")).into_api(),
-    }
+    Next::Call(Call::table(id, command))
 }
 
 enum CreateStage {
@@ -75,7 +59,7 @@ impl Create {
             id,
             stage: CreateStage::Reserving(create),
         };
-        (c, catalog_call(reserve))
+        (c, Call::catalog(reserve))
     }
 
     pub(crate) fn step(&mut self, dir: &Directory, outcome: Outcome) -> Next {
@@ -145,7 +129,7 @@ impl Delete {
             name,
             stage: DeleteStage::Beginning,
         };
-        (d, catalog_call(begin))
+        (d, Call::catalog(begin))
     }
 
     fn finish(&mut self, id: &TableId, deleted_ms: i64, retain_until_ms: i64) -> Next {

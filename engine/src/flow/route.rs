@@ -37,13 +37,6 @@ pub(crate) struct Routed {
     awaiting: Awaiting,
 }
 
-fn table_call(id: &TableId, command: TableCommand) -> Call {
-    Call {
-        to: Address::Table(id.clone()),
-        command: Command::Table(command),
-    }
-}
-
 impl Routed {
     pub(crate) fn new(
         account: String,
@@ -97,7 +90,7 @@ impl Routed {
         };
         match command {
             Some(c) => {
-                let call = table_call(&id, c);
+                let call = Call::table(&id, c);
                 self.awaiting = Awaiting::Table { id, cached };
                 Next::Call(call)
             }

@@ -168,13 +168,6 @@ impl Names {
     }
 }
 
-fn table_call(id: &TableId, command: TableCommand) -> Call {
-    Call {
-        to: Address::Table(id.clone()),
-        command: Command::Table(command),
-    }
-}
-
 /// A transactional ConsumedCapacity: its units also as `ReadCapacityUnits` or
 /// `WriteCapacityUnits`, which AWS reports for transactions.
 fn consumed(c: &ConsumedCapacity, units: &str) -> Value {
@@ -328,7 +321,7 @@ impl WriteFlow {
             }
             WriteStage::Replayed => return self.replayed(),
             WriteStage::Single => match self.id(0) {
-                Ok(id) => table_call(id, TableCommand::Transact(Box::new(self.transact(0, None)))),
+                Ok(id) => Call::table(id, TableCommand::Transact(Box::new(self.transact(0, None)))),
                 Err(e) => return Next::Done(Err(e)),
             },
             WriteStage::Begin => {
@@ -343,7 +336,7 @@ impl WriteFlow {
                 let mut calls = Vec::with_capacity(self.parts.len());
                 for i in 0..self.parts.len() {
                     match self.id(i) {
-                        Ok(id) => calls.push(table_call(
+                        Ok(id) => calls.push(Call::table(
                             id,
                             TableCommand::TxPrepare(Box::new(self.transact(i, Some(self.shard)))),
                         )),
@@ -360,7 +353,7 @@ impl WriteFlow {
                 let mut calls = Vec::with_capacity(self.parts.len());
                 for i in 0..self.parts.len() {
                     match self.id(i) {
-                        Ok(id) => calls.push(table_call(
+                        Ok(id) => calls.push(Call::table(
                             id,
                             TableCommand::TxResolve(TxResolve {
                                 txid: self.txid.clone(),
@@ -554,7 +547,7 @@ impl WriteFlow {
             let Some(id) = p.id.as_ref() else {
                 return Next::Done(Err(Error::bug(format!("part {i} without an id")).into_api()));
             };
-            calls.push(table_call(
+            calls.push(Call::table(
                 id,
                 TableCommand::TxGet(Box::new(TxGet::replay_of(&p.items, self.capacity))),
             ));
@@ -678,7 +671,7 @@ impl ReadFlow {
                     .map(|g| self.items[g.index].as_ref().map_or(0, |x| x.1))
                     .collect()
             });
-            calls.push(table_call(
+            calls.push(Call::table(
                 &id,
                 TableCommand::TxGet(Box::new(TxGet {
                     gets: p.items.clone(),

@@ -423,12 +423,9 @@ impl TableObject {
                 record.status = crate::api::backup::BackupStatus::Available;
                 (
                     snapshot::BackupStage::Catalog,
-                    Effect::Call(crate::api::object::Call {
-                        to: crate::api::object::Address::Catalog,
-                        command: Command::Catalog(crate::api::catalog::CatalogCommand::PutBackup(
-                            Box::new(record),
-                        )),
-                    }),
+                    Effect::Call(crate::api::object::Call::catalog(
+                        crate::api::catalog::CatalogCommand::PutBackup(Box::new(record)),
+                    )),
                 )
             }
         };
@@ -517,7 +514,7 @@ impl TableObject {
         }
         match built {
             Ok(Some(b)) => {
-                let key = snapshot::snapshot_key(self.id.as_str(), b.lsn);
+                let key = crate::api::backup::log_snapshot_key(self.id.as_str(), b.lsn);
                 let effect = self.effects.push(Effect::Store(StoreRequest::Put {
                     key: key.clone(),
                     bytes: b.bytes,

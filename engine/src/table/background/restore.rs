@@ -20,7 +20,7 @@ use extenddo_projections::schema::{Restore, RestoreFrom};
 use crate::api::backup::{Manifest, RestorePlan};
 use crate::api::command::TableCommand;
 use crate::api::ids::TableId;
-use crate::api::object::{Address, Call, Command, Effect, EffectId, Outcome, Reply};
+use crate::api::object::{Call, Effect, EffectId, Outcome, Reply};
 use crate::api::reply::TableReply;
 use crate::api::store::{StoreReply, StoreRequest};
 use crate::error::Error;
@@ -112,10 +112,10 @@ impl Job {
                 return Next::Ask(get(manifest), Want::Manifest(manifest.clone()));
             }
             RestoreFrom::PointInTime { table_id, at_ms } if self.plan.is_none() => {
-                let call = Call {
-                    to: Address::Table(TableId(table_id.clone())),
-                    command: Command::Table(TableCommand::RestorePlan { at_ms: *at_ms }),
-                };
+                let call = Call::table(
+                    &TableId(table_id.clone()),
+                    TableCommand::RestorePlan { at_ms: *at_ms },
+                );
                 return Next::Ask(Effect::Call(call), Want::Plan);
             }
             _ => {}

@@ -12,8 +12,8 @@ use extenddo_projections::items::partition_hash;
 use extenddo_projections::keycode;
 
 use crate::api::backup::{
-    backup_id, backup_snapshot_key, log_snapshot_key, manifest_key, BackupRecord, BackupStatus,
-    Manifest, MANIFEST_FORMAT, MANIFEST_VERSION,
+    backup_id, backup_snapshot_key, manifest_key, BackupRecord, BackupStatus, Manifest,
+    MANIFEST_FORMAT, MANIFEST_VERSION,
 };
 use crate::api::command::TakeBackup;
 use crate::api::object::EffectId;
@@ -223,10 +223,6 @@ pub(crate) fn snapshot_due(cx: &Ctx, log: &Log, every: u64) -> Result<Result<(),
     } else {
         Err(needed)
     })
-}
-
-pub(crate) fn snapshot_key(table_id: &str, lsn: u64) -> String {
-    log_snapshot_key(table_id, lsn)
 }
 
 /// The store confirmed a snapshot: log it.

@@ -6,11 +6,45 @@ use extenddo_projections::schema::Pitr;
 use extenddo_projections::{archive, TableSchema};
 
 use crate::api::backup::{window, ContinuousBackups, PitrPoint, RestorePlan, MAX_RECOVERY_DAYS};
-use crate::api::command::UpdateContinuousBackups;
+use crate::api::command::{TableCommand, UpdateContinuousBackups};
 use crate::api::reply::TableReply;
 use crate::api::time::iso_millis;
 use crate::error::{ApiError, Error, ErrorKind};
 use crate::table::log::{Ctx, Log};
+
+/// What a table a restore is filling refuses: it is CREATING, so its items are not there
+/// (data requests: not found) and it may not be changed while the restore runs (a failed
+/// restore may be deleted).
+pub(crate) fn check_restoring(log: &Log, cmd: &TableCommand) -> Result<(), Error> {
+    let Some(r) = log
+        .schema()
+        .and_then(|s| s.restore.as_ref())
+        .filter(|r| !r.done)
+    else {
+        return Ok(());
+    };
+    if cmd.is_data() {
+        return Err(
+            ApiError::new(ErrorKind::ResourceNotFound, "Requested resource not found").into(),
+        );
+    }
+    if r.failed.is_none()
+        && matches!(
+            cmd,
+            TableCommand::UpdateTable(_) | TableCommand::DeleteTable
+        )
+    {
+        return Err(ApiError::new(
+            ErrorKind::ResourceInUse,
+            format!(
+                "Attempt to change a resource which is still in use: Table is being created: {}",
+                log.live()?.name
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
 
 /// The recovery window of a table (deleted or not): a deleted table can be restored up to
 /// the last moment before its deletion.

@@ -24,30 +24,7 @@ pub(crate) fn run(
     id: &str,
     cmd: TableCommand,
 ) -> Result<TableReply, Error> {
-    if restoring(log) && cmd.is_data() {
-        // A table being restored is CREATING: its items are not there yet.
-        return Err(crate::error::ApiError::new(
-            crate::error::ErrorKind::ResourceNotFound,
-            "Requested resource not found",
-        )
-        .into());
-    }
-    // A failed restore may be deleted; one that runs may not be changed.
-    if crate::table::background::restore::active(log).is_some()
-        && matches!(
-            cmd,
-            TableCommand::UpdateTable(_) | TableCommand::DeleteTable
-        )
-    {
-        return Err(crate::error::ApiError::new(
-            crate::error::ErrorKind::ResourceInUse,
-            format!(
-                "Attempt to change a resource which is still in use: Table is being created: {}",
-                log.live()?.name
-            ),
-        )
-        .into());
-    }
+    backup::check_restoring(log, &cmd)?;
     match cmd {
         TableCommand::CreateTable(c) => tables::create(cx, log, id, *c),
         TableCommand::DescribeTable => tables::describe(cx, log.live()?),

@@ -4,14 +4,16 @@
 
 use serde_json::{json, Map, Value};
 
-use extenddo_projections::schema::{IndexKind, ProjectionType};
+use extenddo_projections::schema::IndexKind;
 use extenddo_projections::TableSchema;
 
 use super::common::{check_table_name, required, table_name};
 use crate::api::backup::MAX_RECOVERY_DAYS;
+use crate::api::catalog::BackupFilter;
 use crate::api::command::{CreateTable, UpdateContinuousBackups};
 use crate::error::ApiError;
 use crate::wire::params::{Constraints, Params};
+use crate::wire::render::{index_definition, table_key_schema};
 
 /// Where a restore's items come from.
 #[derive(Debug, Clone)]
@@ -31,16 +33,6 @@ pub struct RestoreRequest {
     pub source: RestoreSource,
     /// The request's `…Override` members, applied to the source's schema.
     pub overrides: Map<String, Value>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ListBackupsRequest {
-    pub table: Option<String>,
-    pub lower_ms: Option<i64>,
-    pub upper_ms: Option<i64>,
-    pub user: bool,
-    pub start: Option<String>,
-    pub limit: usize,
 }
 
 const OVERRIDES: [&str; 4] = [
@@ -98,7 +90,7 @@ pub fn backup_arn(p: &Params) -> Result<String, ApiError> {
     Ok(arn.to_owned())
 }
 
-pub fn list_backups(p: &Params) -> Result<ListBackupsRequest, ApiError> {
+pub fn list_backups(p: &Params) -> Result<BackupFilter, ApiError> {
     let table = p.str("TableName")?;
     let limit = p.int("Limit")?;
     let ty = p.str("BackupType")?;
@@ -138,8 +130,8 @@ pub fn list_backups(p: &Params) -> Result<ListBackupsRequest, ApiError> {
             ));
         }
     }
-    Ok(ListBackupsRequest {
-        table: table.map(str::to_owned),
+    Ok(BackupFilter {
+        table_name: table.map(str::to_owned),
         lower_ms,
         upper_ms,
         user: matches!(ty, None | Some("USER") | Some("ALL")),
@@ -180,15 +172,6 @@ pub fn restore_from_backup(p: &Params) -> Result<RestoreRequest, ApiError> {
     })
 }
 
-/// The table name in `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME`.
-fn table_of_arn(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    let head: Vec<&str> = parts.by_ref().take(5).collect();
-    let name = parts.next()?.strip_prefix("table/")?;
-    (head.len() == 5 && head[0] == "arn" && head[2] == "dynamodb" && !name.contains('/'))
-        .then_some(name)
-}
-
 pub fn restore_to_point_in_time(p: &Params) -> Result<RestoreRequest, ApiError> {
     required(p, "TargetTableName")?;
     let target = target(p)?;
@@ -200,7 +183,8 @@ pub fn restore_to_point_in_time(p: &Params) -> Result<RestoreRequest, ApiError> 
             c.check()?;
             n.to_owned()
         }
-        (None, Some(a)) => table_of_arn(a)
+        (None, Some(a)) => crate::api::streams::table_resource(a)
+            .filter(|name| !name.is_empty() && !name.contains('/'))
             .ok_or_else(|| ApiError::validation(format!("Invalid TableArn: {a}")))?
             .to_owned(),
         _ => {
@@ -273,14 +257,6 @@ pub fn update_continuous_backups(
     ))
 }
 
-fn key_schema(hash: &str, range: Option<&str>) -> Value {
-    let mut v = vec![json!({"AttributeName": hash, "KeyType": "HASH"})];
-    if let Some(r) = range {
-        v.push(json!({"AttributeName": r, "KeyType": "RANGE"}));
-    }
-    Value::Array(v)
-}
-
 /// The CreateTable a restore amounts to, validated as any CreateTable (see
 /// [`create_request`]).
 pub fn restore_create(
@@ -303,18 +279,7 @@ pub fn create_request(source: &TableSchema, target: &str, overrides: &Map<String
             .map(|t| json!({"ReadCapacityUnits": t.read, "WriteCapacityUnits": t.write}))
     };
     let index = |ix: &extenddo_projections::schema::IndexSchema| {
-        let mut keys = Vec::new();
-        for a in &ix.hash {
-            keys.push(json!({"AttributeName": a.name, "KeyType": "HASH"}));
-        }
-        for a in &ix.range {
-            keys.push(json!({"AttributeName": a.name, "KeyType": "RANGE"}));
-        }
-        let mut projection = json!({"ProjectionType": ix.projection.ty.as_str()});
-        if ix.projection.ty == ProjectionType::Include {
-            projection["NonKeyAttributes"] = json!(ix.projection.non_key);
-        }
-        let mut v = json!({"IndexName": ix.name, "KeySchema": keys, "Projection": projection});
+        let mut v = index_definition(ix);
         if let Some(t) = tp(&ix.throughput) {
             v["ProvisionedThroughput"] = t;
         }
@@ -330,13 +295,7 @@ pub fn create_request(source: &TableSchema, target: &str, overrides: &Map<String
     };
     let mut req = Map::new();
     req.insert("TableName".into(), json!(target));
-    req.insert(
-        "KeySchema".into(),
-        key_schema(
-            &source.key.hash.name,
-            source.key.range.as_ref().map(|r| r.name.as_str()),
-        ),
-    );
+    req.insert("KeySchema".into(), table_key_schema(&source.key));
     let billing = overrides
         .get("BillingModeOverride")
         .and_then(Value::as_str)

@@ -71,7 +71,7 @@ pub enum Request {
     DeleteBackup {
         arn: String,
     },
-    ListBackups(backups::ListBackupsRequest),
+    ListBackups(crate::api::catalog::BackupFilter),
     Restore(Box<backups::RestoreRequest>),
 }
 

@@ -4,7 +4,7 @@
 use extenddo_projections::schema::{IndexKind, IndexSchema};
 use serde_json::{json, Value};
 
-use super::tables::table_key_schema;
+use super::tables::{index_definition, table_key_schema};
 use crate::api::backup::{BackupRecord, ContinuousBackups};
 use crate::config::Config;
 
@@ -38,24 +38,7 @@ pub fn backup_summary(b: &BackupRecord) -> Value {
 }
 
 fn index(ix: &IndexSchema) -> Value {
-    let hash: Vec<_> = ix
-        .hash
-        .iter()
-        .map(|a| json!({"AttributeName": a.name, "KeyType": "HASH"}))
-        .collect();
-    let range = ix
-        .range
-        .iter()
-        .map(|a| json!({"AttributeName": a.name, "KeyType": "RANGE"}));
-    let mut projection = json!({ "ProjectionType": ix.projection.ty.as_str() });
-    if !ix.projection.non_key.is_empty() {
-        projection["NonKeyAttributes"] = json!(ix.projection.non_key);
-    }
-    let mut v = json!({
-        "IndexName": ix.name,
-        "KeySchema": hash.into_iter().chain(range).collect::<Vec<_>>(),
-        "Projection": projection,
-    });
+    let mut v = index_definition(ix);
     if ix.kind == IndexKind::Global {
         let (r, w) = ix.throughput.as_ref().map_or((0, 0), |t| (t.read, t.write));
         v["ProvisionedThroughput"] = json!({"ReadCapacityUnits": r, "WriteCapacityUnits": w});

@@ -4,12 +4,10 @@ pub mod backups;
 mod records;
 mod tables;
 
-pub use tables::describe as describe_table;
-
 use extenddo_projections::streams::ShardState;
 use serde_json::{json, Map, Value};
 
-pub use tables::{describe, table_key_schema};
+pub use tables::{describe, index_definition, table_key_schema};
 
 use crate::api::capacity::{CollectionMetrics, ConsumedCapacity};
 use crate::api::reply::{

@@ -19,6 +19,20 @@ fn key_schema_json(hash: &[KeyAttr], range: &[KeyAttr]) -> Value {
     Value::Array(h.chain(r).collect())
 }
 
+/// An index as CreateTable defines it: `IndexName`, `KeySchema`, `Projection` (what
+/// descriptions, backups' feature details and restores start from).
+pub fn index_definition(ix: &IndexSchema) -> Value {
+    let mut projection = json!({ "ProjectionType": ix.projection.ty.as_str() });
+    if !ix.projection.non_key.is_empty() {
+        projection["NonKeyAttributes"] = json!(ix.projection.non_key);
+    }
+    json!({
+        "IndexName": ix.name,
+        "KeySchema": key_schema_json(&ix.hash, &ix.range),
+        "Projection": projection,
+    })
+}
+
 fn index_json(cfg: &Config, s: &TableSchema, ix: &IndexSchema, live: &Live) -> Value {
     let (count, bytes) = live
         .indexes
@@ -26,18 +40,10 @@ fn index_json(cfg: &Config, s: &TableSchema, ix: &IndexSchema, live: &Live) -> V
         .find(|(n, _, _)| *n == ix.name)
         .map(|(_, c, b)| (*c, *b))
         .unwrap_or((0, 0));
-    let mut projection = json!({ "ProjectionType": ix.projection.ty.as_str() });
-    if !ix.projection.non_key.is_empty() {
-        projection["NonKeyAttributes"] = json!(ix.projection.non_key);
-    }
-    let mut v = json!({
-        "IndexName": ix.name,
-        "KeySchema": key_schema_json(&ix.hash, &ix.range),
-        "Projection": projection,
-        "IndexSizeBytes": bytes,
-        "ItemCount": count,
-        "IndexArn": format!("{}/index/{}", table_arn(cfg, &s.name), ix.name),
-    });
+    let mut v = index_definition(ix);
+    v["IndexSizeBytes"] = json!(bytes);
+    v["ItemCount"] = json!(count);
+    v["IndexArn"] = json!(format!("{}/index/{}", table_arn(cfg, &s.name), ix.name));
     if ix.kind == IndexKind::Global {
         let creating = ix.status == IndexStatus::Creating;
         v["IndexStatus"] = json!(if creating { "CREATING" } else { "ACTIVE" });
