@@ -20,8 +20,9 @@ use crate::api::streams::table_arn;
 use crate::config::Config;
 use crate::error::{ApiError, Error, ErrorKind};
 use crate::flow::directory::Directory;
+use crate::flow::lifecycle;
 use crate::flow::route::{self, Routed};
-use crate::flow::{lifecycle, unexpected};
+use crate::flow::unexpected::unexpected;
 use crate::wire::decode::backups::{restore_create, RestoreRequest, RestoreSource};
 use crate::wire::render::backups::{backup_description, backup_details, backup_summary};
 

@@ -15,7 +15,7 @@ use crate::api::reply::TableReply;
 use crate::config::Config;
 use crate::error::{ApiError, Error};
 use crate::flow::directory::Directory;
-use crate::flow::unexpected;
+use crate::flow::unexpected::unexpected;
 
 pub(crate) enum Next {
     Call(Call),

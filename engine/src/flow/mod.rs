@@ -26,6 +26,7 @@ pub mod lifecycle;
 pub mod list_streams;
 pub mod route;
 pub mod transact;
+mod unexpected;
 
 use serde_json::json;
 
@@ -42,15 +43,6 @@ use crate::wire::decode::{self, table_not_found, Request};
 use crate::wire::render;
 use crate::wire::response::{self, HttpResponse, Route};
 use crate::wire::target::Op;
-
-/// What a step answers when a call's outcome is not one it expects: the error as the client
-/// sees it, or a bug naming the reply.
-pub(crate) fn unexpected(what: &str, outcome: Outcome) -> ApiError {
-    match outcome {
-        Err(e) => e.into_api(),
-        Ok(other) => Error::bug(format!("{what} answered {other:?}")).into_api(),
-    }
-}
 
 /// The largest request body DynamoDB reads (BatchWriteItem's 16 MB). Hosts may stop reading
 /// a body once it is longer and answer [`request_too_large`].
