@@ -243,6 +243,14 @@ pub(crate) enum Point {
     Time(i64),
 }
 
+/// An RFC 3339 UTC time (`YYYY-MM-DDTHH:MM:SS[.fff]Z`) as epoch ms.
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
+    match Point::parse(s) {
+        Ok(Point::Time(ms)) => Some(ms),
+        _ => None,
+    }
+}
+
 impl Point {
     fn parse(s: &str) -> Result<Point, String> {
         let s = s.trim();

@@ -7,6 +7,7 @@ mod logreplay;
 mod logtool;
 mod server;
 mod store;
+mod transfer;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -100,6 +101,11 @@ enum Command {
         #[arg(long, default_value_t = extenddo_engine::api::streams::RETENTION_MS,
               value_parser = clap::value_parser!(i64).range(0..))]
         log_retention_ms: i64,
+        /// The shortest window an incremental export may cover (ms; AWS's 15 minutes by
+        /// default — shorter for tests).
+        #[arg(long, default_value_t = extenddo_engine::config::INCREMENTAL_EXPORT_MIN_MS,
+              value_parser = clap::value_parser!(i64).range(0..))]
+        incremental_export_min_ms: i64,
         /// The object store (archived log segments): `s3://bucket[/prefix]` for an
         /// S3-compatible bucket (R2 included; endpoint, region and credentials from the
         /// `AWS_*` environment: `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
@@ -112,6 +118,12 @@ enum Command {
         #[command(subcommand)]
         command: logtool::LogCommand,
     },
+    /// Export a table of a data directory to its object store, in AWS's export layout
+    /// (ExportTableToPointInTime). Run it with the server stopped.
+    Export(transfer::ExportArgs),
+    /// Import files or objects into a new table of a data directory (ImportTable). Run it
+    /// with the server stopped.
+    Import(transfer::ImportArgs),
 }
 
 fn main() -> ExitCode {
@@ -137,6 +149,7 @@ fn main() -> ExitCode {
             archive_records,
             snapshot_records,
             log_retention_ms,
+            incremental_export_min_ms,
             object_store,
         } => {
             let store = match object_store.as_deref() {
@@ -168,6 +181,7 @@ fn main() -> ExitCode {
                 archive_records,
                 snapshot_records,
                 log_retention_ms,
+                incremental_export_min_ms,
                 ..Config::default()
             };
             serve(
@@ -179,6 +193,14 @@ fn main() -> ExitCode {
             )
         }
         Command::Log { command } => logtool::run(command),
+        Command::Export(a) => transfer::export(a).unwrap_or_else(|e| {
+            eprintln!("extenddo export: {e}");
+            ExitCode::FAILURE
+        }),
+        Command::Import(a) => transfer::import(a).unwrap_or_else(|e| {
+            eprintln!("extenddo import: {e}");
+            ExitCode::FAILURE
+        }),
     }
 }
 

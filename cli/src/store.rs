@@ -18,6 +18,9 @@ pub enum ObjectStore {
         s3: object_store::aws::AmazonS3,
         /// Prepended to every key (`""` or ending in `/`).
         prefix: String,
+        /// The buckets exports and imports name (`buckets/<bucket>/…` keys), at the same
+        /// endpoint, made when first used.
+        buckets: Mutex<std::collections::HashMap<String, object_store::aws::AmazonS3>>,
     },
     Memory(Mutex<MemoryStore>),
 }
@@ -46,25 +49,19 @@ impl ObjectStore {
         } else {
             format!("{prefix}/")
         };
-        let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
-        let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
-            .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-            .ok();
-        if let Some(e) = endpoint {
-            if e.starts_with("http://") {
-                b = b.with_allow_http(true);
-            }
-            b = b.with_endpoint(e);
-        }
-        let s3 = b.build().map_err(|e| format!("{url}: {e}"))?;
-        Ok(ObjectStore::S3 { s3, prefix })
+        let s3 = s3_bucket(bucket).map_err(|e| format!("{url}: {e}"))?;
+        Ok(ObjectStore::S3 {
+            s3,
+            prefix,
+            buckets: Mutex::new(std::collections::HashMap::new()),
+        })
     }
 
     /// What the store is, for the start-up banner.
     pub fn describe(&self) -> String {
         match self {
             ObjectStore::Dir(d) => d.display().to_string(),
-            ObjectStore::S3 { s3, prefix } => format!("{s3} (prefix {prefix:?})"),
+            ObjectStore::S3 { s3, prefix, .. } => format!("{s3} (prefix {prefix:?})"),
             ObjectStore::Memory(_) => "memory".into(),
         }
     }
@@ -84,10 +81,49 @@ impl ObjectStore {
                 let mut m = m.lock().map_err(|_| Error::bug("store poisoned"))?;
                 Ok(Reply::Store(in_memory(&mut m, request)))
             }
-            ObjectStore::S3 { s3, prefix } => s3_op(s3, prefix, request)
-                .await
-                .map(Reply::Store)
-                .map_err(|e| Error::host(format!("object store: {e}"))),
+            ObjectStore::S3 {
+                s3,
+                prefix,
+                buckets,
+            } => {
+                // `buckets/<bucket>/<key>`: that bucket's `<key>`.
+                let named = match &request {
+                    StoreRequest::List { prefix } => prefix.as_str(),
+                    _ => key,
+                };
+                let bucket = named
+                    .strip_prefix("buckets/")
+                    .and_then(|r| r.split_once('/'))
+                    .map(|(b, _)| b.to_owned());
+                let result = match bucket.as_deref() {
+                    Some(bucket) => {
+                        let client = {
+                            let mut b = buckets.lock().map_err(|_| Error::bug("store poisoned"))?;
+                            match b.get(bucket) {
+                                Some(c) => c.clone(),
+                                None => {
+                                    let c = s3_bucket(bucket).map_err(|e| {
+                                        Error::host(format!("object store bucket {bucket}: {e}"))
+                                    })?;
+                                    b.insert(bucket.to_owned(), c.clone());
+                                    c
+                                }
+                            }
+                        };
+                        s3_op(
+                            &client,
+                            "",
+                            &format!("buckets/{bucket}/"),
+                            strip(request, bucket),
+                        )
+                        .await
+                    }
+                    None => s3_op(s3, prefix, "", request).await,
+                };
+                result
+                    .map(Reply::Store)
+                    .map_err(|e| Error::host(format!("object store: {e}")))
+            }
             ObjectStore::Dir(root) => {
                 let root = root.clone();
                 tokio::task::spawn_blocking(move || dir_op(&root, request))
@@ -100,9 +136,44 @@ impl ObjectStore {
     }
 }
 
+/// A client of `bucket` at the endpoint the `AWS_*` environment names.
+fn s3_bucket(bucket: &str) -> object_store::Result<object_store::aws::AmazonS3> {
+    let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .ok();
+    if let Some(e) = endpoint {
+        if e.starts_with("http://") {
+            b = b.with_allow_http(true);
+        }
+        b = b.with_endpoint(e);
+    }
+    b.build()
+}
+
+/// A `buckets/<bucket>/…` request with its keys made relative to the bucket; `s3_op` puts
+/// the `buckets/<bucket>/` back (as its prefix) on what it lists.
+fn strip(request: StoreRequest, bucket: &str) -> StoreRequest {
+    let head = format!("buckets/{bucket}/");
+    let cut = |k: String| k.strip_prefix(&head).map(str::to_owned).unwrap_or(k);
+    match request {
+        StoreRequest::Put { key, bytes } => StoreRequest::Put {
+            key: cut(key),
+            bytes,
+        },
+        StoreRequest::Get { key } => StoreRequest::Get { key: cut(key) },
+        StoreRequest::Delete { key } => StoreRequest::Delete { key: cut(key) },
+        StoreRequest::List { prefix } => StoreRequest::List {
+            prefix: cut(prefix),
+        },
+    }
+}
+
+/// `prefix` is prepended to keys in the bucket; `shown` to the keys a listing returns.
 async fn s3_op(
     s3: &object_store::aws::AmazonS3,
     prefix: &str,
+    shown: &str,
     request: StoreRequest,
 ) -> object_store::Result<StoreReply> {
     use futures_util::TryStreamExt;
@@ -132,7 +203,7 @@ async fn s3_op(
                     let hit = key
                         .strip_prefix(prefix)
                         .filter(|k| k.starts_with(&wanted))
-                        .map(|k| (k.to_owned(), meta.size));
+                        .map(|k| (format!("{shown}{k}"), meta.size));
                     async move { Ok(hit) }
                 })
                 .try_collect()

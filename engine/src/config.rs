@@ -40,6 +40,24 @@ pub struct Config {
     /// default.
     #[serde(default = "default_retention")]
     pub log_retention_ms: i64,
+    /// The shortest window of an incremental export (AWS: 15 minutes; tests shorten it).
+    #[serde(default = "default_incremental_min")]
+    pub incremental_export_min_ms: i64,
+    /// Items an export or import step reads (and an export's data file holds).
+    #[serde(default = "default_transfer_chunk")]
+    pub transfer_chunk: usize,
+}
+
+fn default_transfer_chunk() -> usize {
+    10_000
+}
+
+/// AWS's shortest incremental export window, and its longest.
+pub const INCREMENTAL_EXPORT_MIN_MS: i64 = 15 * 60 * 1000;
+pub const INCREMENTAL_EXPORT_MAX_MS: i64 = 24 * 3600 * 1000;
+
+fn default_incremental_min() -> i64 {
+    INCREMENTAL_EXPORT_MIN_MS
 }
 
 /// A table with point-in-time recovery on archives its log in segments of about this many
@@ -89,6 +107,8 @@ impl Default for Config {
             archive_records: 0,
             snapshot_records: default_snapshot_records(),
             log_retention_ms: default_retention(),
+            incremental_export_min_ms: INCREMENTAL_EXPORT_MIN_MS,
+            transfer_chunk: default_transfer_chunk(),
         }
     }
 }

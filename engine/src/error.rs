@@ -49,6 +49,11 @@ pub enum ErrorKind {
     ContinuousBackupsUnavailable,
     PointInTimeRecoveryUnavailable,
     InvalidRestoreTime,
+    ExportNotFound,
+    InvalidExportTime,
+    ExportConflict,
+    ImportNotFound,
+    ImportConflict,
 }
 
 impl ErrorKind {
@@ -109,6 +114,13 @@ impl ErrorKind {
             ErrorKind::InvalidRestoreTime => {
                 "com.amazonaws.dynamodb.v20120810#InvalidRestoreTimeException"
             }
+            ErrorKind::ExportNotFound => "com.amazonaws.dynamodb.v20120810#ExportNotFoundException",
+            ErrorKind::InvalidExportTime => {
+                "com.amazonaws.dynamodb.v20120810#InvalidExportTimeException"
+            }
+            ErrorKind::ExportConflict => "com.amazonaws.dynamodb.v20120810#ExportConflictException",
+            ErrorKind::ImportNotFound => "com.amazonaws.dynamodb.v20120810#ImportNotFoundException",
+            ErrorKind::ImportConflict => "com.amazonaws.dynamodb.v20120810#ImportConflictException",
         }
     }
 

@@ -21,6 +21,7 @@ pub mod coordinator;
 pub mod error;
 pub mod expr;
 pub mod flow;
+pub mod formats;
 #[doc(hidden)]
 pub mod fuzzing;
 #[doc(hidden)]

@@ -93,6 +93,11 @@ fn wire_values_corpus() {
 }
 
 #[test]
+fn import_formats_corpus() {
+    replay("import_formats", fuzzing::import_formats);
+}
+
+#[test]
 fn log_frames_corpus() {
     replay("log_frames", fuzzing::log_frames);
 }

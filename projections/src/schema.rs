@@ -73,6 +73,38 @@ pub struct TableSchema {
     /// The restore this table was made by, and how far it has got.
     #[serde(default)]
     pub restore: Option<Restore>,
+    /// The import (ImportTable) this table was made by, and how far it has got.
+    #[serde(default)]
+    pub import: Option<Import>,
+}
+
+/// An import filling a new table: its record (the engine's, as JSON) and its progress
+/// (every step of the import logs it, so an import cut short resumes where it was).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Import {
+    /// The engine's import record (JSON): what to read, and what DescribeImport shows.
+    pub record: String,
+    /// The objects to read (listed once, at the start), with their sizes.
+    #[serde(default)]
+    pub objects: Option<Vec<(String, u64)>>,
+    /// The object being read, and how many of its records were consumed.
+    #[serde(default)]
+    pub object: usize,
+    #[serde(default)]
+    pub records: u64,
+    #[serde(default)]
+    pub processed_bytes: u64,
+    #[serde(default)]
+    pub processed_items: u64,
+    #[serde(default)]
+    pub imported_items: u64,
+    #[serde(default)]
+    pub errors: u64,
+    #[serde(default)]
+    pub done: bool,
+    /// Why the import failed: (FailureCode, FailureMessage).
+    #[serde(default)]
+    pub failed: Option<(String, String)>,
 }
 
 /// Point-in-time recovery is on: the table keeps its log in the object store (segments and
@@ -134,6 +166,12 @@ impl TableSchema {
 
     pub fn is_deleted(&self) -> bool {
         self.deleted_ms.is_some()
+    }
+
+    /// Whether a restore or an import is still loading the table (it is CREATING).
+    pub fn is_loading(&self) -> bool {
+        self.restore.as_ref().is_some_and(|r| !r.done)
+            || self.import.as_ref().is_some_and(|i| !i.done)
     }
 }
 

@@ -18,6 +18,9 @@ pub const VAR_SNAPSHOT_RECORDS: &str = "SNAPSHOT_RECORDS";
 /// wrangler var: how old archived records must be before the local log drops them behind a
 /// snapshot, ms (native: `serve --log-retention-ms`).
 pub const VAR_LOG_RETENTION_MS: &str = "LOG_RETENTION_MS";
+/// wrangler var: the shortest incremental export window, ms (AWS's 15 minutes by default;
+/// native: `serve --incremental-export-min-ms`).
+pub const VAR_INCREMENTAL_EXPORT_MIN_MS: &str = "INCREMENTAL_EXPORT_MIN_MS";
 
 /// Builds the engine configuration from the raw var values (`var(name)`); unset, blank or
 /// unparsable vars take the defaults (`us-east-1`, `000000000000`, 5000 ms, …); a
@@ -44,6 +47,9 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Config {
         log_retention_ms: num(VAR_LOG_RETENTION_MS)
             .filter(|ms| *ms >= 0)
             .unwrap_or(d.log_retention_ms),
+        incremental_export_min_ms: num(VAR_INCREMENTAL_EXPORT_MIN_MS)
+            .filter(|ms| *ms >= 0)
+            .unwrap_or(d.incremental_export_min_ms),
         ..d
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::backup::BackupRecord;
 use crate::api::command::CreateTable;
 use crate::api::ids::TableId;
+use crate::api::transfer::{ExportRecord, ImportRecord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IncarnationState {
@@ -129,6 +130,39 @@ pub enum CatalogCommand {
         account: String,
         arn: String,
     },
+    /// An export started (IN_PROGRESS) or ended: record it. A status never goes back.
+    PutExport(Box<ExportRecord>),
+    GetExport {
+        account: String,
+        arn: String,
+    },
+    ListExports {
+        account: String,
+        table_arn: Option<String>,
+        limit: usize,
+        next: Option<String>,
+    },
+    /// The export an earlier request with this ClientToken started, if any.
+    ExportByToken {
+        account: String,
+        token: String,
+    },
+    /// An import started, or its table object reports its end. A status never goes back.
+    PutImport(Box<ImportRecord>),
+    GetImport {
+        account: String,
+        arn: String,
+    },
+    ListImports {
+        account: String,
+        table_arn: Option<String>,
+        limit: usize,
+        next: Option<String>,
+    },
+    ImportByToken {
+        account: String,
+        token: String,
+    },
 }
 
 /// ListBackups' filters and page.
@@ -156,6 +190,12 @@ impl CatalogCommand {
                 | CatalogCommand::Incarnations
                 | CatalogCommand::GetBackup { .. }
                 | CatalogCommand::ListBackups { .. }
+                | CatalogCommand::GetExport { .. }
+                | CatalogCommand::ListExports { .. }
+                | CatalogCommand::ExportByToken { .. }
+                | CatalogCommand::GetImport { .. }
+                | CatalogCommand::ListImports { .. }
+                | CatalogCommand::ImportByToken { .. }
         )
     }
 }
@@ -176,5 +216,15 @@ pub enum CatalogReply {
     Backups {
         backups: Vec<BackupRecord>,
         last_evaluated: Option<String>,
+    },
+    Export(Box<ExportRecord>),
+    Exports {
+        exports: Vec<ExportRecord>,
+        next: Option<String>,
+    },
+    Import(Box<ImportRecord>),
+    Imports {
+        imports: Vec<ImportRecord>,
+        next: Option<String>,
     },
 }

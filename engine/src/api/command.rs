@@ -62,6 +62,19 @@ pub enum TableCommand {
     RestorePlan {
         at_ms: i64,
     },
+    /// ExportTableToPointInTime: check the request against the table and its recovery
+    /// window, fix the log positions, and write the export in the background. From the
+    /// catalog again (`resume`) for an export cut short: write it again unless it is running.
+    StartExport {
+        record: Box<crate::api::transfer::ExportRecord>,
+        resume: bool,
+    },
+    /// From the catalog: the import filling this table, as it stands.
+    ImportStatus,
+    /// An export this table is writing, as it stands (progress for operators' tools).
+    ExportStatus {
+        arn: String,
+    },
 }
 
 impl TableCommand {
@@ -114,7 +127,10 @@ impl TableCommand {
             | TableCommand::TakeBackup(_)
             | TableCommand::DescribeContinuousBackups
             | TableCommand::PitrPoint { .. }
-            | TableCommand::RestorePlan { .. } => false,
+            | TableCommand::RestorePlan { .. }
+            | TableCommand::StartExport { .. }
+            | TableCommand::ImportStatus
+            | TableCommand::ExportStatus { .. } => false,
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod rules;
 pub mod store;
 pub mod streams;
 pub mod time;
+pub mod transfer;
 
 pub use catalog::{CatalogCommand, CatalogReply, Incarnation, IncarnationState};
 pub use command::TableCommand;

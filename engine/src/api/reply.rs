@@ -55,6 +55,8 @@ pub enum TableReply {
     ContinuousBackups(Box<crate::api::backup::ContinuousBackups>),
     PitrPoint(Box<crate::api::backup::PitrPoint>),
     RestorePlan(Box<crate::api::backup::RestorePlan>),
+    Export(Box<crate::api::transfer::ExportRecord>),
+    Import(Box<crate::api::transfer::ImportRecord>),
 }
 
 /// A table's answer to its part of a transaction. No reasons: it went ahead (Transact) or

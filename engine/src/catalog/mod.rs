@@ -12,6 +12,7 @@
 //! that long); then the catalog asks the table object to retire and forgets it.
 
 mod backups;
+mod transfers;
 
 use std::collections::HashMap;
 
@@ -59,6 +60,8 @@ enum Pending {
     Backup(String),
     /// Deleting a deleted backup's objects.
     Objects(String),
+    /// An export or import asked for again (its table may have been cut short).
+    Job(String),
 }
 
 pub struct CatalogObject {
@@ -106,6 +109,9 @@ impl CatalogObject {
             migrate_v0(sql, &cfg)?;
             sql.exec(backups::SCHEMA, &[])?;
             sql.exec(backups::INDEX, &[])?;
+            sql.exec(transfers::SCHEMA, &[])?;
+            sql.exec(transfers::INDEX, &[])?;
+            transfers::due_now(sql)?;
             Ok(())
         })?;
         let mut c = CatalogObject {
@@ -314,6 +320,52 @@ impl CatalogObject {
                     last_evaluated,
                 })
             }
+            CatalogCommand::PutExport(e) => {
+                transfers::put(sql, now_ms, &*e)?;
+                Ok(CatalogReply::Done)
+            }
+            CatalogCommand::GetExport { account, arn } => transfers::get(sql, &account, &arn)?
+                .map(|e| CatalogReply::Export(Box::new(e)))
+                .ok_or_else(|| crate::api::transfer::export_not_found(&arn).into()),
+            CatalogCommand::ListExports {
+                account,
+                table_arn,
+                limit,
+                next,
+            } => {
+                let (exports, next) =
+                    transfers::list(sql, &account, table_arn.as_deref(), limit, next.as_deref())?;
+                Ok(CatalogReply::Exports { exports, next })
+            }
+            CatalogCommand::ExportByToken { account, token } => {
+                Ok(match transfers::by_token(sql, &account, &token)? {
+                    Some(e) => CatalogReply::Export(Box::new(e)),
+                    None => CatalogReply::NotFound,
+                })
+            }
+            CatalogCommand::PutImport(i) => {
+                transfers::put(sql, now_ms, &*i)?;
+                Ok(CatalogReply::Done)
+            }
+            CatalogCommand::GetImport { account, arn } => transfers::get(sql, &account, &arn)?
+                .map(|i| CatalogReply::Import(Box::new(i)))
+                .ok_or_else(|| crate::api::transfer::import_not_found(&arn).into()),
+            CatalogCommand::ListImports {
+                account,
+                table_arn,
+                limit,
+                next,
+            } => {
+                let (imports, next) =
+                    transfers::list(sql, &account, table_arn.as_deref(), limit, next.as_deref())?;
+                Ok(CatalogReply::Imports { imports, next })
+            }
+            CatalogCommand::ImportByToken { account, token } => {
+                Ok(match transfers::by_token(sql, &account, &token)? {
+                    Some(i) => CatalogReply::Import(Box::new(i)),
+                    None => CatalogReply::NotFound,
+                })
+            }
             CatalogCommand::DeleteBackup { account, arn } => {
                 let b = backups::delete(sql, &account, &arn)?;
                 // The manifest first: without it what is left is not a backup.
@@ -339,7 +391,7 @@ impl CatalogObject {
                 Pending::Create(id) | Pending::Delete(id) | Pending::Retire(id) => {
                     Some(id.0.clone())
                 }
-                Pending::Backup(_) | Pending::Objects(_) => None,
+                Pending::Backup(_) | Pending::Objects(_) | Pending::Job(_) => None,
             })
             .collect();
         let rows = sql.query(
@@ -348,6 +400,13 @@ impl CatalogObject {
         );
         match rows {
             Ok(rows) => {
+                let jobs = match transfers::next_due(sql) {
+                    Ok(due) => due,
+                    Err(e) => {
+                        self.diagnostics.push(format!("reading jobs: {e}"));
+                        None
+                    }
+                };
                 let backups = match backups::next_due(sql) {
                     Ok(due) => due,
                     Err(e) => {
@@ -360,6 +419,7 @@ impl CatalogObject {
                     .filter(|r| r.text(0).is_ok_and(|id| !busy.iter().any(|b| b == id)))
                     .filter_map(|r| r.int(1).ok())
                     .chain(backups)
+                    .chain(jobs)
                     .min();
             }
             Err(e) => {
@@ -421,6 +481,33 @@ impl CatalogObject {
                 TableCommand::TakeBackup(Box::new(take)),
                 Pending::Backup(b.arn),
             );
+        }
+    }
+
+    /// Asks the tables of exports and imports still in progress after their grace period
+    /// how they stand (an export cut short is written again).
+    fn ask_jobs(&mut self, sql: &dyn Sql, now_ms: i64) {
+        let (exports, imports) = match transfers::overdue(sql, now_ms) {
+            Ok(o) => o,
+            Err(e) => {
+                self.diagnostics.push(format!("reading jobs: {e}"));
+                return;
+            }
+        };
+        for e in exports {
+            let id = e.table_id.clone();
+            let arn = e.arn.clone();
+            self.send(
+                &id,
+                TableCommand::StartExport {
+                    record: Box::new(e),
+                    resume: true,
+                },
+                Pending::Job(arn),
+            );
+        }
+        for i in imports {
+            self.send(&i.table_id, TableCommand::ImportStatus, Pending::Job(i.arn));
         }
     }
 
@@ -505,6 +592,17 @@ impl CatalogObject {
             (Pending::Backup(arn), other) => {
                 self.diagnostics
                     .push(format!("taking backup {arn} again: {other:?}"));
+                Ok(())
+            }
+            (Pending::Job(_), Ok(Reply::Table(TableReply::Export(e)))) => {
+                transfers::put(sql, now_ms, &*e)
+            }
+            (Pending::Job(_), Ok(Reply::Table(TableReply::Import(i)))) => {
+                transfers::put(sql, now_ms, &*i)
+            }
+            (Pending::Job(arn), other) => {
+                self.diagnostics
+                    .push(format!("asking after {arn}: {other:?}"));
                 Ok(())
             }
             (Pending::Objects(_), Ok(Reply::Store(_))) => Ok(()),
@@ -593,12 +691,13 @@ impl Object for CatalogObject {
             }
         };
         self.retake_backups(sql, now_ms);
+        self.ask_jobs(sql, now_ms);
         let busy: Vec<TableId> = self
             .in_flight
             .values()
             .filter_map(|p| match p {
                 Pending::Create(id) | Pending::Delete(id) | Pending::Retire(id) => Some(id.clone()),
-                Pending::Backup(_) | Pending::Objects(_) => None,
+                Pending::Backup(_) | Pending::Objects(_) | Pending::Job(_) => None,
             })
             .collect();
         for (id, state, create) in work {

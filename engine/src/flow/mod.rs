@@ -26,6 +26,7 @@ pub mod lifecycle;
 pub mod list_streams;
 pub mod route;
 pub mod transact;
+pub mod transfer;
 mod unexpected;
 
 use serde_json::json;
@@ -116,6 +117,10 @@ enum Stage {
     /// DescribeBackup, DeleteBackup, ListBackups: the catalog's answer.
     BackupCatalog,
     Restore(Box<backup::Restore>),
+    Export(Box<transfer::Export>),
+    Import(Box<transfer::Import>),
+    /// DescribeExport, ListExports, DescribeImport, ListImports: the catalog's answer.
+    TransferCatalog,
 }
 
 pub struct Flow {
@@ -277,6 +282,31 @@ impl Flow {
                     backup::Restore::start(account, *r, self.now_ms, entropy, &front.directory);
                 self.after_backup(Stage::Restore(Box::new(rf)), next)
             }
+            Request::Export(r) => {
+                let (e, next) = transfer::Export::start(
+                    cfg,
+                    account,
+                    *r,
+                    self.now_ms,
+                    entropy,
+                    &front.directory,
+                );
+                self.after_backup(Stage::Export(Box::new(e)), next)
+            }
+            Request::Import(r) => {
+                let (i, next) = transfer::Import::start(cfg, account, *r, self.now_ms, entropy);
+                self.after_backup(Stage::Import(Box::new(i)), next)
+            }
+            r @ (Request::DescribeExport { .. }
+            | Request::ListExports { .. }
+            | Request::DescribeImport { .. }
+            | Request::ListImports { .. }) => match transfer::catalog_call(account, &r) {
+                Some(call) => {
+                    self.stage = Stage::TransferCatalog;
+                    Action::Call(call)
+                }
+                None => self.fail(Error::bug("not a catalog transfer request").into_api()),
+            },
             Request::DescribeLimits => self.respond(&json!({
                 "AccountMaxReadCapacityUnits": 80000,
                 "AccountMaxWriteCapacityUnits": 80000,
@@ -458,6 +488,18 @@ impl Flow {
                 let next = r.step(cfg, &front.directory, outcome);
                 self.after_backup(Stage::Restore(r), next)
             }
+            Stage::Export(mut e) => {
+                let next = e.step(&front.directory, outcome);
+                self.after_backup(Stage::Export(e), next)
+            }
+            Stage::Import(mut i) => {
+                let next = i.step(cfg, &front.directory, outcome);
+                self.after_backup(Stage::Import(i), next)
+            }
+            Stage::TransferCatalog => match transfer::catalog_answer(cfg, outcome) {
+                Ok(v) => self.respond(&v),
+                Err(e) => self.fail(e),
+            },
         }
     }
 

@@ -27,7 +27,9 @@ use crate::api::reply::TableReply;
 use crate::api::store::StoreRequest;
 use crate::config::Config;
 use crate::error::Error;
-use crate::table::background::{archive, backfill, restore, rollover, snapshot, sweep};
+use crate::table::background::{
+    archive, backfill, export, import, restore, rollover, snapshot, sweep,
+};
 use crate::table::log::{Ctx, Log};
 
 /// After a failed background step, try again this much later rather than spin.
@@ -62,6 +64,10 @@ pub struct TableObject {
     backups: Vec<snapshot::BackupJob>,
     /// The restore that fills this table, while it runs.
     restore: restore::Job,
+    /// Exports being written.
+    exports: Vec<export::ExportJob>,
+    /// The import that fills this table, while it runs.
+    import: import::Job,
     diagnostics: Vec<String>,
 }
 
@@ -93,6 +99,8 @@ impl TableObject {
             scans: Vec::new(),
             backups: Vec::new(),
             restore: restore::Job::default(),
+            exports: Vec::new(),
+            import: import::Job::default(),
             diagnostics: Vec::new(),
         })
     }
@@ -134,6 +142,20 @@ impl TableObject {
             TableCommand::Retire => return self.retire(sql, now_ms),
             TableCommand::TakeBackup(t) => return self.take_backup(sql, now_ms, &t),
             TableCommand::RestorePlan { at_ms } => return self.restore_plan(sql, now_ms, at_ms),
+            TableCommand::StartExport { record, resume } => {
+                return self.start_export(sql, now_ms, *record, resume)
+            }
+            TableCommand::ExportStatus { arn } => {
+                return match self.exports.iter().find(|j| j.record.arn == arn) {
+                    Some(j) => Ok(TableReply::Export(Box::new(j.record.clone()))),
+                    None => Err(Error::Gone),
+                }
+            }
+            TableCommand::ImportStatus => {
+                let s = self.log.as_ref().and_then(Log::schema).ok_or(Error::Gone)?;
+                let i = s.import.as_ref().ok_or(Error::Gone)?;
+                return Ok(TableReply::Import(Box::new(import::current(i, now_ms)?)));
+            }
             _ => {}
         }
         let cx = Ctx {
@@ -453,6 +475,138 @@ impl TableObject {
         Ok(TableReply::RestorePlan(Box::new(plan)))
     }
 
+    /// ExportTableToPointInTime (or the catalog asking again after an export cut short): the
+    /// export's record, and the job that writes it.
+    fn start_export(
+        &mut self,
+        sql: &dyn Sql,
+        now_ms: i64,
+        record: crate::api::transfer::ExportRecord,
+        resume: bool,
+    ) -> Result<TableReply, Error> {
+        if let Some(job) = self.exports.iter().find(|j| j.record.arn == record.arn) {
+            return Ok(TableReply::Export(Box::new(job.record.clone())));
+        }
+        let log = self.log.as_ref().ok_or(Error::Gone)?;
+        if log.schema().is_none_or(|s| s.is_deleted()) {
+            return Err(Error::Gone);
+        }
+        if ops::restoring(log) {
+            return Err(crate::error::ApiError::new(
+                crate::error::ErrorKind::TableInUse,
+                format!("Table is being created: {}", log.live()?.name),
+            )
+            .into());
+        }
+        let record = if resume {
+            let mut r = record;
+            r.item_count = 0;
+            r.billed_size_bytes = 0;
+            r
+        } else {
+            ops::transfer::start_export(&self.ctx(sql, now_ms), log, self.id.as_str(), record)?
+        };
+        self.exports.push(export::ExportJob::new(record.clone()));
+        Ok(TableReply::Export(Box::new(record)))
+    }
+
+    /// Runs the exports as far as they go without waiting.
+    fn drive_exports(&mut self, sql: &dyn Sql, now_ms: i64) {
+        // `None`: the table went, and its exports cannot be written.
+        let key = self
+            .log
+            .as_ref()
+            .and_then(|l| l.live().ok())
+            .map(|s| s.key.clone());
+        let mut jobs = std::mem::take(&mut self.exports);
+        for job in jobs.iter_mut() {
+            // Steps until the job has something to store (bounded: a step reads a chunk).
+            for _ in 0..4 {
+                if let Some(effect) = job.next_effect(now_ms) {
+                    let id = self.effects.push(effect);
+                    job.asked(id);
+                    break;
+                }
+                if !job.wants_step(now_ms) {
+                    break;
+                }
+                let Some(key) = &key else {
+                    job.fail(now_ms, "TableNotFound", "the table was deleted".into());
+                    continue;
+                };
+                let cx = self.ctx(sql, now_ms);
+                if let Err(e) = in_transaction(sql, || job.step(&cx, key)) {
+                    self.diagnostics
+                        .push(format!("export {}: {e}", job.record.arn));
+                    job.fail(now_ms, "ExportFailed", e.to_string());
+                }
+            }
+        }
+        jobs.retain(|j| !j.done());
+        self.exports = jobs;
+    }
+
+    fn export_answered(&mut self, sql: &dyn Sql, now_ms: i64, i: usize, result: Outcome) {
+        let job = &mut self.exports[i];
+        if let Err(why) = job.answered(now_ms, result) {
+            self.diagnostics
+                .push(format!("export {}: {why}", job.record.arn));
+            job.fail(now_ms, "S3AccessDenied", why);
+        }
+        self.drive_exports(sql, now_ms);
+    }
+
+    /// Runs the import that fills this table as far as it can go without waiting.
+    fn drive_import(&mut self, sql: &dyn Sql, now_ms: i64) {
+        for _ in 0..4 {
+            let Some(i) = self.log.as_ref().and_then(import::active).cloned() else {
+                return;
+            };
+            match self.import.next(&i, now_ms) {
+                import::Next::Idle => return,
+                import::Next::Ask(effect) => {
+                    let id = self.effects.push(effect);
+                    self.import.asked(id, &i);
+                    return;
+                }
+                import::Next::Step => {
+                    let mut job = std::mem::take(&mut self.import);
+                    self.background(sql, now_ms, "an import step", |cx, log| job.step(cx, log));
+                    for c in job.complaints.drain(..) {
+                        self.diagnostics.push(format!("import: {c}"));
+                    }
+                    self.import = job;
+                }
+            }
+        }
+    }
+
+    fn import_answered(&mut self, sql: &dyn Sql, now_ms: i64, result: Outcome) {
+        let Some(i) = self.log.as_ref().and_then(import::active).cloned() else {
+            self.import = import::Job::default();
+            return;
+        };
+        match self.import.answered(&i, now_ms, result) {
+            Ok(false) => {}
+            Ok(true) => {
+                let mut job = std::mem::take(&mut self.import);
+                self.background(sql, now_ms, "logging an import's report", |cx, log| {
+                    job.reported(cx, log)
+                });
+                self.import = job;
+            }
+            Err(why) => {
+                self.diagnostics.push(format!("the import failed: {why}"));
+                let mut job = std::mem::take(&mut self.import);
+                self.background(sql, now_ms, "logging a failed import", |cx, log| {
+                    job.fail(cx, log, why)
+                });
+                self.import = job;
+            }
+        }
+        self.drive_import(sql, now_ms);
+    }
+
     /// Runs the restore that fills this table as far as it can go without waiting.
     fn drive_restore(&mut self, sql: &dyn Sql, now_ms: i64) {
         let Some(r) = self.log.as_ref().and_then(restore::active).cloned() else {
@@ -654,6 +808,8 @@ impl Object for TableObject {
         }
         self.maybe_archive(sql, now_ms);
         self.drive_restore(sql, now_ms);
+        self.drive_import(sql, now_ms);
+        self.drive_exports(sql, now_ms);
         self.scan_backups(sql, now_ms);
     }
 
@@ -669,6 +825,14 @@ impl Object for TableObject {
         if let Some(i) = self.backups.iter().position(|b| b.effect == id) {
             let job = self.backups.swap_remove(i);
             self.backup_stored(job, result);
+            return;
+        }
+        if let Some(i) = self.exports.iter().position(|j| j.expects(id)) {
+            self.export_answered(sql, now_ms, i, result);
+            return;
+        }
+        if self.import.expects(id) {
+            self.import_answered(sql, now_ms, result);
             return;
         }
         if self.restore.expects(id) {
@@ -721,7 +885,17 @@ impl Object for TableObject {
             }
         });
         let scanning = (!self.scans.is_empty()).then_some(i64::MIN);
+        let importing = import::active(log).and_then(|_| {
+            if self.import.waiting() {
+                None
+            } else {
+                Some(self.import.retry_at().unwrap_or(i64::MIN))
+            }
+        });
+        let exporting = self.exports.iter().filter_map(export::ExportJob::due).min();
         [
+            importing,
+            exporting,
             restoring,
             scanning,
             backfill,

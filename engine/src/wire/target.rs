@@ -36,6 +36,12 @@ pub enum Op {
     RestoreTableToPointInTime,
     DescribeContinuousBackups,
     UpdateContinuousBackups,
+    ExportTableToPointInTime,
+    DescribeExport,
+    ListExports,
+    ImportTable,
+    DescribeImport,
+    ListImports,
     /// DynamoDB Streams (`DynamoDBStreams_20120810.`).
     ListStreams,
     DescribeStream,
@@ -83,6 +89,12 @@ impl Op {
             Some("RestoreTableToPointInTime") => Op::RestoreTableToPointInTime,
             Some("DescribeContinuousBackups") => Op::DescribeContinuousBackups,
             Some("UpdateContinuousBackups") => Op::UpdateContinuousBackups,
+            Some("ExportTableToPointInTime") => Op::ExportTableToPointInTime,
+            Some("DescribeExport") => Op::DescribeExport,
+            Some("ListExports") => Op::ListExports,
+            Some("ImportTable") => Op::ImportTable,
+            Some("DescribeImport") => Op::DescribeImport,
+            Some("ListImports") => Op::ListImports,
             _ => return Err(ApiError::bare(ErrorKind::UnknownOperation)),
         })
     }

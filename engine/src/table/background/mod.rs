@@ -7,6 +7,8 @@
 
 pub(crate) mod archive;
 pub(crate) mod backfill;
+pub(crate) mod export;
+pub(crate) mod import;
 pub(crate) mod restore;
 pub(crate) mod rollover;
 pub(crate) mod snapshot;

@@ -16,19 +16,16 @@ use crate::table::log::{Ctx, Log};
 /// (data requests: not found) and it may not be changed while the restore runs (a failed
 /// restore may be deleted).
 pub(crate) fn check_restoring(log: &Log, cmd: &TableCommand) -> Result<(), Error> {
-    let Some(r) = log
-        .schema()
-        .and_then(|s| s.restore.as_ref())
-        .filter(|r| !r.done)
-    else {
+    let Some(s) = log.schema().filter(|s| s.is_loading()) else {
         return Ok(());
     };
+    let failed = s.restore.as_ref().is_some_and(|r| r.failed.is_some());
     if cmd.is_data() {
         return Err(
             ApiError::new(ErrorKind::ResourceNotFound, "Requested resource not found").into(),
         );
     }
-    if r.failed.is_none()
+    if !failed
         && matches!(
             cmd,
             TableCommand::UpdateTable(_) | TableCommand::DeleteTable

@@ -7,6 +7,7 @@ pub(crate) mod items;
 mod read;
 mod streams;
 mod tables;
+pub(crate) mod transfer;
 mod ttl;
 pub(crate) mod tx;
 
@@ -54,19 +55,20 @@ pub(crate) fn run(
         TableCommand::DescribeContinuousBackups => Ok(backup::describe(cx, log.live()?)),
         TableCommand::UpdateContinuousBackups(c) => backup::update(cx, log, c),
         TableCommand::PitrPoint { at_ms } => backup::point(cx, any(log)?, at_ms),
-        TableCommand::Retire | TableCommand::TakeBackup(_) | TableCommand::RestorePlan { .. } => {
-            Err(Error::bug(
-                "a table object's own command reached the operations",
-            ))
-        }
+        TableCommand::Retire
+        | TableCommand::TakeBackup(_)
+        | TableCommand::RestorePlan { .. }
+        | TableCommand::StartExport { .. }
+        | TableCommand::ImportStatus
+        | TableCommand::ExportStatus { .. } => Err(Error::bug(
+            "a table object's own command reached the operations",
+        )),
     }
 }
 
 /// Whether a restore is still loading the table, or failed to.
 pub(crate) fn restoring(log: &Log) -> bool {
-    log.schema()
-        .and_then(|s| s.restore.as_ref())
-        .is_some_and(|r| !r.done)
+    log.schema().is_some_and(|s| s.is_loading())
 }
 
 /// The schema of a table that exists or was deleted.

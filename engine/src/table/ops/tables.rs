@@ -42,11 +42,12 @@ fn description(
     }))
 }
 
-/// ACTIVE, or CREATING while a restore loads the table.
+/// ACTIVE, or CREATING while a restore or an import loads the table.
 pub(crate) fn status_of(s: &TableSchema) -> TableStatus {
-    match &s.restore {
-        Some(r) if !r.done => TableStatus::Creating,
-        _ => TableStatus::Active,
+    if s.is_loading() {
+        TableStatus::Creating
+    } else {
+        TableStatus::Active
     }
 }
 

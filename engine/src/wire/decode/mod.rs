@@ -11,6 +11,7 @@ mod read;
 mod streams;
 mod tables;
 mod transact;
+pub mod transfers;
 
 use serde_json::{Map, Value};
 
@@ -73,6 +74,24 @@ pub enum Request {
     },
     ListBackups(crate::api::catalog::BackupFilter),
     Restore(Box<backups::RestoreRequest>),
+    Export(Box<transfers::ExportRequest>),
+    DescribeExport {
+        arn: String,
+    },
+    ListExports {
+        table_arn: Option<String>,
+        limit: usize,
+        next: Option<String>,
+    },
+    Import(Box<transfers::ImportRequest>),
+    DescribeImport {
+        arn: String,
+    },
+    ListImports {
+        table_arn: Option<String>,
+        limit: usize,
+        next: Option<String>,
+    },
 }
 
 /// Parses a request body: a JSON object (blank means `{}`).
@@ -184,6 +203,30 @@ pub fn decode(op: Op, body: &Value, now_ms: i64) -> Result<Request, ApiError> {
         Op::UpdateContinuousBackups => {
             let (name, c) = backups::update_continuous_backups(&p)?;
             table((name, TableCommand::UpdateContinuousBackups(c)))
+        }
+        Op::ExportTableToPointInTime => Request::Export(Box::new(transfers::export_table(&p)?)),
+        Op::DescribeExport => Request::DescribeExport {
+            arn: transfers::export_arn(&p)?,
+        },
+        Op::ListExports => {
+            let (table_arn, limit, next) = transfers::list_jobs(&p, "MaxResults")?;
+            Request::ListExports {
+                table_arn,
+                limit,
+                next,
+            }
+        }
+        Op::ImportTable => Request::Import(Box::new(transfers::import_table(&p, now_ms)?)),
+        Op::DescribeImport => Request::DescribeImport {
+            arn: transfers::import_arn(&p)?,
+        },
+        Op::ListImports => {
+            let (table_arn, limit, next) = transfers::list_jobs(&p, "PageSize")?;
+            Request::ListImports {
+                table_arn,
+                limit,
+                next,
+            }
         }
     })
 }

@@ -302,6 +302,7 @@ pub fn create_table(p: &Params, now_ms: i64) -> Result<CreateTable, ApiError> {
         deleted_ms: None,
         pitr: None,
         restore: None,
+        import: None,
     };
     Ok(CreateTable { schema, stream })
 }

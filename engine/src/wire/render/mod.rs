@@ -3,6 +3,7 @@
 pub mod backups;
 mod records;
 mod tables;
+pub mod transfers;
 
 use extenddo_projections::streams::ShardState;
 use serde_json::{json, Map, Value};
@@ -206,5 +207,7 @@ fn reply_kind(r: &TableReply) -> &'static str {
         TableReply::ContinuousBackups(_) => "ContinuousBackups",
         TableReply::PitrPoint(_) => "PitrPoint",
         TableReply::RestorePlan(_) => "RestorePlan",
+        TableReply::Export(_) => "Export",
+        TableReply::Import(_) => "Import",
     }
 }
