@@ -89,7 +89,13 @@ mod tests {
             (VAR_ARCHIVE_RECORDS, "100"),
             (VAR_SNAPSHOT_RECORDS, "400"),
             (VAR_LOG_RETENTION_MS, "0"),
+            (VAR_INCREMENTAL_EXPORT_MIN_MS, "1000"),
         ]));
+        assert_eq!(c.incremental_export_min_ms, 1000);
+        assert_eq!(
+            from_vars(vars(&[])).incremental_export_min_ms,
+            extenddo_engine::config::INCREMENTAL_EXPORT_MIN_MS
+        );
         assert_eq!(
             (c.archive_records, c.snapshot_records, c.log_retention_ms),
             (100, 400, 0)

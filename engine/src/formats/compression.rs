@@ -31,9 +31,10 @@ impl Compression {
     }
 }
 
-/// Gzip of `bytes` (exports' data files).
+/// Gzip of `bytes` (exports' data files), at the fastest level: at level 6 compressing was
+/// half of an export's time, for files about a fifth smaller.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     // Writing to a Vec cannot fail.
     let _ = e.write_all(bytes);
     e.finish().unwrap_or_default()

@@ -435,21 +435,7 @@ impl ExportJob {
         let mut billed = 0u64;
         for (_, item) in &items {
             billed += item_size(item) as u64;
-            match (self.record.format, incremental) {
-                (ExportFormat::DynamodbJson, false) => {
-                    text.push_str(&json!({ "Item": dynamodb_json::encode_item(item) }).to_string());
-                }
-                (ExportFormat::DynamodbJson, true) => {
-                    text.push_str(&incremental_json(item).to_string());
-                }
-                (ExportFormat::Ion, false) => {
-                    text.push_str("$ion_1_0 {Item:");
-                    ion::write_struct(&mut text, item);
-                    text.push('}');
-                }
-                (ExportFormat::Ion, true) => incremental_ion(&mut text, item),
-            }
-            text.push('\n');
+            render_line(&mut text, self.record.format, incremental, item);
         }
         let bytes = gzip(text.as_bytes());
         let digest = Md5::digest(&bytes);
@@ -512,22 +498,54 @@ fn data_stem(id: &str) -> String {
     hex(&Md5::digest(id.as_bytes())[..8])
 }
 
+/// One line of a data file: a full export's `{"Item": …}`, or an incremental record (`Keys`,
+/// `NewImage`, `OldImage`, `WriteTimestampMicros` as `rec` holds them), in `format`.
+pub fn render_line(out: &mut String, format: ExportFormat, incremental: bool, rec: &Item) {
+    match (format, incremental) {
+        (ExportFormat::DynamodbJson, false) => {
+            out.push_str("{\"Item\":");
+            dynamodb_json::write_item(out, rec);
+            out.push('}');
+        }
+        (ExportFormat::DynamodbJson, true) => incremental_json(out, rec),
+        (ExportFormat::Ion, false) => {
+            out.push_str("$ion_1_0 {Item:");
+            ion::write_struct(out, rec);
+            out.push('}');
+        }
+        (ExportFormat::Ion, true) => incremental_ion(out, rec),
+    }
+    out.push('\n');
+}
+
 /// An incremental record (`Keys`, `NewImage`, `OldImage`, `WriteTimestampMicros` as `rec`
 /// holds them) as AWS's DYNAMODB_JSON line.
-fn incremental_json(rec: &Item) -> Value {
-    let mut v = serde_json::Map::new();
-    if let Some(ts) = rec.get("WriteTimestampMicros") {
-        v.insert(
-            "Metadata".into(),
-            json!({ "WriteTimestampMicros": dynamodb_json::encode_value(ts) }),
-        );
-    }
-    for name in ["Keys", "NewImage", "OldImage"] {
-        if let Some(extenddo_log::AttributeValue::M(m)) = rec.get(name) {
-            v.insert(name.into(), dynamodb_json::encode_item(m));
+fn incremental_json(out: &mut String, rec: &Item) {
+    out.push('{');
+    let mut first = true;
+    let mut sep = |out: &mut String| {
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+    };
+    // Keys in the order serde_json's sorted map writes them.
+    for name in ["Keys", "Metadata", "NewImage", "OldImage"] {
+        if name == "Metadata" {
+            if let Some(ts) = rec.get("WriteTimestampMicros") {
+                sep(out);
+                out.push_str("\"Metadata\":{\"WriteTimestampMicros\":");
+                dynamodb_json::write_value(out, ts);
+                out.push('}');
+            }
+        } else if let Some(extenddo_log::AttributeValue::M(m)) = rec.get(name) {
+            sep(out);
+            out.push('"');
+            out.push_str(name);
+            out.push_str("\":");
+            dynamodb_json::write_item(out, m);
         }
     }
-    Value::Object(v)
+    out.push('}');
 }
 
 fn incremental_ion(out: &mut String, rec: &Item) {
@@ -582,4 +600,95 @@ pub fn manifest_summary(r: &ExportRecord) -> Value {
         }
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ids::TableId;
+    use crate::api::transfer::ExportTarget;
+    use extenddo_log::{AttributeValue as A, Number};
+
+    fn n(s: &str) -> A {
+        A::N(Number::parse(s).unwrap())
+    }
+
+    fn item() -> Item {
+        let mut m = Item::new();
+        m.insert("l".into(), A::L(vec![A::NULL(true), A::BOOL(false), n("-0.5")]));
+        let mut it = Item::new();
+        it.insert("pk".into(), A::S("a\"b".into()));
+        it.insert("n".into(), n("7"));
+        it.insert("b".into(), A::B(vec![0, 1, 255]));
+        it.insert("m".into(), A::M(m));
+        it.insert("ss".into(), A::SS(vec!["x".into(), "y".into()]));
+        it.insert("ns".into(), A::NS(vec![Number::parse("1").unwrap(), Number::parse("2.5").unwrap()]));
+        it.insert("bs".into(), A::BS(vec![vec![1]]));
+        it.insert("with space".into(), A::S("".into()));
+        it
+    }
+
+    /// The data lines exports write, byte for byte.
+    #[test]
+    fn data_lines_are_golden() {
+        let mut inc = Item::new();
+        let mut keys = Item::new();
+        keys.insert("pk".into(), A::S("a\"b".into()));
+        inc.insert("Keys".into(), A::M(keys));
+        inc.insert("NewImage".into(), A::M(item()));
+        inc.insert("WriteTimestampMicros".into(), n("1796392603251000"));
+        let mut out = String::new();
+        render_line(&mut out, ExportFormat::DynamodbJson, false, &item());
+        render_line(&mut out, ExportFormat::Ion, false, &item());
+        render_line(&mut out, ExportFormat::DynamodbJson, true, &inc);
+        render_line(&mut out, ExportFormat::Ion, true, &inc);
+        assert_eq!(out, GOLDEN_LINES, "the export line formats changed");
+    }
+
+    const GOLDEN_LINES: &str = r#"{"Item":{"b":{"B":"AAH/"},"bs":{"BS":["AQ=="]},"m":{"M":{"l":{"L":[{"NULL":true},{"BOOL":false},{"N":"-0.5"}]}}},"n":{"N":"7"},"ns":{"NS":["1","2.5"]},"pk":{"S":"a\"b"},"ss":{"SS":["x","y"]},"with space":{"S":""}}}
+$ion_1_0 {Item:{b:{{AAH/}},bs:$dynamodb_BS::[{{AQ==}}],m:{l:[null,false,-0.5]},n:7.,ns:$dynamodb_NS::[1.,2.5],pk:"a\"b",ss:$dynamodb_SS::["x","y"],'with space':""}}
+{"Keys":{"pk":{"S":"a\"b"}},"Metadata":{"WriteTimestampMicros":{"N":"1796392603251000"}},"NewImage":{"b":{"B":"AAH/"},"bs":{"BS":["AQ=="]},"m":{"M":{"l":{"L":[{"NULL":true},{"BOOL":false},{"N":"-0.5"}]}}},"n":{"N":"7"},"ns":{"NS":["1","2.5"]},"pk":{"S":"a\"b"},"ss":{"SS":["x","y"]},"with space":{"S":""}}}
+$ion_1_0 {Metadata:{WriteTimestampMicros:1796392603251000},Keys:{pk:"a\"b"},NewImage:{b:{{AAH/}},bs:$dynamodb_BS::[{{AQ==}}],m:{l:[null,false,-0.5]},n:7.,ns:$dynamodb_NS::[1.,2.5],pk:"a\"b",ss:$dynamodb_SS::["x","y"],'with space':""}}
+"#;
+
+    /// manifest-summary.json, byte for byte.
+    #[test]
+    fn the_manifest_summary_is_golden() {
+        let r = ExportRecord {
+            account: "000000000000".into(),
+            arn: "arn:aws:dynamodb:us-east-1:000000000000:table/Music/export/01796392603260-fb316759".into(),
+            table_arn: "arn:aws:dynamodb:us-east-1:000000000000:table/Music".into(),
+            table_name: "Music".into(),
+            table_id: TableId("a553081b-236a-4d54-a9b3-1f4f56c3d43f".into()),
+            status: JobStatus::Completed,
+            start_ms: 1796392603260,
+            end_ms: Some(1796392603264),
+            client_token: None,
+            target: ExportTarget {
+                bucket: "my-bucket".into(),
+                owner: None,
+                prefix: Some("exp".into()),
+                sse_algorithm: None,
+                kms_key: None,
+            },
+            format: ExportFormat::DynamodbJson,
+            kind: ExportKind::Full { at_ms: 1796392603260 },
+            start_lsn: 42,
+            item_count: 30,
+            billed_size_bytes: 439,
+            failure: None,
+        };
+        assert_eq!(
+            manifest_summary(&r).to_string(),
+            r#"{"billedSizeBytes":439,"endTime":"2026-12-04T13:56:43.264Z","exportArn":"arn:aws:dynamodb:us-east-1:000000000000:table/Music/export/01796392603260-fb316759","exportTime":"2026-12-04T13:56:43.260Z","exportType":"FULL_EXPORT","itemCount":30,"manifestFilesS3Key":"exp/AWSDynamoDB/01796392603260-fb316759/manifest-files.json","outputFormat":"DYNAMODB_JSON","s3Bucket":"my-bucket","s3Prefix":"exp","s3SseAlgorithm":"AES256","s3SseKmsKeyId":null,"startTime":"2026-12-04T13:56:43.260Z","tableArn":"arn:aws:dynamodb:us-east-1:000000000000:table/Music","tableId":"a553081b-236a-4d54-a9b3-1f4f56c3d43f","version":"2020-06-30"}"#
+        );
+        assert_eq!(r.data_dir(), "exp/AWSDynamoDB/01796392603260-fb316759/data/");
+        let mut inc = r.clone();
+        inc.kind = ExportKind::Incremental {
+            from_ms: 1,
+            to_ms: 2,
+            view: ExportView::NewImage,
+        };
+        assert_eq!(inc.data_dir(), "exp/AWSDynamoDB/data/");
+    }
 }
