@@ -191,7 +191,11 @@ pub fn wire_values(data: &[u8]) {
     let encoded = wire::encode_item(&item);
     let mut written = String::new();
     crate::formats::dynamodb_json::write_item(&mut written, &item);
-    assert_eq!(written, encoded.to_string(), "write_item == encode_item, as text");
+    assert_eq!(
+        written,
+        encoded.to_string(),
+        "write_item == encode_item, as text"
+    );
     let again = wire::decode_item(&encoded).expect("an encoded item decodes");
     assert_eq!(again, item, "decode(encode(item)) == item");
     assert_eq!(wire::encode_item(&again), encoded, "encoding is canonical");

@@ -600,6 +600,7 @@ impl CatalogObject {
             (Pending::Job(_), Ok(Reply::Table(TableReply::Import(i)))) => {
                 transfers::put(sql, now_ms, &*i)
             }
+            (Pending::Job(arn), Err(Error::Gone)) => transfers::fail_gone(sql, &arn, now_ms),
             (Pending::Job(arn), other) => {
                 self.diagnostics
                     .push(format!("asking after {arn}: {other:?}"));

@@ -131,10 +131,13 @@ pub(crate) fn by_token<J: Job>(
     .transpose()
 }
 
-/// Records a job; a finished job is never put back IN_PROGRESS.
+/// Records a job; a finished job is never put back IN_PROGRESS, nor changed to another end.
 pub(crate) fn put<J: Job>(sql: &dyn Sql, now_ms: i64, rec: &J) -> Result<(), Error> {
     if let Some(old) = get::<J>(sql, rec.account(), rec.arn())? {
-        if old.status().rank() > rec.status().rank() {
+        // A finished job stays as it finished (a late report of another run is dropped).
+        if old.status().rank() > rec.status().rank()
+            || (old.status().rank() == 1 && old.status() != rec.status())
+        {
             return Ok(());
         }
     }
@@ -244,4 +247,32 @@ pub(crate) fn due_now(sql: &dyn Sql) -> Result<(), Error> {
         &[SqlValue::Integer(-JOB_GRACE_MS)],
     )?;
     Ok(())
+}
+
+/// A job whose table is gone ends FAILED (its table object cannot report it).
+pub(crate) fn fail_gone(sql: &dyn Sql, arn: &str, now_ms: i64) -> Result<(), Error> {
+    let rows = sql.query(
+        "SELECT kind, record FROM transfers WHERE arn = ?1 AND status = 'IN_PROGRESS'",
+        &[text(arn)],
+    )?;
+    let Some(r) = rows.first() else {
+        return Ok(());
+    };
+    let failure = Some((
+        "TableNotFound".to_owned(),
+        "The table was deleted before the job ended".to_owned(),
+    ));
+    if r.text(0)? == "export" {
+        let mut e: ExportRecord = decode(r.text(1)?)?;
+        e.status = JobStatus::Failed;
+        e.end_ms = Some(now_ms);
+        e.failure = failure;
+        put(sql, now_ms, &e)
+    } else {
+        let mut i: ImportRecord = decode(r.text(1)?)?;
+        i.status = JobStatus::Failed;
+        i.end_ms = Some(now_ms);
+        i.failure = failure;
+        put(sql, now_ms, &i)
+    }
 }

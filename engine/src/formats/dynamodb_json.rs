@@ -337,8 +337,16 @@ pub fn write_value(out: &mut String, v: &AttributeValue) {
             out.push_str("{\"L\":");
             write_list(out, l, write_value);
         }
-        AttributeValue::NULL(b) => out.push_str(if *b { "{\"NULL\":true" } else { "{\"NULL\":false" }),
-        AttributeValue::BOOL(b) => out.push_str(if *b { "{\"BOOL\":true" } else { "{\"BOOL\":false" }),
+        AttributeValue::NULL(b) => out.push_str(if *b {
+            "{\"NULL\":true"
+        } else {
+            "{\"NULL\":false"
+        }),
+        AttributeValue::BOOL(b) => out.push_str(if *b {
+            "{\"BOOL\":true"
+        } else {
+            "{\"BOOL\":false"
+        }),
     }
     out.push('}');
 }
@@ -373,12 +381,18 @@ mod writer_tests {
         let mut item = Item::new();
         item.insert("s".into(), AttributeValue::S(odd.clone()));
         item.insert(odd.clone(), AttributeValue::SS(vec![odd, "x".into()]));
-        item.insert("n".into(), AttributeValue::NS(vec![Number::parse("-1.5E3").unwrap()]));
+        item.insert(
+            "n".into(),
+            AttributeValue::NS(vec![Number::parse("-1.5E3").unwrap()]),
+        );
         item.insert("b".into(), AttributeValue::BS(vec![vec![], vec![255, 0]]));
         item.insert("m".into(), AttributeValue::M(inner));
         item.insert(
             "l".into(),
-            AttributeValue::L(vec![AttributeValue::BOOL(true), AttributeValue::NULL(false)]),
+            AttributeValue::L(vec![
+                AttributeValue::BOOL(true),
+                AttributeValue::NULL(false),
+            ]),
         );
         let mut out = String::new();
         write_item(&mut out, &item);

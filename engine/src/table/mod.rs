@@ -64,8 +64,10 @@ pub struct TableObject {
     backups: Vec<snapshot::BackupJob>,
     /// The restore that fills this table, while it runs.
     restore: restore::Job,
-    /// Exports being written.
+    /// Exports being written, and the last ones finished here (a late request to resume one
+    /// answers how it ended instead of writing it again).
     exports: Vec<export::ExportJob>,
+    finished_exports: std::collections::VecDeque<crate::api::transfer::ExportRecord>,
     /// The import that fills this table, while it runs.
     import: import::Job,
     diagnostics: Vec<String>,
@@ -100,6 +102,7 @@ impl TableObject {
             backups: Vec::new(),
             restore: restore::Job::default(),
             exports: Vec::new(),
+            finished_exports: std::collections::VecDeque::new(),
             import: import::Job::default(),
             diagnostics: Vec::new(),
         })
@@ -487,6 +490,9 @@ impl TableObject {
         if let Some(job) = self.exports.iter().find(|j| j.record.arn == record.arn) {
             return Ok(TableReply::Export(Box::new(job.record.clone())));
         }
+        if let Some(done) = self.finished_exports.iter().find(|r| r.arn == record.arn) {
+            return Ok(TableReply::Export(Box::new(done.clone())));
+        }
         let log = self.log.as_ref().ok_or(Error::Gone)?;
         if log.schema().is_none_or(|s| s.is_deleted()) {
             return Err(Error::Gone);
@@ -542,6 +548,12 @@ impl TableObject {
                 }
             }
         }
+        for job in jobs.iter().filter(|j| j.done()) {
+            if self.finished_exports.len() >= 64 {
+                self.finished_exports.pop_front();
+            }
+            self.finished_exports.push_back(job.record.clone());
+        }
         jobs.retain(|j| !j.done());
         self.exports = jobs;
     }
@@ -571,11 +583,18 @@ impl TableObject {
                 }
                 import::Next::Step => {
                     let mut job = std::mem::take(&mut self.import);
-                    self.background(sql, now_ms, "an import step", |cx, log| job.step(cx, log));
+                    let stepped =
+                        self.background(sql, now_ms, "an import step", |cx, log| job.step(cx, log));
                     for c in job.complaints.drain(..) {
                         self.diagnostics.push(format!("import: {c}"));
                     }
+                    if stepped.is_none() {
+                        job.step_failed(now_ms);
+                    }
                     self.import = job;
+                    if stepped.is_none() {
+                        return;
+                    }
                 }
             }
         }

@@ -148,6 +148,10 @@ impl ExportJob {
             return Some(Effect::Store(StoreRequest::Get { key: key.clone() }));
         }
         if self.phase == Phase::Reporting {
+            // COMPLETED once every object, manifests included, is stored.
+            if self.record.status == JobStatus::InProgress {
+                self.record.status = JobStatus::Completed;
+            }
             return Some(Effect::Call(Call::catalog(CatalogCommand::PutExport(
                 Box::new(self.record.clone()),
             ))));
@@ -255,11 +259,14 @@ impl ExportJob {
             return Ok(Some(LogStore::read(cx.sql, from, limit)?));
         }
         if let Some(records) = self.segment.take() {
-            let page: Vec<Record> = records
+            let mut page: Vec<Record> = records
                 .into_iter()
                 .filter(|r| r.lsn >= from && r.lsn <= trimmed)
-                .take(limit)
                 .collect();
+            // The rest of the segment is kept for the next page, not fetched again.
+            if page.len() > limit {
+                self.segment = Some(page.split_off(limit));
+            }
             return match page.first() {
                 Some(r) if r.lsn == from => Ok(Some(page)),
                 _ => Err(Error::Storage(format!(
@@ -462,7 +469,6 @@ impl ExportJob {
 
     /// manifest-files.json and manifest-summary.json, each with its `.md5`, summary last.
     fn manifests(&mut self, now_ms: i64) {
-        self.record.status = JobStatus::Completed;
         self.record.end_ms = Some(now_ms);
         let files: String = self.files.iter().map(|f| format!("{f}\n")).collect();
         let summary = manifest_summary(&self.record).to_string();
@@ -615,14 +621,23 @@ mod tests {
 
     fn item() -> Item {
         let mut m = Item::new();
-        m.insert("l".into(), A::L(vec![A::NULL(true), A::BOOL(false), n("-0.5")]));
+        m.insert(
+            "l".into(),
+            A::L(vec![A::NULL(true), A::BOOL(false), n("-0.5")]),
+        );
         let mut it = Item::new();
         it.insert("pk".into(), A::S("a\"b".into()));
         it.insert("n".into(), n("7"));
         it.insert("b".into(), A::B(vec![0, 1, 255]));
         it.insert("m".into(), A::M(m));
         it.insert("ss".into(), A::SS(vec!["x".into(), "y".into()]));
-        it.insert("ns".into(), A::NS(vec![Number::parse("1").unwrap(), Number::parse("2.5").unwrap()]));
+        it.insert(
+            "ns".into(),
+            A::NS(vec![
+                Number::parse("1").unwrap(),
+                Number::parse("2.5").unwrap(),
+            ]),
+        );
         it.insert("bs".into(), A::BS(vec![vec![1]]));
         it.insert("with space".into(), A::S("".into()));
         it
@@ -656,7 +671,9 @@ $ion_1_0 {Metadata:{WriteTimestampMicros:1796392603251000},Keys:{pk:"a\"b"},NewI
     fn the_manifest_summary_is_golden() {
         let r = ExportRecord {
             account: "000000000000".into(),
-            arn: "arn:aws:dynamodb:us-east-1:000000000000:table/Music/export/01796392603260-fb316759".into(),
+            arn:
+                "arn:aws:dynamodb:us-east-1:000000000000:table/Music/export/01796392603260-fb316759"
+                    .into(),
             table_arn: "arn:aws:dynamodb:us-east-1:000000000000:table/Music".into(),
             table_name: "Music".into(),
             table_id: TableId("a553081b-236a-4d54-a9b3-1f4f56c3d43f".into()),
@@ -672,7 +689,9 @@ $ion_1_0 {Metadata:{WriteTimestampMicros:1796392603251000},Keys:{pk:"a\"b"},NewI
                 kms_key: None,
             },
             format: ExportFormat::DynamodbJson,
-            kind: ExportKind::Full { at_ms: 1796392603260 },
+            kind: ExportKind::Full {
+                at_ms: 1796392603260,
+            },
             start_lsn: 42,
             item_count: 30,
             billed_size_bytes: 439,
@@ -682,7 +701,10 @@ $ion_1_0 {Metadata:{WriteTimestampMicros:1796392603251000},Keys:{pk:"a\"b"},NewI
             manifest_summary(&r).to_string(),
             r#"{"billedSizeBytes":439,"endTime":"2026-12-04T13:56:43.264Z","exportArn":"arn:aws:dynamodb:us-east-1:000000000000:table/Music/export/01796392603260-fb316759","exportTime":"2026-12-04T13:56:43.260Z","exportType":"FULL_EXPORT","itemCount":30,"manifestFilesS3Key":"exp/AWSDynamoDB/01796392603260-fb316759/manifest-files.json","outputFormat":"DYNAMODB_JSON","s3Bucket":"my-bucket","s3Prefix":"exp","s3SseAlgorithm":"AES256","s3SseKmsKeyId":null,"startTime":"2026-12-04T13:56:43.260Z","tableArn":"arn:aws:dynamodb:us-east-1:000000000000:table/Music","tableId":"a553081b-236a-4d54-a9b3-1f4f56c3d43f","version":"2020-06-30"}"#
         );
-        assert_eq!(r.data_dir(), "exp/AWSDynamoDB/01796392603260-fb316759/data/");
+        assert_eq!(
+            r.data_dir(),
+            "exp/AWSDynamoDB/01796392603260-fb316759/data/"
+        );
         let mut inc = r.clone();
         inc.kind = ExportKind::Incremental {
             from_ms: 1,

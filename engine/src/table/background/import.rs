@@ -45,6 +45,8 @@ enum Records {
         at: usize,
     },
     Csv(csv::Reader<Box<dyn BufRead>>),
+    /// An object that cannot be opened (its compression or text is broken): one bad record.
+    Broken(Option<String>),
 }
 
 /// What the job waits for.
@@ -116,6 +118,13 @@ impl Job {
         self.retry_at
     }
 
+    /// A step did not commit: the records it read are read again (the object is fetched
+    /// again and skipped to the logged position), after a pause.
+    pub fn step_failed(&mut self, now_ms: i64) {
+        self.reading = None;
+        self.retry_at = Some(now_ms + RETRY_MS);
+    }
+
     pub fn expects(&self, id: EffectId) -> bool {
         self.waiting.as_ref().is_some_and(|(e, _)| *e == id)
     }
@@ -159,8 +168,12 @@ impl Job {
             (Want::Report, Ok(Reply::Catalog(_))) => return Ok(true),
             (Want::Object(n), Ok(Reply::Store(StoreReply::Got(Some(bytes))))) => {
                 let r = record(i).map_err(|e| e.to_string())?;
-                let mut records = open(&r, bytes)
-                    .map_err(|e| format!("{}: {e}", i.objects.as_deref().unwrap_or(&[])[n].0))?;
+                let mut records = open(&r, bytes).unwrap_or_else(|e| {
+                    Records::Broken(Some(format!(
+                        "{}: {e}",
+                        i.objects.as_deref().unwrap_or(&[])[n].0
+                    )))
+                });
                 skip(&mut records, i.records);
                 self.reading = Some((n, records));
             }
@@ -334,13 +347,18 @@ fn next(
 ) -> Option<(u64, Vec<Result<Item, String>>)> {
     match records {
         Records::Lines(r) => {
-            let mut line = String::new();
-            match r.read_line(&mut line) {
+            let mut raw = Vec::new();
+            match r.read_until(b'\n', &mut raw) {
                 Ok(0) => None,
-                // Blank lines are no records, but they are consumed.
-                Ok(n) if line.trim().is_empty() => Some((n as u64, Vec::new())),
                 Ok(n) => {
-                    let items = serde_json::Deserializer::from_str(&line)
+                    let Ok(line) = std::str::from_utf8(&raw) else {
+                        return Some((n as u64, vec![Err("a line that is not UTF-8".into())]));
+                    };
+                    // Blank lines are no records, but they are consumed.
+                    if line.trim().is_empty() {
+                        return Some((n as u64, Vec::new()));
+                    }
+                    let items = serde_json::Deserializer::from_str(line)
                         .into_iter::<Value>()
                         .map(|v| {
                             let v = v.map_err(|e| format!("not JSON: {e}"))?;
@@ -355,6 +373,10 @@ fn next(
                 }
                 Err(e) => Some((0, vec![Err(format!("{READ_ERROR}{e}"))])),
             }
+        }
+        Records::Broken(why) => {
+            let why = why.take()?;
+            Some((0, vec![Err(format!("{READ_ERROR}{why}"))]))
         }
         Records::Ion { text, at } => {
             let mut reader = ion::Reader::new(&text[*at..]);

@@ -49,6 +49,11 @@ pub(crate) fn start_export(
                     iso_millis(s.created_ms)
                 )));
             }
+            if from_ms < earliest {
+                return Err(invalid_time(
+                    "Point in Time Recovery is not available for specified export time".into(),
+                ));
+            }
             if to_ms > cx.now_ms {
                 return Err(invalid_time(format!(
                     "Incremental export period to time cannot be greater than the current time : {}",
