@@ -19,7 +19,9 @@ use crate::logtool::{open_table, state_at, Point, State, Which};
 /// Items per BatchWriteItem (DynamoDB's limit).
 const BATCH: usize = 25;
 
-async fn post(host: &Host, op: &str, body: &Value) -> Result<Value, String> {
+/// One request through the engine, as a client would send it (the tools that write to a
+/// data directory).
+pub(crate) async fn post(host: &Host, op: &str, body: &Value) -> Result<Value, String> {
     let bytes = body.to_string().into_bytes();
     let target = format!("DynamoDB_20120810.{op}");
     let req = HttpRequest {

@@ -14,11 +14,12 @@ use std::time::Duration;
 use extenddo_engine::api::command::TableCommand;
 use extenddo_engine::api::reply::TableReply;
 use extenddo_engine::api::store::StoreRequest;
-use extenddo_engine::{Call, Config, HttpRequest, Reply, TableId};
+use extenddo_engine::{Call, Config, Reply, TableId};
 use extenddo_log::sqlite::Durability;
 use serde_json::{json, Value};
 
 use crate::host::{Host, Storage};
+use crate::logreplay::post;
 
 #[derive(clap::Args, Debug)]
 pub struct Common {
@@ -109,37 +110,6 @@ fn seconds(s: &str) -> Result<f64, String> {
     crate::logtool::parse_rfc3339(s)
         .map(|ms| ms as f64 / 1000.0)
         .ok_or_else(|| format!("{s}: not RFC 3339 or epoch milliseconds"))
-}
-
-async fn post(host: &Host, op: &str, body: &Value) -> Result<Value, String> {
-    let bytes = body.to_string().into_bytes();
-    let target = format!("DynamoDB_20120810.{op}");
-    let req = HttpRequest {
-        method: "POST",
-        path: "/",
-        target: Some(&target),
-        authorization: Some("AWS4-HMAC-SHA256 Credential=cli/20261204/local/dynamodb/aws4_request, SignedHeaders=host, Signature=0"),
-        host: None,
-        body: &bytes,
-    };
-    let resp = host.handle(req, None).await;
-    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-    if resp.status != 200 {
-        return Err(format!(
-            "{op}: {}: {}",
-            v["__type"]
-                .as_str()
-                .unwrap_or("error")
-                .rsplit('#')
-                .next()
-                .unwrap_or(""),
-            v["message"]
-                .as_str()
-                .or(v["Message"].as_str())
-                .unwrap_or("")
-        ));
-    }
-    Ok(v)
 }
 
 fn open(

@@ -43,7 +43,7 @@ const OVERRIDES: [&str; 4] = [
 ];
 
 /// A timestamp member: seconds since the epoch (the JSON protocol's shape), as ms.
-fn time_ms(p: &Params, name: &str) -> Result<Option<i64>, ApiError> {
+pub(super) fn time_ms(p: &Params, name: &str) -> Result<Option<i64>, ApiError> {
     match p.raw(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => Ok(n.as_f64().map(|s| (s * 1000.0).round() as i64)),

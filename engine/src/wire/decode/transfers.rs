@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use super::backups::time_ms;
 use super::common::required;
 use crate::api::command::CreateTable;
 use crate::api::transfer::{
@@ -34,17 +35,6 @@ pub struct ImportRequest {
     /// TableCreationParameters as given (echoed by DescribeImport).
     pub creation: Value,
     pub create: Box<CreateTable>,
-}
-
-/// A timestamp member (seconds since the epoch) as ms.
-fn time_ms(p: &Params, name: &str) -> Result<Option<i64>, ApiError> {
-    match p.raw(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => Ok(n.as_f64().map(|s| (s * 1000.0).round() as i64)),
-        Some(_) => Err(ApiError::serialization(format!(
-            "class java.lang.String can not be converted to milliseconds since epoch: {name}"
-        ))),
-    }
 }
 
 fn enum_member<'a>(
