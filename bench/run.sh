@@ -235,7 +235,8 @@ for server in $SERVERS; do
       ;;
     worker)
       start worker "$OUT/worker.log" env WRANGLER_SEND_METRICS=false CI=true \
-        bash "$ROOT/scripts/worker-dev.sh" --port "$port" --persist-to "$data"
+        bash "$ROOT/scripts/worker-dev.sh" --port "$port" --persist-to "$data" \
+        -- --var EXTENDDO_ALLOW_UNAUTHENTICATED:true
       ;;
     *) die "unknown server $server" ;;
   esac

@@ -3,7 +3,7 @@
 //!
 //! Layout of a data directory: `catalog.sqlite` (the catalog object), one
 //! `tables/<table id>.sqlite` per table incarnation and one `coordinators/<n>.sqlite` per
-//! transaction coordinator shard.
+//! transaction coordinator shard, and `identity.sqlite` (accounts, users, keys, policies).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +43,10 @@ impl Storage {
         root.join("coordinators").join(format!("{shard}.sqlite"))
     }
 
+    pub fn identity_path(root: &Path) -> PathBuf {
+        root.join("identity.sqlite")
+    }
+
     /// The file an object lives in (`None` in memory).
     fn path(&self, address: &Address) -> Option<(PathBuf, Durability)> {
         match (self, address) {
@@ -55,6 +59,9 @@ impl Storage {
             }
             (Storage::Dir { root, durability }, Address::Coordinator(n)) => {
                 Some((Storage::coordinator_path(root, *n), *durability))
+            }
+            (Storage::Dir { root, durability }, Address::Identity) => {
+                Some((Storage::identity_path(root), *durability))
             }
             (_, Address::Store) => None,
         }

@@ -31,6 +31,7 @@ pub(crate) async fn post(host: &Host, op: &str, body: &Value) -> Result<Value, S
         authorization: Some("AWS4-HMAC-SHA256 Credential=replay/20261204/local/dynamodb/aws4_request, SignedHeaders=host, Signature=0"),
         host: None,
         body: &bytes,
+        ..HttpRequest::default()
     };
     let resp = host.handle(req, None).await;
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);

@@ -1,6 +1,7 @@
 //! `extenddo`: the native ExtendDO server and its log tools.
 
 mod actor;
+mod auth;
 mod clock;
 mod host;
 mod logreplay;
@@ -112,6 +113,8 @@ enum Command {
         /// `AWS_SECRET_ACCESS_KEY`), or a directory. Default: `DATA_DIR/objects`.
         #[arg(long)]
         object_store: Option<String>,
+        #[command(flatten)]
+        auth: auth::AuthArgs,
     },
     /// Inspect a table's change log.
     Log {
@@ -124,6 +127,9 @@ enum Command {
     /// Import files or objects into a new table of a data directory (ImportTable). Run it
     /// with the server stopped.
     Import(transfer::ImportArgs),
+    /// Manage accounts, users, access keys, policies and admins of a data directory (the
+    /// management API, in process; run it with the server stopped).
+    Admin(auth::AdminArgs),
 }
 
 fn main() -> ExitCode {
@@ -151,7 +157,16 @@ fn main() -> ExitCode {
             log_retention_ms,
             incremental_export_min_ms,
             object_store,
+            auth,
         } => {
+            let auth =
+                match auth::config(&auth, &listen, (!in_memory).then_some(data_dir.as_path())) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        eprintln!("extenddo: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                };
             let store = match object_store.as_deref() {
                 None => None,
                 Some(url) if url.starts_with("s3://") => match store::ObjectStore::s3(url) {
@@ -182,6 +197,7 @@ fn main() -> ExitCode {
                 snapshot_records,
                 log_retention_ms,
                 incremental_export_min_ms,
+                auth,
                 ..Config::default()
             };
             serve(
@@ -199,6 +215,10 @@ fn main() -> ExitCode {
         }),
         Command::Import(a) => transfer::import(a).unwrap_or_else(|e| {
             eprintln!("extenddo import: {e}");
+            ExitCode::FAILURE
+        }),
+        Command::Admin(a) => auth::admin(a).unwrap_or_else(|e| {
+            eprintln!("extenddo admin: {e}");
             ExitCode::FAILURE
         }),
     }
@@ -223,6 +243,8 @@ fn serve(
     };
     runtime.block_on(async move {
         let archiving = cfg.archive_records;
+        let enforce = cfg.auth.enforce;
+        let bootstrap = cfg.auth.bootstrap_admin.as_ref().map(|(u, _)| u.clone());
         let host = match Host::open(cfg, storage, store).await {
             Ok(h) => h,
             Err(e) => {
@@ -249,12 +271,20 @@ fn serve(
                 host.describe_store()
             );
         }
-        if server::is_loopback(&addr) {
-            println!("  bound to loopback: any SigV4 credentials are accepted (as DynamoDB Local does)");
+        if enforce {
+            println!("  --auth: SigV4 verified against stored access keys, IAM policies enforced");
+            match bootstrap {
+                Some(u) => println!("  management API at http://{addr}/management/ (bootstrap admin {u:?})"),
+                None => println!("  management API at http://{addr}/management/ (no bootstrap admin: use `extenddo admin` or EXTENDDO_ADMIN_USER/PASSWORD)"),
+            }
+        } else if server::is_loopback(&addr) {
+            println!("  bound to loopback: any SigV4 credentials are accepted (as DynamoDB Local does); --auth enforces keys and policies");
         } else {
-            println!("  WARNING: not bound to loopback, yet any SigV4 credentials are accepted");
+            println!("  WARNING: not bound to loopback, yet any SigV4 credentials are accepted (--allow-unauthenticated)");
         }
-        println!("  try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws dynamodb list-tables --region us-east-1 --endpoint-url http://{addr}");
+        if !enforce {
+            println!("  try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws dynamodb list-tables --region us-east-1 --endpoint-url http://{addr}");
+        }
         match server::serve(host, listener).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

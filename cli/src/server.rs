@@ -30,6 +30,16 @@ async fn handle(State(host): State<Arc<Host>>, req: Request) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let response = match to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(bytes) => {
+            let headers: Vec<(&str, &str)> = parts
+                .headers
+                .iter()
+                .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
+                .collect();
+            let mut random = [0u8; 32];
+            if getrandom::getrandom(&mut random).is_err() {
+                return (StatusCode::INTERNAL_SERVER_ERROR, "no secure random source")
+                    .into_response();
+            }
             host.handle(
                 HttpRequest {
                     method: parts.method.as_str(),
@@ -37,6 +47,9 @@ async fn handle(State(host): State<Arc<Host>>, req: Request) -> HttpResponse {
                     target: header(&parts.headers, "x-amz-target"),
                     authorization: header(&parts.headers, "authorization"),
                     host: header(&parts.headers, "host"),
+                    query: parts.uri.query().unwrap_or(""),
+                    headers: &headers,
+                    random,
                     body: &bytes,
                 },
                 header(&parts.headers, extenddo_engine::flow::failpoint::HEADER),

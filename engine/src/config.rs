@@ -46,6 +46,62 @@ pub struct Config {
     /// Items an export or import step reads (and an export's data file holds).
     #[serde(default = "default_transfer_chunk")]
     pub transfer_chunk: usize,
+    /// Who may call: SigV4 against stored keys and IAM policies, or any credentials.
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+/// A configured secret: never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AuthConfig {
+    /// Verify every DynamoDB request's SigV4 signature against stored access keys and
+    /// evaluate the caller's policies. Off, any SigV4-shaped credentials act in
+    /// `Config::account_id` with every permission (as DynamoDB Local).
+    #[serde(default)]
+    pub enforce: bool,
+    /// The bootstrap admin (`EXTENDDO_ADMIN_USER` / `EXTENDDO_ADMIN_PASSWORD`): valid for
+    /// the management API until an admin is stored.
+    #[serde(default)]
+    pub bootstrap_admin: Option<(String, Secret)>,
+    /// The secret that secret access keys are sealed under (`EXTENDDO_KEY_ENCRYPTION_KEY`,
+    /// natively a key file). Without it no access key can be created or used.
+    #[serde(default)]
+    pub key_encryption_secret: Option<Secret>,
+    /// How long a host trusts what it looked up (an access key and its policies, a
+    /// verified password) before asking the identity object again (ms). Changes made
+    /// through the same host take effect at once.
+    #[serde(default = "default_auth_cache")]
+    pub cache_ms: i64,
+    /// An in-process operator credential (`Basic operator:<token>`) the native CLI's
+    /// `extenddo admin` uses on a data directory it has opened itself; never set by a
+    /// server.
+    #[serde(default)]
+    pub local_operator: Option<Secret>,
+}
+
+fn default_auth_cache() -> i64 {
+    30_000
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            enforce: false,
+            bootstrap_admin: None,
+            key_encryption_secret: None,
+            cache_ms: default_auth_cache(),
+            local_operator: None,
+        }
+    }
 }
 
 fn default_transfer_chunk() -> usize {
@@ -109,6 +165,7 @@ impl Default for Config {
             log_retention_ms: default_retention(),
             incremental_export_min_ms: INCREMENTAL_EXPORT_MIN_MS,
             transfer_chunk: default_transfer_chunk(),
+            auth: AuthConfig::default(),
         }
     }
 }

@@ -19,6 +19,14 @@ pub enum ErrorKind {
     Serialization,
     UnknownOperation,
     MissingAuthenticationToken,
+    /// The `Authorization` header lacks a part SigV4 requires.
+    IncompleteSignature,
+    /// No such access key (or its session token is wrong).
+    UnrecognizedClient,
+    /// The signature does not match, or the request is too far from now.
+    InvalidSignature,
+    /// The caller's policies do not allow the action on the resource.
+    AccessDenied,
     ResourceNotFound,
     ResourceInUse,
     ConditionalCheckFailed,
@@ -66,6 +74,12 @@ impl ErrorKind {
             ErrorKind::MissingAuthenticationToken => {
                 "com.amazon.coral.service#MissingAuthenticationTokenException"
             }
+            ErrorKind::IncompleteSignature => {
+                "com.amazon.coral.service#IncompleteSignatureException"
+            }
+            ErrorKind::UnrecognizedClient => "com.amazon.coral.service#UnrecognizedClientException",
+            ErrorKind::InvalidSignature => "com.amazon.coral.service#InvalidSignatureException",
+            ErrorKind::AccessDenied => "com.amazon.coral.service#AccessDeniedException",
             ErrorKind::ResourceNotFound => {
                 "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
             }

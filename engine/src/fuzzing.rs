@@ -72,6 +72,7 @@ impl Host {
             authorization: Some(sim::AUTHORIZATION),
             host: Some("localhost"),
             body,
+            ..HttpRequest::default()
         });
         self.0.tick();
         r
@@ -268,5 +269,58 @@ pub fn import_formats(data: &[u8]) {
         if let Ok(r) = compression::reader(comp, data.to_vec()) {
             let _ = compression::read_all(std::io::Read::take(r, 1 << 20));
         }
+    }
+}
+
+/// The SigV4 header and date parsers, signature verification over arbitrary headers, and
+/// IAM policy parsing and evaluation never panic. Input: text; each line is tried as an
+/// `Authorization` header and as `name: value` header, the whole as a policy document.
+pub fn auth_parsers(data: &[u8]) {
+    use crate::auth::policy::{evaluate, ContextKeys, Policy};
+    use crate::auth::sigv4::{self, Authorization, Received};
+    let text = String::from_utf8_lossy(data);
+    if let Ok(p) = Policy::parse(&text) {
+        let mut keys = ContextKeys::default();
+        keys.set("aws:username", vec!["alice".into()]);
+        keys.set("dynamodb:LeadingKeys", vec!["alice".into(), "bob".into()]);
+        keys.set("dynamodb:Attributes", vec![]);
+        for (action, resource) in [
+            (
+                "dynamodb:GetItem",
+                "arn:aws:dynamodb:us-east-1:123456789012:table/T",
+            ),
+            (
+                "dynamodb:Query",
+                "arn:aws:dynamodb:us-east-1:123456789012:table/T/index/I",
+            ),
+            ("s3:GetObject", "*"),
+        ] {
+            let _ = evaluate(std::slice::from_ref(&p), action, resource, &keys);
+        }
+        let _ = p.uses_condition_key("dynamodb:LeadingKeys");
+    }
+    const AT: i64 = 1_796_392_603_000;
+    let headers: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    for line in text.lines().chain(std::iter::once(text.as_ref())) {
+        let _ = sigv4::parse_amz_date(line);
+        let Ok(a) = Authorization::parse(Some(line)) else {
+            continue;
+        };
+        let _ = sigv4::check_request(&a, Some("20261204T135643Z"), "us-east-1", AT);
+        let received = Received {
+            method: "POST".into(),
+            path: "/".into(),
+            query: String::new(),
+            headers: headers.clone(),
+            payload_hash: sigv4::payload_hash(data),
+            signed_at_ms: AT,
+            amz_date: "20261204T135643Z".into(),
+        };
+        let _ = sigv4::verify(&a, &received, "secret", None);
+        let _ = sigv4::verify(&a, &received, "secret", Some("token"));
     }
 }

@@ -15,6 +15,7 @@
 //! [`open_object`]; [`sim`] is such a host in memory, for tests and fuzzing.
 
 pub mod api;
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod coordinator;
@@ -24,6 +25,7 @@ pub mod flow;
 pub mod formats;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod identity;
 #[doc(hidden)]
 pub mod sim;
 pub mod table;
@@ -48,6 +50,7 @@ pub fn open_object(
         Address::Table(id) => Box::new(table::TableObject::open(sql, cfg, id.clone())?),
         Address::Coordinator(_) => Box::new(coordinator::CoordinatorObject::open(sql, cfg)?),
         Address::Store => return Err(Error::bug("the object store is not an object")),
+        Address::Identity => Box::new(identity::IdentityObject::open(sql)?),
     })
 }
 

@@ -85,6 +85,7 @@ fn json_request<'a>(target: &'a str, body: &'a [u8]) -> HttpRequest<'a> {
         authorization: Some(AUTHORIZATION),
         host: Some("localhost"),
         body,
+        ..HttpRequest::default()
     }
 }
 

@@ -98,6 +98,11 @@ fn import_formats_corpus() {
 }
 
 #[test]
+fn auth_parsers_corpus() {
+    replay("auth_parsers", fuzzing::auth_parsers);
+}
+
+#[test]
 fn log_frames_corpus() {
     replay("log_frames", fuzzing::log_frames);
 }

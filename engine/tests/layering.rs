@@ -23,12 +23,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("config", &[]),
     ("error", &["expr"]),
     ("formats", &["error"]),
-    ("api", &["config", "error", "expr", "formats"]),
+    ("auth", &["error"]),
+    ("api", &["config", "error", "expr", "formats", "auth"]),
     ("wire", &["api", "formats", "config", "error", "expr"]),
     ("table", &["api", "formats", "config", "error", "expr"]),
     ("catalog", &["api", "config", "error"]),
+    ("identity", &["api", "auth", "config", "error"]),
     ("coordinator", &["api", "config", "error"]),
-    ("flow", &["api", "wire", "config", "error"]),
+    ("flow", &["api", "auth", "wire", "config", "error"]),
 ];
 /// Hosts and the facade: may use every layer, and no layer may use them.
 const TOP: &[&str] = &["", "sim", "fuzzing"];

@@ -76,6 +76,11 @@ pub struct TableSchema {
     /// The import (ImportTable) this table was made by, and how far it has got.
     #[serde(default)]
     pub import: Option<Import>,
+    /// The account the table belongs to (its ARNs carry it); absent in tables created
+    /// before accounts, which belong to the host's configured account. (Always written:
+    /// the schema also travels in bincode, which cannot skip a field.)
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 /// An import filling a new table: its record (the engine's, as JSON) and its progress

@@ -28,7 +28,8 @@ import pytest
 import requests
 from botocore.config import Config
 
-from ddbutil import ACCESS_KEY, REGION, SECRET_KEY, Raw, create_table_kwargs, unique_name
+from authutil import E2E_ADMIN, provision_full_access
+from ddbutil import CREDS, REGION, Raw, create_table_kwargs, unique_name
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,7 +63,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _client(endpoint: str, validate: bool = True):
+def _client(endpoint: str, validate: bool = True, creds=None):
     cfg = Config(
         region_name=REGION,
         retries={"max_attempts": 0, "mode": "standard"},
@@ -72,12 +73,18 @@ def _client(endpoint: str, validate: bool = True):
     )
     return boto3.session.Session().client(
         "dynamodb", endpoint_url=endpoint, region_name=REGION,
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, config=cfg)
+        aws_access_key_id=(creds or CREDS)["access_key"],
+        aws_secret_access_key=(creds or CREDS)["secret_key"],
+        config=cfg)
 
 
 class Host:
     kind = "?"
     can_restart = False
+    # Whether the host verifies SigV4 against stored keys (the Worker by default).
+    enforces_auth = False
+    # The key this host's clients sign with (None: the suite's default, CREDS).
+    creds = None
     data_dir: Path | None = None
 
     def __init__(self):
@@ -89,7 +96,7 @@ class Host:
         key = (self.generation, validate)
         if key not in self._clients:
             self._clients = {k: v for k, v in self._clients.items() if k[0] == self.generation}
-            self._clients[key] = _client(self.endpoint, validate)
+            self._clients[key] = _client(self.endpoint, validate, self.creds)
         return self._clients[key]
 
     def start(self):
@@ -157,7 +164,6 @@ class ManagedHost(Host):
             raise
 
     def _wait_ready(self):
-        raw = Raw(self.endpoint, timeout=5)
         deadline = time.monotonic() + self.ready_timeout
         last = None
         while time.monotonic() < deadline:
@@ -166,16 +172,20 @@ class ManagedHost(Host):
                     f"{self.kind} host exited with code {self.proc.returncode} before it was "
                     f"ready.\n--- log tail ({self.log_path}) ---\n{self.log_tail()}")
             try:
-                r = raw.call("ListTables", {})
-                if r.status == 200 and isinstance(r.json, dict) and "TableNames" in r.json:
+                r = requests.get(self.endpoint + "/healthz", timeout=5)
+                if r.status_code == 200:
+                    self.after_ready()
                     return
-                last = f"HTTP {r.status}: {r.text[:200]}"
+                last = f"HTTP {r.status_code}: {r.text[:200]}"
             except requests.RequestException as e:
                 last = repr(e)
             time.sleep(0.25)
         raise RuntimeError(
             f"{self.kind} host not ready after {self.ready_timeout:.0f}s (last: {last}).\n"
             f"--- log tail ({self.log_path}) ---\n{self.log_tail()}")
+
+    def after_ready(self):
+        pass
 
     def stop(self):
         proc, self.proc = self.proc, None
@@ -253,20 +263,35 @@ class NativeHost(ManagedHost):
 
 
 class WorkerHost(ManagedHost):
+    """The Worker under `wrangler dev`, as deployed: SigV4 enforced. Its bootstrap admin
+    and key-encryption key are vars here (secrets in a deployment); once ready, the suite
+    provisions an account, a user allowed everything and an access key through the
+    management API, and every client signs with that key."""
+
     kind = "worker"
     ready_timeout = 120.0
+    enforces_auth = True
 
     def __init__(self, extra_vars=()):
         super().__init__()
         self.persist_dir = self.workdir / "persist"
         self.persist_dir.mkdir()
         self.extra_vars = [a for kv in extra_vars for a in ("--var", kv)]
+        self.key_encryption_key = os.urandom(32).hex()
 
     def command(self):
         return ["bash", str(worker_dev_script()), "--port", str(self.port),
                 "--persist-to", str(self.persist_dir), "--",
                 "--var", "EXTENDDO_FAILPOINTS:1", "--var", f"TX_RECOVERY_MS:{TX_RECOVERY_MS}",
+                "--var", f"EXTENDDO_ADMIN_USER:{E2E_ADMIN[0]}",
+                "--var", f"EXTENDDO_ADMIN_PASSWORD:{E2E_ADMIN[1]}",
+                "--var", f"EXTENDDO_KEY_ENCRYPTION_KEY:{self.key_encryption_key}",
                 *self.extra_vars]
+
+    def after_ready(self):
+        if self.creds is None:
+            key, secret = provision_full_access(self.endpoint)
+            self.creds = {"access_key": key, "secret_key": secret}
 
     def env(self):
         env = dict(os.environ)
@@ -313,6 +338,8 @@ def host(request):
     cfg._e2e_host = h
     try:
         h.start()
+        if h.creds:
+            CREDS.update(h.creds)
     except Exception as e:
         h.cleanup(keep=cfg.getoption("--keep-data"))
         pytest.fail(f"could not start the {h.kind} host: {e}", pytrace=False)

@@ -19,8 +19,18 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 REGION = "us-east-1"
-ACCESS_KEY = "AKIDEXAMPLE"
-SECRET_KEY = "x"
+# The credentials every client of the suite signs with. A host that enforces SigV4 (the
+# Worker by default) gets a key provisioned through its management API at start, and these
+# become that key (see conftest.py); on the native loopback server any key works.
+CREDS = {"access_key": "AKIDEXAMPLE", "secret_key": "x"}
+
+
+def access_key() -> str:
+    return CREDS["access_key"]
+
+
+def secret_key() -> str:
+    return CREDS["secret_key"]
 TARGET_PREFIX = "DynamoDB_20120810."
 JSON_CT = "application/x-amz-json-1.0"
 
@@ -154,10 +164,11 @@ def expect_error(fn, code, message=None, *, one_of=None, contains=None, status=4
 class Raw:
     """Signed raw HTTP to the DynamoDB JSON endpoint."""
 
-    def __init__(self, endpoint: str, timeout: float = 30.0):
+    def __init__(self, endpoint: str, timeout: float = 30.0, creds=None):
         self.endpoint = endpoint.rstrip("/") + "/"
         self.timeout = timeout
-        self.creds = Credentials(ACCESS_KEY, SECRET_KEY)
+        c = creds or CREDS
+        self.creds = Credentials(c["access_key"], c["secret_key"])
 
     def send(self, target: str | None, body: bytes, content_type: str = JSON_CT, sign=True,
              extra_headers=None):

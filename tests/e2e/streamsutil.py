@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ddbutil import ACCESS_KEY, REGION, SECRET_KEY
+from ddbutil import CREDS, REGION
 
 SERVICE_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 VIEW_TYPES = ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
@@ -28,7 +28,8 @@ class StreamsClient:
                          connect_timeout=5, read_timeout=60)
             self._client = boto3.session.Session().client(
                 "dynamodbstreams", endpoint_url=self._host.endpoint, region_name=REGION,
-                aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, config=cfg)
+                aws_access_key_id=(self._host.creds or CREDS)["access_key"],
+                aws_secret_access_key=(self._host.creds or CREDS)["secret_key"], config=cfg)
             self._gen = self._host.generation
         return self._client
 

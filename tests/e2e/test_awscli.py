@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ddbutil import unique_name
+from ddbutil import unique_name, access_key, secret_key
 
 
 def aws_exe():
@@ -28,8 +28,8 @@ def aws_exe():
 def aws(host, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({
-        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_ACCESS_KEY_ID": access_key(),
+        "AWS_SECRET_ACCESS_KEY": secret_key(),
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": str(tmp_path / "config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),

@@ -1,5 +1,6 @@
 //! The Worker's configuration: wrangler `vars`, with the same defaults as the native host.
 
+use extenddo_engine::config::{AuthConfig, Secret};
 use extenddo_engine::Config;
 
 /// wrangler var holding the AWS region reported in ARNs and descriptions.
@@ -21,6 +22,17 @@ pub const VAR_LOG_RETENTION_MS: &str = "LOG_RETENTION_MS";
 /// wrangler var: the shortest incremental export window, ms (AWS's 15 minutes by default;
 /// native: `serve --incremental-export-min-ms`).
 pub const VAR_INCREMENTAL_EXPORT_MIN_MS: &str = "INCREMENTAL_EXPORT_MIN_MS";
+
+/// wrangler var: `true` lets unsigned and unverifiable requests through, as the native
+/// server on loopback does (never in a public deployment).
+pub const VAR_ALLOW_UNAUTHENTICATED: &str = "EXTENDDO_ALLOW_UNAUTHENTICATED";
+/// Secrets: the bootstrap admin of the management API, valid until an admin is stored.
+pub const SECRET_ADMIN_USER: &str = "EXTENDDO_ADMIN_USER";
+pub const SECRET_ADMIN_PASSWORD: &str = "EXTENDDO_ADMIN_PASSWORD";
+/// Secret: what secret access keys are sealed under (at least 16 characters).
+pub const SECRET_KEY_ENCRYPTION_KEY: &str = "EXTENDDO_KEY_ENCRYPTION_KEY";
+/// wrangler var: how long an isolate trusts a looked-up access key or login, ms.
+pub const VAR_AUTH_CACHE_MS: &str = "AUTH_CACHE_MS";
 
 /// Builds the engine configuration from the raw var values (`var(name)`); unset, blank or
 /// unparsable vars take the defaults (`us-east-1`, `000000000000`, 5000 ms, …); a
@@ -50,7 +62,27 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Config {
         incremental_export_min_ms: num(VAR_INCREMENTAL_EXPORT_MIN_MS)
             .filter(|ms| *ms >= 0)
             .unwrap_or(d.incremental_export_min_ms),
-        ..d
+        auth: auth(&var, &d.auth),
+        ..d.clone()
+    }
+}
+
+fn auth(var: &impl Fn(&str) -> Option<String>, d: &AuthConfig) -> AuthConfig {
+    let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let allow = set(VAR_ALLOW_UNAUTHENTICATED)
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
+    AuthConfig {
+        enforce: !allow,
+        bootstrap_admin: match (set(SECRET_ADMIN_USER), set(SECRET_ADMIN_PASSWORD)) {
+            (Some(u), Some(p)) => Some((u.trim().to_owned(), Secret(p))),
+            _ => None,
+        },
+        key_encryption_secret: set(SECRET_KEY_ENCRYPTION_KEY).map(Secret),
+        cache_ms: set(VAR_AUTH_CACHE_MS)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|ms| *ms >= 0)
+            .unwrap_or(d.cache_ms),
+        local_operator: None,
     }
 }
 
@@ -65,6 +97,22 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         }
+    }
+
+    #[test]
+    fn auth_is_enforced_unless_allowed() {
+        let c = from_vars(vars(&[]));
+        assert!(c.auth.enforce);
+        assert!(c.auth.bootstrap_admin.is_none());
+        let c = from_vars(vars(&[
+            (VAR_ALLOW_UNAUTHENTICATED, "true"),
+            (SECRET_ADMIN_USER, "root"),
+            (SECRET_ADMIN_PASSWORD, "pw"),
+            (SECRET_KEY_ENCRYPTION_KEY, "0123456789abcdef"),
+        ]));
+        assert!(!c.auth.enforce);
+        assert_eq!(c.auth.bootstrap_admin.unwrap().0, "root");
+        assert!(c.auth.key_encryption_secret.is_some());
     }
 
     #[test]

@@ -47,12 +47,22 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let failpoint = header(failpoint::HEADER)
         .filter(|_| failpoints_enabled(&env))
         .and_then(|spec| Failpoint::parse(&spec));
+    let all: Vec<(String, String)> = req.headers().entries().collect();
+    let headers: Vec<(&str, &str)> = all.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let query = req
+        .url()
+        .ok()
+        .and_then(|u| u.query().map(str::to_owned))
+        .unwrap_or_default();
     let http = HttpRequest {
         method: &method,
         path: &path,
         target: target.as_deref(),
         authorization: authorization.as_deref(),
         host: host_header.as_deref(),
+        query: &query,
+        headers: &headers,
+        random: host::secure_random(),
         body: &body,
     };
     let Some(response) = run(&front, &env, &ctx, http, failpoint).await else {

@@ -17,9 +17,27 @@ pub fn entropy() -> u64 {
     (word() << 32) | word()
 }
 
+/// 32 bytes from the runtime's cryptographically secure source (`crypto.getRandomValues`).
+pub fn secure_random() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    if getrandom::getrandom(&mut b).is_err() {
+        // Never happens in workerd; fall back to Math.random rather than fail the request.
+        for chunk in b.chunks_mut(8) {
+            chunk.copy_from_slice(&entropy().to_le_bytes());
+        }
+    }
+    b
+}
+
 /// The engine configuration from the wrangler vars (see `config`).
 pub fn config(env: &Env) -> Config {
-    crate::config::from_vars(|name| env.var(name).ok().map(|v| v.to_string()))
+    // Secrets (`wrangler secret put`) and vars are both string bindings.
+    crate::config::from_vars(|name| {
+        env.secret(name)
+            .ok()
+            .or_else(|| env.var(name).ok())
+            .map(|v| v.to_string())
+    })
 }
 
 fn stub(env: &Env, binding: &str, name: &str) -> Result<Stub, Error> {

@@ -1,4 +1,4 @@
-//! ExtendDO on Cloudflare: the Worker's fetch entry point and the three Durable Object classes.
+//! ExtendDO on Cloudflare: the Worker's fetch entry point and the four Durable Object classes.
 //!
 //! This crate is a thin host. DynamoDB semantics live in `extenddo-engine`; here we only
 //! move bytes: the Worker runs an [`extenddo_engine::Flow`] per request and delivers the
@@ -12,8 +12,9 @@
 //!   transactions through `storage.transactionSync`.
 //! - `entry` (wasm32 only): the fetch handler, driving the engine's request flow.
 //! - `object_do` (wasm32 only): the glue every Durable Object class shares (one engine object,
-//!   its effects, its alarm); `catalog_do`, `table_do` and `coordinator_do`: the classes
-//!   `CatalogObject`, `TableObjectDo` and `CoordinatorObjectDo`.
+//!   its effects, its alarm); `catalog_do`, `table_do`, `coordinator_do` and `identity_do`:
+//!   the classes `CatalogObject`, `TableObjectDo`, `CoordinatorObjectDo` and
+//!   `IdentityObjectDo`.
 //!
 //! On targets other than `wasm32` only the portable modules are built, so
 //! `cargo check -p extenddo-worker` and `cargo test --workspace` work natively.
@@ -31,6 +32,8 @@ mod entry;
 #[cfg(target_arch = "wasm32")]
 mod host;
 #[cfg(target_arch = "wasm32")]
+mod identity_do;
+#[cfg(target_arch = "wasm32")]
 mod object_do;
 #[cfg(target_arch = "wasm32")]
 mod sql;
@@ -41,5 +44,7 @@ mod table_do;
 pub use catalog_do::CatalogObject;
 #[cfg(target_arch = "wasm32")]
 pub use coordinator_do::CoordinatorObjectDo;
+#[cfg(target_arch = "wasm32")]
+pub use identity_do::IdentityObjectDo;
 #[cfg(target_arch = "wasm32")]
 pub use table_do::TableObjectDo;

@@ -27,6 +27,7 @@ pub enum Kind {
     Catalog,
     Table,
     Coordinator,
+    Identity,
 }
 
 pub struct ObjectCell {
@@ -85,6 +86,7 @@ impl ObjectCell {
             },
             // Woken by its alarm: the shard number only names the object.
             (None, Kind::Coordinator) => Address::Coordinator(0),
+            (None, Kind::Identity) => Address::Identity,
         };
         let obj = extenddo_engine::open_object(&address, &self.sql, self.cfg.clone())?;
         *slot = Some((address, obj));

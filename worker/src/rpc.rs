@@ -16,6 +16,8 @@ pub const TABLE_BINDING: &str = "TABLE";
 /// Durable Object namespace binding of the transaction coordinator class
 /// (`CoordinatorObjectDo`, one object per shard).
 pub const COORDINATOR_BINDING: &str = "COORDINATOR";
+/// Durable Object namespace binding of the identity class (`IdentityObjectDo`).
+pub const IDENTITY_BINDING: &str = "IDENTITY";
 /// R2 bucket binding (declared for backups/exports).
 pub const BUCKET_BINDING: &str = "BUCKET";
 /// URL of every call into a Durable Object; only the body matters.
@@ -27,6 +29,7 @@ pub fn locate(address: &Address) -> (&'static str, String) {
         Address::Catalog => CATALOG_BINDING,
         Address::Table(_) => TABLE_BINDING,
         Address::Coordinator(_) => COORDINATOR_BINDING,
+        Address::Identity => IDENTITY_BINDING,
         // Not an object: `host::call` carries requests for it out itself.
         Address::Store => "",
     };

@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod codec;
 pub mod command;
 pub mod coordinator;
+pub mod identity;
 pub mod ids;
 pub mod iterator;
 pub mod object;

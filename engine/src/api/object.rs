@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::catalog::{CatalogCommand, CatalogReply};
 use crate::api::command::TableCommand;
 use crate::api::coordinator::{CoordinatorCommand, CoordinatorReply};
+use crate::api::identity::{IdentityCommand, IdentityReply};
 use crate::api::ids::TableId;
 use crate::api::reply::TableReply;
 use crate::api::store::{StoreReply, StoreRequest};
@@ -30,6 +31,8 @@ pub enum Address {
     /// The object store itself: a request flow reads it with `Command::Store` (objects
     /// use `Effect::Store`).
     Store,
+    /// Accounts, users, access keys, policies and admins (one object per deployment).
+    Identity,
 }
 
 impl Address {
@@ -40,6 +43,7 @@ impl Address {
             Address::Table(id) => format!("table-{id}"),
             Address::Coordinator(n) => format!("coordinator-{n}"),
             Address::Store => "store".to_owned(),
+            Address::Identity => "identity".to_owned(),
         }
     }
 }
@@ -51,6 +55,7 @@ pub enum Command {
     Coordinator(CoordinatorCommand),
     /// For [`Address::Store`].
     Store(StoreRequest),
+    Identity(IdentityCommand),
 }
 
 impl Command {
@@ -62,6 +67,7 @@ impl Command {
             Command::Table(c) => c.is_write(),
             Command::Coordinator(c) => c.is_write(),
             Command::Store(r) => !matches!(r, StoreRequest::Get { .. } | StoreRequest::List { .. }),
+            Command::Identity(c) => c.is_write(),
         }
     }
 }
@@ -73,6 +79,7 @@ pub enum Reply {
     Coordinator(CoordinatorReply),
     /// The host's answer to an [`Effect::Store`].
     Store(StoreReply),
+    Identity(IdentityReply),
 }
 
 /// What an object answers to one command.

@@ -45,7 +45,9 @@ pub(crate) struct Create {
 }
 
 impl Create {
-    pub(crate) fn start(account: String, create: Box<CreateTable>) -> (Create, Call) {
+    pub(crate) fn start(account: String, mut create: Box<CreateTable>) -> (Create, Call) {
+        // The table carries its account, so that its own ARNs (streams, backups) name it.
+        create.schema.account = Some(account.clone());
         let name = create.schema.name.clone();
         let id = TableId(create.schema.id.clone());
         let reserve = CatalogCommand::Reserve {

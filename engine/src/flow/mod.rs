@@ -18,12 +18,17 @@
 //! - [`lifecycle`]: CreateTable and DeleteTable;
 //! - [`batch`]: BatchGetItem / BatchWriteItem fan-out; [`list_streams`]: ListStreams.
 
+pub mod auth;
+pub mod auth_cache;
 pub mod backup;
 pub mod batch;
 pub mod directory;
 pub mod failpoint;
+pub mod front;
 pub mod lifecycle;
 pub mod list_streams;
+pub mod management;
+pub mod request;
 pub mod route;
 pub mod transact;
 pub mod transfer;
@@ -32,6 +37,8 @@ mod unexpected;
 use serde_json::json;
 
 pub use directory::Directory;
+pub use front::FrontEnd;
+pub use request::HttpRequest;
 
 use crate::api::catalog::{CatalogCommand, CatalogReply};
 use crate::api::ids::{request_id, TableId};
@@ -56,36 +63,6 @@ pub fn too_large_error() -> ApiError {
 /// The answer to a body longer than [`MAX_REQUEST_BYTES`].
 pub fn request_too_large(now_ms: i64, entropy: u64) -> HttpResponse {
     response::error(&too_large_error(), &request_id(now_ms, entropy))
-}
-
-/// What a request flow runs with: the configuration and the name cache, shared by every
-/// request of a host.
-pub struct FrontEnd {
-    pub cfg: Config,
-    pub directory: Directory,
-}
-
-impl FrontEnd {
-    pub fn new(cfg: Config) -> FrontEnd {
-        FrontEnd {
-            cfg,
-            directory: Directory::default(),
-        }
-    }
-}
-
-/// The parts of an HTTP request the engine reads.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct HttpRequest<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
-    /// The `X-Amz-Target` header.
-    pub target: Option<&'a str>,
-    /// The `Authorization` header.
-    pub authorization: Option<&'a str>,
-    /// The `Host` header (DescribeEndpoints answers with it).
-    pub host: Option<&'a str>,
-    pub body: &'a [u8],
 }
 
 /// What a host does next for a request.
@@ -121,6 +98,21 @@ enum Stage {
     Import(Box<transfer::Import>),
     /// DescribeExport, ListExports, DescribeImport, ListImports: the catalog's answer.
     TransferCatalog,
+    /// The caller's access key is being looked up.
+    Authenticating(Box<auth::Pending>),
+    /// Tables' partition key names are being asked for (`dynamodb:LeadingKeys`).
+    HashKeys(Box<Authorizing>),
+    Management(Box<management::Management>),
+}
+
+/// A verified, decoded request waiting for the partition key names of its tables.
+pub struct Authorizing {
+    caller: std::sync::Arc<auth_cache::Caller>,
+    op: Op,
+    body: serde_json::Value,
+    request: Request,
+    missing: Vec<String>,
+    asking: route::Routed,
 }
 
 pub struct Flow {
@@ -128,6 +120,12 @@ pub struct Flow {
     op: Op,
     now_ms: i64,
     stage: Stage,
+    entropy: u64,
+    /// The `Host` header, for DescribeEndpoints.
+    host: Option<String>,
+    /// The configuration as the caller's account sees it (ARNs), when it is not the
+    /// host's default account.
+    account_cfg: Option<Box<Config>>,
 }
 
 impl Flow {
@@ -142,9 +140,22 @@ impl Flow {
             op: Op::ListTables,
             now_ms,
             stage: Stage::Done,
+            entropy,
+            host: None,
+            account_cfg: None,
         };
         let action = match response::route(req.method, req.path) {
             Route::Health => Action::Respond(response::health(&flow.request_id)),
+            Route::Healthz => Action::Respond(management::healthz()),
+            Route::Management => match management::Management::start(front, &req, now_ms) {
+                (m, management::Next::Call(call)) => {
+                    if let Some(m) = m {
+                        flow.stage = Stage::Management(Box::new(m));
+                    }
+                    Action::Call(call)
+                }
+                (_, management::Next::Respond(r)) => Action::Respond(r),
+            },
             Route::NotFound => Action::Respond(response::not_found(&flow.request_id)),
             Route::DynamoDb => match flow.begin(front, req, entropy) {
                 Ok(a) => a,
@@ -158,17 +169,116 @@ impl Flow {
         &mut self,
         front: &FrontEnd,
         req: HttpRequest<'_>,
-        entropy: u64,
+        _entropy: u64,
     ) -> Result<Action, ApiError> {
-        crate::wire::auth::check_signature_shape(req.authorization)?;
         if req.body.len() > MAX_REQUEST_BYTES {
             return Err(too_large_error());
         }
-        self.op = Op::from_target(req.target)?;
-        let body = decode::body(req.body)?;
-        let cfg = &front.cfg;
-        let account = cfg.account_id.clone();
-        Ok(match decode::decode(self.op, &body, self.now_ms)? {
+        self.host = req.host.map(str::to_owned);
+        if !front.cfg.auth.enforce {
+            crate::wire::auth::check_signature_shape(req.authorization)?;
+            self.op = Op::from_target(req.target)?;
+            let body = decode::body(req.body)?;
+            let request = decode::decode(self.op, &body, self.now_ms)?;
+            return Ok(self.dispatch(front, front.cfg.account_id.clone(), request));
+        }
+        let parsed = Op::from_target(req.target).and_then(|op| Ok((op, decode::body(req.body)?)));
+        let pending = auth::Pending::read(&front.cfg, &req, self.now_ms, parsed)?;
+        match auth::cached(front, pending.key_id(), self.now_ms) {
+            Some(caller) => self.authenticated(front, pending, Some(caller), None),
+            None => {
+                let call = pending.lookup();
+                self.stage = Stage::Authenticating(Box::new(pending));
+                Ok(Action::Call(call))
+            }
+        }
+    }
+
+    /// The caller is known: verify, decode, authorize, go.
+    fn authenticated(
+        &mut self,
+        front: &FrontEnd,
+        pending: auth::Pending,
+        caller: Option<std::sync::Arc<auth_cache::Caller>>,
+        outcome: Option<Outcome>,
+    ) -> Result<Action, ApiError> {
+        let caller = auth::verified(front, &pending, caller, outcome, self.now_ms)?;
+        let (op, body) = pending.parsed?;
+        self.op = op;
+        let request = decode::decode(op, &body, self.now_ms)?;
+        if caller.account != front.cfg.account_id {
+            let mut cfg = front.cfg.clone();
+            cfg.account_id = caller.account.clone();
+            self.account_cfg = Some(Box::new(cfg));
+        }
+        let missing = auth::tables_needing_keys(front, &caller, op, &body, self.now_ms);
+        self.authorize(
+            front,
+            Authorizing {
+                caller,
+                op,
+                body,
+                request,
+                missing,
+                asking: route::Routed::to(
+                    TableId(String::new()),
+                    crate::api::command::TableCommand::DescribeTable,
+                    ApiError::validation(""),
+                ),
+            },
+        )
+    }
+
+    /// Asks for the next missing partition key name, or decides.
+    fn authorize(&mut self, front: &FrontEnd, mut a: Authorizing) -> Result<Action, ApiError> {
+        if let Some(name) = a.missing.pop() {
+            let mut r = route::Routed::new(
+                a.caller.account.clone(),
+                name.clone(),
+                None,
+                crate::api::command::TableCommand::DescribeTable,
+                table_not_found(Op::DescribeTable, &name),
+            );
+            a.missing.push(name);
+            return match r.first(&front.directory) {
+                route::Next::Call(call) => {
+                    a.asking = r;
+                    self.stage = Stage::HashKeys(Box::new(a));
+                    Ok(Action::Call(call))
+                }
+                route::Next::Done(_) => {
+                    a.missing.pop();
+                    self.authorize(front, a)
+                }
+            };
+        }
+        let stream = match &a.request {
+            Request::Records(c) => Some(c.iterator.stream_arn.as_str()),
+            _ => None,
+        };
+        auth::authorize(front, &a.caller, a.op, &a.body, stream, self.now_ms)?;
+        let account = a.caller.account.clone();
+        Ok(self.dispatch(front, account, a.request))
+    }
+
+    /// The configuration this request runs with (its caller's account in ARNs).
+    fn cfg_for(&self, front: &FrontEnd) -> Config {
+        match &self.account_cfg {
+            Some(c) => (**c).clone(),
+            None => front.cfg.clone(),
+        }
+    }
+
+    fn dispatch(&mut self, front: &FrontEnd, account: String, request: Request) -> Action {
+        let cfg_owned;
+        let cfg: &Config = if self.account_cfg.is_some() {
+            cfg_owned = self.cfg_for(front);
+            &cfg_owned
+        } else {
+            &front.cfg
+        };
+        let entropy = self.entropy;
+        match request {
             Request::Table { name, command } => {
                 let not_found = table_not_found(self.op, &name);
                 self.single(
@@ -193,7 +303,7 @@ impl Flow {
             }
             Request::Records(c) => {
                 if !TableId::is_well_formed(&c.iterator.table_id) {
-                    return Err(invalid_iterator());
+                    return self.fail(invalid_iterator());
                 }
                 let id = TableId(c.iterator.table_id.clone());
                 let not_found = stream_not_found(&c.iterator.stream_arn);
@@ -314,15 +424,15 @@ impl Flow {
                 "TableMaxWriteCapacityUnits": 40000,
             })),
             Request::DescribeEndpoints => {
-                let address = req
+                let address = self
                     .host
-                    .map(str::to_owned)
+                    .clone()
                     .unwrap_or_else(|| format!("dynamodb.{}.amazonaws.com", cfg.region));
                 self.respond(&json!({
                     "Endpoints": [{ "Address": address, "CachePeriodInMinutes": 1440 }]
                 }))
             }
-        })
+        }
     }
 
     fn single(&mut self, front: &FrontEnd, mut r: route::Routed) -> Action {
@@ -410,9 +520,52 @@ impl Flow {
 
     /// Feeds the outcome of the last call; returns the next action.
     pub fn step(&mut self, front: &FrontEnd, outcome: Outcome) -> Action {
-        let cfg = &front.cfg;
+        let cfg_owned;
+        let cfg: &Config = if self.account_cfg.is_some() {
+            cfg_owned = self.cfg_for(front);
+            &cfg_owned
+        } else {
+            &front.cfg
+        };
         match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::Done => self.fail(Error::bug("a step after the response").into_api()),
+            Stage::Authenticating(pending) => {
+                match self.authenticated(front, *pending, None, Some(outcome)) {
+                    Ok(a) => a,
+                    Err(e) => self.fail(e),
+                }
+            }
+            Stage::HashKeys(mut a) => {
+                let name = a.missing.pop().unwrap_or_default();
+                if let route::Next::Call(call) = a
+                    .asking
+                    .step(&front.directory, outcome)
+                    .and_then_described(|d| {
+                        auth::remember_hash_key(
+                            front,
+                            &a.caller.account,
+                            &name,
+                            &d.schema.key.hash.name,
+                            self.now_ms,
+                        )
+                    })
+                {
+                    a.missing.push(name);
+                    self.stage = Stage::HashKeys(a);
+                    return Action::Call(call);
+                }
+                match self.authorize(front, *a) {
+                    Ok(x) => x,
+                    Err(e) => self.fail(e),
+                }
+            }
+            Stage::Management(mut m) => match m.step(front, outcome, self.now_ms) {
+                management::Next::Call(call) => {
+                    self.stage = Stage::Management(m);
+                    Action::Call(call)
+                }
+                management::Next::Respond(r) => Action::Respond(r),
+            },
             Stage::Single(mut r) => match r.step(&front.directory, outcome) {
                 route::Next::Call(call) => {
                     self.stage = Stage::Single(r);

@@ -15,6 +15,19 @@ pub(crate) enum Next {
     Done(Result<TableReply, ApiError>),
 }
 
+impl Next {
+    /// Lets `f` see a DescribeTable answer as it passes.
+    pub(crate) fn and_then_described(
+        self,
+        f: impl FnOnce(&crate::api::reply::Description),
+    ) -> Next {
+        if let Next::Done(Ok(TableReply::Description(d))) = &self {
+            f(d);
+        }
+        self
+    }
+}
+
 enum Awaiting {
     Resolve,
     /// The table object `id`; `cached` if the id came from the directory.

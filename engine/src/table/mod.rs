@@ -76,13 +76,21 @@ pub struct TableObject {
 impl TableObject {
     /// Opens the table object stored in `sql`. Storage that holds no table stays untouched
     /// until a CreateTable arrives, so requests for missing tables leave no trace.
-    pub fn open(sql: &dyn Sql, cfg: Config, id: TableId) -> Result<TableObject, Error> {
+    pub fn open(sql: &dyn Sql, mut cfg: Config, id: TableId) -> Result<TableObject, Error> {
         let log = if LogStore::exists(sql)? {
             init(sql)?;
             Some(Log::load(sql)?)
         } else {
             None
         };
+        // ARNs the table object writes (streams, backups, exports) carry its account.
+        if let Some(a) = log
+            .as_ref()
+            .and_then(Log::schema)
+            .and_then(|s| s.account.clone())
+        {
+            cfg.account_id = a;
+        }
         let cfg_archive = cfg.archive_records;
         Ok(TableObject {
             cfg,
@@ -768,6 +776,13 @@ impl Object for TableObject {
     fn handle(&mut self, sql: &dyn Sql, now_ms: i64, commands: Vec<Command>) -> Vec<Outcome> {
         let n = commands.len();
         let writes = commands.iter().any(Command::is_write);
+        for c in &commands {
+            if let Command::Table(TableCommand::CreateTable(c)) = c {
+                if let (Some(a), None) = (&c.schema.account, &self.log) {
+                    self.cfg.account_id = a.clone();
+                }
+            }
+        }
         let outcome = run_batch(sql, commands, |cmd| match cmd {
             Command::Table(c) => self.run(sql, now_ms, c).map(Reply::Table),
             _ => Err(Error::bug(

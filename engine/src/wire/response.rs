@@ -111,11 +111,17 @@ pub enum Route {
     DynamoDb,
     /// `GET /` or `HEAD /`: the health text.
     Health,
+    /// `GET /healthz`: liveness for load balancers and scripts.
+    Healthz,
+    /// `/management/…`: the management API.
+    Management,
     NotFound,
 }
 
 pub fn route(method: &str, path: &str) -> Route {
     match (method, path) {
+        (_, p) if p == "/management" || p.starts_with("/management/") => Route::Management,
+        ("GET" | "HEAD", "/healthz") => Route::Healthz,
         ("POST", _) => Route::DynamoDb,
         ("GET" | "HEAD", "/") => Route::Health,
         _ => Route::NotFound,

@@ -303,6 +303,7 @@ pub fn create_table(p: &Params, now_ms: i64) -> Result<CreateTable, ApiError> {
         pitr: None,
         restore: None,
         import: None,
+        account: None,
     };
     Ok(CreateTable { schema, stream })
 }
