@@ -15,6 +15,9 @@
 #   LIMIT [10]  THREADS [1] (client runtime threads)
 #   WORKLOADS ["put get query mix put-gsi2 put-gsi5 query-gsi transact transact2"]
 #   SERVERS ["extenddo dynoxide dynalite moto"]
+#                     (add `extenddo-auth` for `extenddo serve --auth`: a key provisioned with
+#                     `extenddo admin` and every request really signed with it — the cost of
+#                     SigV4 verification and policy evaluation)
 #                     (add `floor` for GET / — the HTTP stack's own floor; add server `worker` for
 #                     the Cloudflare Worker under `wrangler dev` (real workerd, DO SQLite),
 #                     built by scripts/build-worker.sh unless build/ already holds it)
@@ -100,6 +103,12 @@ wait_ready() {
   local pid=$1 port=$2 code
   for _ in $(seq 300); do
     kill -0 "$pid" 2>/dev/null || return 1
+    if [[ ${3:-} == healthz ]]; then
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/healthz" || true)
+      [[ $code == 200 ]] && return 0
+      sleep 0.2
+      continue
+    fi
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -X POST "http://127.0.0.1:$port/" \
       -H 'Content-Type: application/x-amz-json-1.0' \
       -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
@@ -192,11 +201,12 @@ fi
 BENCH_ARGS=(--connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP"
   --items "$ITEMS" --sort-keys "$SORT_KEYS" --limit "$LIMIT" --threads "$THREADS")
 
+SERVER_ARGS=()
 run_workloads() { # SERVER PORT
   local server=$1 port=$2 w
   for w in $WORKLOADS; do
     log "$server: $w"
-    "$BENCH" --endpoint "http://127.0.0.1:$port" --workload "$w" --setup --json "${BENCH_ARGS[@]}" \
+    "$BENCH" --endpoint "http://127.0.0.1:$port" --workload "$w" --setup --json "${BENCH_ARGS[@]}" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \
       >"$OUT/$server-$w.json" 2>"$OUT/$server-$w.err" \
       || { log "$server $w failed:"; tail -5 "$OUT/$server-$w.err" >&2; rm -f "$OUT/$server-$w.json"; }
     if [[ -s $OUT/$server-$w.json ]]; then python3 -c '
@@ -212,7 +222,20 @@ for server in $SERVERS; do
   port=$(free_port)
   data=$TMP/$server-data
   mkdir -p "$data"
+  SERVER_ARGS=()
   case $server in
+    extenddo-auth)
+      [[ -x $EXTENDDO ]] || continue
+      # An account, a user allowed everything, a key — in the data dir before the start.
+      "$EXTENDDO" admin --data-dir "$data" create-account --account-id 000000000000 >/dev/null
+      "$EXTENDDO" admin --data-dir "$data" create-user 000000000000 bench >/dev/null
+      echo '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"*"}]}' \
+        | "$EXTENDDO" admin --data-dir "$data" put-policy 000000000000 bench all - >/dev/null
+      key_json=$("$EXTENDDO" admin --data-dir "$data" create-access-key 000000000000 bench)
+      SERVER_ARGS=(--access-key "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["accessKeyId"])' <<<"$key_json")"
+        --secret-key "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["secretAccessKey"])' <<<"$key_json")")
+      start extenddo-auth "$OUT/extenddo-auth.log" "$EXTENDDO" serve --auth --listen "127.0.0.1:$port" --data-dir "$data" $EXTENDDO_ARGS
+      ;;
     extenddo)
       if [[ -n $EXTENDDO_STATUS ]]; then continue; fi
       [[ -x $EXTENDDO ]] || { EXTENDDO_STATUS="no executable $EXTENDDO"; continue; }
@@ -240,7 +263,9 @@ for server in $SERVERS; do
       ;;
     *) die "unknown server $server" ;;
   esac
-  if ! wait_ready "$SERVER_PID" "$port"; then
+  ready_check=dynamodb
+  [[ $server == extenddo-auth ]] && ready_check=healthz
+  if ! wait_ready "$SERVER_PID" "$port" "$ready_check"; then
     tail -20 "$OUT/$server.log" >&2 || true
     stop_pid "$SERVER_PID"
     if [[ $server == extenddo && $REQUIRE_EXTENDDO != 1 ]]; then

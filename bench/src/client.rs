@@ -50,14 +50,77 @@ impl Endpoint {
     }
 }
 
-/// The fixed per-process signing headers (`X-Amz-Date`, `Authorization`).
+/// The signing headers (`X-Amz-Date`, `Authorization`): fixed per process for servers that
+/// do not verify signatures, or a real SigV4 signature per request (AWS's signer, the
+/// `aws-sigv4` crate, as the Rust SDK signs) when an access key is given.
 #[derive(Clone, Debug)]
 pub struct Signer {
     pub amz_date: HeaderValue,
     pub authorization: HeaderValue,
+    /// (access key id, secret access key, region) for real signatures.
+    pub key: Option<(String, String, String)>,
 }
 
 impl Signer {
+    /// Real SigV4 signatures with this key.
+    pub fn with_key(region: &str, key: String, secret: String) -> Signer {
+        Signer {
+            key: Some((key, secret, region.to_owned())),
+            ..Signer::new(region)
+        }
+    }
+
+    /// (`X-Amz-Date`, `Authorization`) of one request.
+    pub fn sign(
+        &self,
+        host: &str,
+        target: &str,
+        body: &[u8],
+    ) -> Result<(HeaderValue, HeaderValue), String> {
+        let Some((key, secret, region)) = &self.key else {
+            return Ok((self.amz_date.clone(), self.authorization.clone()));
+        };
+        use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+        let identity = aws_credential_types::Credentials::new(
+            key.as_str(),
+            secret.as_str(),
+            None,
+            None,
+            "bench",
+        )
+        .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name("dynamodb")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| e.to_string())?
+            .into();
+        let headers = [
+            ("host", host),
+            ("content-type", "application/x-amz-json-1.0"),
+            ("x-amz-target", target),
+        ];
+        let req = SignableRequest::new("POST", "/", headers.into_iter(), SignableBody::Bytes(body))
+            .map_err(|e| e.to_string())?;
+        let out = sign(req, &params).map_err(|e| e.to_string())?;
+        let mut date = None;
+        let mut auth = None;
+        for (n, v) in out.output().headers() {
+            match n {
+                "x-amz-date" => date = HeaderValue::from_str(v).ok(),
+                "authorization" => auth = HeaderValue::from_str(v).ok(),
+                _ => {}
+            }
+        }
+        Ok((
+            date.ok_or("no x-amz-date")?,
+            auth.ok_or("no authorization")?,
+        ))
+    }
+
     pub fn new(region: &str) -> Signer {
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -78,6 +141,7 @@ impl Signer {
         Signer {
             amz_date: HeaderValue::from_str(&amz_date).unwrap(),
             authorization: HeaderValue::from_str(&authorization).unwrap(),
+            key: None,
         }
     }
 }
@@ -212,6 +276,17 @@ impl Conn {
         target: &str,
         body: Bytes,
     ) -> Result<Request<Full<Bytes>>, TransportError> {
+        // A bare operation name is a DynamoDB one; a qualified one (containing a dot,
+        // e.g. `DynamoDBStreams_20120810.GetRecords`) is sent as it is.
+        let target = if target.contains('.') {
+            target.to_owned()
+        } else {
+            format!("DynamoDB_20120810.{target}")
+        };
+        let (amz_date, authorization) = self
+            .signer
+            .sign(self.endpoint.host.to_str().unwrap_or(""), &target, &body)
+            .map_err(TransportError::Request)?;
         Request::builder()
             .method(Method::POST)
             .uri("/")
@@ -220,18 +295,9 @@ impl Conn {
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/x-amz-json-1.0"),
             )
-            // A bare operation name is a DynamoDB one; a qualified one (containing a dot,
-            // e.g. `DynamoDBStreams_20120810.GetRecords`) is sent as it is.
-            .header(
-                "x-amz-target",
-                if target.contains('.') {
-                    target.to_owned()
-                } else {
-                    format!("DynamoDB_20120810.{target}")
-                },
-            )
-            .header("x-amz-date", self.signer.amz_date.clone())
-            .header(AUTHORIZATION, self.signer.authorization.clone())
+            .header("x-amz-target", target)
+            .header("x-amz-date", amz_date)
+            .header(AUTHORIZATION, authorization)
             .body(Full::new(body))
             .map_err(|e| TransportError::Request(e.to_string()))
     }

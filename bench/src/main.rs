@@ -62,9 +62,15 @@ struct Args {
     /// Random seed for keys and payloads.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Region in the (unverified) SigV4 credential scope.
+    /// Region in the SigV4 credential scope.
     #[arg(long, default_value = "us-east-1")]
     region: String,
+    /// Sign every request for real with this access key (a server with `--auth`);
+    /// without it the signature only has SigV4's shape.
+    #[arg(long, requires = "secret_key")]
+    access_key: Option<String>,
+    #[arg(long, requires = "access_key")]
+    secret_key: Option<String>,
     /// Print the result as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -94,7 +100,10 @@ fn main() -> ExitCode {
 
 async fn bench(args: Args) -> Result<(), String> {
     let endpoint = Endpoint::parse(&args.endpoint)?;
-    let signer = Signer::new(&args.region);
+    let signer = match (&args.access_key, &args.secret_key) {
+        (Some(k), Some(s)) => Signer::with_key(&args.region, k.clone(), s.clone()),
+        _ => Signer::new(&args.region),
+    };
     let timeout = Duration::from_secs(args.timeout);
     let shape = Shape {
         workload: args.workload,

@@ -451,6 +451,8 @@ def test_a_stored_admin_replaces_the_bootstrap_admin(auth_host, request):
         boot.ok("POST", "/admins", {"username": "ops", "password": "ops-password-1"})
         ops = Mgmt(h.endpoint, auth=("ops", "ops-password-1"))
         assert ops.ok("GET", "/admins") == {"admins": ["ops"]}
+        # The last admin stays (deleting it would bring the bootstrap admin back).
+        assert ops.req("DELETE", "/admins/ops").status_code == 409
         # A fresh login as the bootstrap admin is refused now (cached logins expire).
         fresh = Mgmt(h.endpoint, auth=("boot", "boot-password"))
         h.restart()
@@ -474,3 +476,119 @@ def test_native_refuses_a_public_address_without_auth(host):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode != 0
     assert "without --auth" in r.stderr
+
+
+def test_another_accounts_arns_are_denied(auth_host, mgmt):
+    """ARNs naming another account's table, stream or export are refused even with a policy
+    allowing everything: only a resource-based policy could allow them (there are none)."""
+    one, two = new_account(mgmt), new_account(mgmt)
+    c1 = client(auth_host.endpoint, *user_with(mgmt, one, "u", FULL_ACCESS))
+    k2 = user_with(mgmt, two, "u", FULL_ACCESS)
+    t = unique_name("xacct")
+    kw = create_table_kwargs(t, ("pk", "S"), None)
+    kw["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    c1.create_table(**kw)
+    c1.put_item(TableName=t, Item={"pk": {"S": "secret"}})
+    d = c1.describe_table(TableName=t)["Table"]
+    s1 = client(auth_host.endpoint, *user_with(mgmt, one, "s", FULL_ACCESS), service="dynamodbstreams")
+    shard = s1.describe_stream(StreamArn=d["LatestStreamArn"])["StreamDescription"]["Shards"][0]
+    it = s1.get_shard_iterator(StreamArn=d["LatestStreamArn"], ShardId=shard["ShardId"],
+                               ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    s2 = client(auth_host.endpoint, *k2, service="dynamodbstreams")
+    c2 = client(auth_host.endpoint, *k2)
+    for f in (lambda: s2.describe_stream(StreamArn=d["LatestStreamArn"]),
+              lambda: s2.get_records(ShardIterator=it),
+              lambda: c2.export_table_to_point_in_time(TableArn=d["TableArn"], S3Bucket="bkt")):
+        with pytest.raises(ClientError) as e:
+            f()
+        assert code_of(e.value) == "AccessDeniedException", e.value.response
+        assert "because no resource-based policy allows" in e.value.response["Error"]["Message"]
+
+
+def test_leading_keys_on_an_index_and_fail_closed(auth_host, mgmt, admin_key):
+    """A Query on a GSI is held to the index's partition key; a request whose partition key
+    cannot be read (a tab before AND, a key of another attribute) is not let through."""
+    acct, akey, asecret = admin_key
+    admin = client(auth_host.endpoint, akey, asecret)
+    t = unique_name("leadgsi")
+    kw = create_table_kwargs(t, ("id", "S"), None)
+    kw["AttributeDefinitions"].append({"AttributeName": "owner", "AttributeType": "S"})
+    kw["GlobalSecondaryIndexes"] = [{"IndexName": "by_owner", "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}]}]
+    admin.create_table(**kw)
+    admin.put_item(TableName=t, Item={"id": {"S": "1"}, "owner": {"S": "hank"}})
+    admin.put_item(TableName=t, Item={"id": {"S": "2"}, "owner": {"S": "ivy"}})
+    arn = f"arn:aws:dynamodb:{REGION}:{acct}:table/{t}"
+    key, secret = user_with(mgmt, acct, "hank", {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:Query",
+                       "Resource": [arn, f"{arn}/index/*"],
+                       "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:username}"]}}}]})
+    c = client(auth_host.endpoint, key, secret)
+
+    def q(value, expr="#o = :v"):
+        return c.query(TableName=t, IndexName="by_owner", KeyConditionExpression=expr,
+                       ExpressionAttributeNames={"#o": "owner"},
+                       ExpressionAttributeValues={":v": {"S": value}})
+
+    assert [i["id"]["S"] for i in q("hank")["Items"]] == ["1"]
+    assert [i["id"]["S"] for i in q("hank", "#o\t=\t:v")["Items"]] == ["1"]
+    with pytest.raises(ClientError) as e:
+        q("ivy")
+    assert code_of(e.value) == "AccessDeniedException"
+    # On the table, the partition key is `id`: "hank" is not one of its values.
+    with pytest.raises(ClientError) as e:
+        c.query(TableName=t, KeyConditionExpression="id = :v",
+                ExpressionAttributeValues={":v": {"S": "1"}})
+    assert code_of(e.value) == "AccessDeniedException"
+
+
+def test_buckets_belong_to_their_account(auth_host, mgmt):
+    """An export written by one account is not in the bucket of the same name of another."""
+    one, two = new_account(mgmt), new_account(mgmt)
+    c1 = client(auth_host.endpoint, *user_with(mgmt, one, "u", FULL_ACCESS))
+    c2 = client(auth_host.endpoint, *user_with(mgmt, two, "u", FULL_ACCESS))
+    t = unique_name("bucketacct")
+    c1.create_table(**create_table_kwargs(t, ("pk", "S"), None))
+    c1.update_continuous_backups(TableName=t, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    c1.put_item(TableName=t, Item={"pk": {"S": "private"}})
+    arn = c1.describe_table(TableName=t)["Table"]["TableArn"]
+    bucket = "shared-name-" + t.lower()[-12:]
+    exp = c1.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket, S3Prefix="x")
+    from test_export_import import wait_export, wait_import
+    done = wait_export(c1, exp["ExportDescription"]["ExportArn"])
+    assert done["ExportStatus"] == "COMPLETED", done
+    data = done["ExportManifest"].rsplit("/", 1)[0] + "/data/"
+    params = {"TableName": unique_name("stolen"), "BillingMode": "PAY_PER_REQUEST",
+              "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+              "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}
+    src = {"S3Bucket": bucket, "S3KeyPrefix": data}
+    d = c2.import_table(S3BucketSource=src, InputFormat="DYNAMODB_JSON",
+                        InputCompressionType="GZIP", TableCreationParameters=params)
+    d = d["ImportTableDescription"]
+    if d["ImportStatus"] == "IN_PROGRESS":
+        d = wait_import(c2, d["ImportArn"])
+    assert d["ImportStatus"] == "FAILED" and d.get("FailureCode") == "S3NoSuchBucket", d
+    assert params["TableName"] not in c2.list_tables()["TableNames"]
+    # The owner imports its own export.
+    params["TableName"] = unique_name("mine")
+    d = c1.import_table(S3BucketSource=src, InputFormat="DYNAMODB_JSON",
+                        InputCompressionType="GZIP", TableCreationParameters=params)
+    d = wait_import(c1, d["ImportTableDescription"]["ImportArn"])
+    assert d["ImportStatus"] == "COMPLETED", d
+    assert c1.scan(TableName=params["TableName"])["Items"] == [{"pk": {"S": "private"}}]
+
+
+def test_policy_size_is_per_user(auth_host, mgmt):
+    acct = new_account(mgmt)
+    mgmt.user(acct, "jay")
+
+    def doc(n):
+        return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem",
+                                                        "Resource": "arn:aws:dynamodb:*:*:table/" + "t" * n}]}
+    assert mgmt.req("PUT", f"/accounts/{acct}/users/jay/policies/a", doc(1100)).status_code == 200
+    r = mgmt.req("PUT", f"/accounts/{acct}/users/jay/policies/b", doc(1100))
+    assert r.status_code == 409 and r.json()["error"] == "LimitExceeded", r.text
+    # Replacing the first one counts only the new document.
+    assert mgmt.req("PUT", f"/accounts/{acct}/users/jay/policies/a", doc(1900)).status_code == 200

@@ -54,6 +54,9 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         .ok()
         .and_then(|u| u.query().map(str::to_owned))
         .unwrap_or_default();
+    let Some(random) = host::secure_random() else {
+        return Response::error("no secure random source", 500);
+    };
     let http = HttpRequest {
         method: &method,
         path: &path,
@@ -62,7 +65,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         host: host_header.as_deref(),
         query: &query,
         headers: &headers,
-        random: host::secure_random(),
+        random,
         body: &body,
     };
     let Some(response) = run(&front, &env, &ctx, http, failpoint).await else {

@@ -17,16 +17,11 @@ pub fn entropy() -> u64 {
     (word() << 32) | word()
 }
 
-/// 32 bytes from the runtime's cryptographically secure source (`crypto.getRandomValues`).
-pub fn secure_random() -> [u8; 32] {
+/// 32 bytes from the runtime's cryptographically secure source (`crypto.getRandomValues`);
+/// `None` if it failed (secrets and salts are never made from anything weaker).
+pub fn secure_random() -> Option<[u8; 32]> {
     let mut b = [0u8; 32];
-    if getrandom::getrandom(&mut b).is_err() {
-        // Never happens in workerd; fall back to Math.random rather than fail the request.
-        for chunk in b.chunks_mut(8) {
-            chunk.copy_from_slice(&entropy().to_le_bytes());
-        }
-    }
-    b
+    getrandom::getrandom(&mut b).ok().map(|_| b)
 }
 
 /// The engine configuration from the wrangler vars (see `config`).

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// AWS's limit on a user's inline policies, together (characters, whitespace not counted).
+pub const MAX_POLICY_CHARS: usize = 2048;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRecord {
     pub id: String,
@@ -22,6 +25,30 @@ pub struct UserRecord {
     pub password_hash: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub created_ms: i64,
+}
+
+impl UserRecord {
+    /// `AIDA` and 17 characters: stable for the user, different for a user of the same
+    /// name created again.
+    pub fn unique_id(&self) -> String {
+        let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+        for b in self
+            .account
+            .bytes()
+            .chain([0])
+            .chain(self.name.bytes())
+            .chain(self.created_ms.to_le_bytes())
+        {
+            h ^= u128::from(b);
+            h = h.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B);
+        }
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let mut id = String::from("AIDA");
+        for i in 0..17 {
+            id.push(A[((h >> (i * 5)) & 31) as usize] as char);
+        }
+        id
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +69,8 @@ pub struct Principal {
     /// `auth::secrets::seal` of the secret access key.
     pub sealed_secret: Vec<u8>,
     pub session_token: Option<String>,
+    /// The user's unique id (`AIDA…`, AWS's shape), from its account, name and creation.
+    pub user_id: String,
     pub user_tags: BTreeMap<String, String>,
     /// (name, document) of every inline policy of the user.
     pub policies: Vec<(String, String)>,

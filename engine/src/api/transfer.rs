@@ -20,6 +20,19 @@ pub fn bucket_key(bucket: &str, key: &str) -> String {
     format!("buckets/{bucket}/{key}")
 }
 
+/// Where the buckets of an account other than the host's configured one live, so that no
+/// account reads or writes another's bucket of the same name.
+pub fn account_bucket_root(account: &str, bucket: &str) -> String {
+    format!("accounts/{account}/buckets/{bucket}/")
+}
+
+fn key_in(root: &Option<String>, bucket: &str, key: &str) -> String {
+    match root {
+        Some(r) => format!("{r}{key}"),
+        None => bucket_key(bucket, key),
+    }
+}
+
 /// `<ms:014>-<hex:8>`, the shape of AWS's export and import ids.
 pub fn mint_job_id(now_ms: i64, entropy: u64) -> String {
     format!("{:014}-{:08x}", now_ms.max(0), entropy as u32)
@@ -113,10 +126,21 @@ pub enum ExportKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportTarget {
     pub bucket: String,
+    /// The object-store prefix standing for the bucket when it is not `buckets/<bucket>/`
+    /// ([`account_bucket_root`]).
+    #[serde(default)]
+    pub root: Option<String>,
     pub owner: Option<String>,
     pub prefix: Option<String>,
     pub sse_algorithm: Option<String>,
     pub kms_key: Option<String>,
+}
+
+impl ExportTarget {
+    /// The object-store key of `key` in the bucket.
+    pub fn key(&self, key: &str) -> String {
+        key_in(&self.root, &self.bucket, key)
+    }
 }
 
 /// What the catalog knows of an export (DescribeExport, ListExports) and what its table
@@ -173,7 +197,7 @@ impl ExportRecord {
 
     /// The object-store key of `name` in the export's directory.
     pub fn key(&self, name: &str) -> String {
-        bucket_key(&self.target.bucket, &format!("{}{name}", self.dir()))
+        self.target.key(&format!("{}{name}", self.dir()))
     }
 
     /// The manifest-summary key within the bucket (ExportManifest).
@@ -282,6 +306,9 @@ pub struct CsvOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportSource {
     pub bucket: String,
+    /// As [`ExportTarget::root`].
+    #[serde(default)]
+    pub root: Option<String>,
     pub owner: Option<String>,
     pub key_prefix: Option<String>,
     pub format: InputFormat,
@@ -292,7 +319,12 @@ pub struct ImportSource {
 impl ImportSource {
     /// The object-store prefix of the objects read (one object, or every one under it).
     pub fn store_prefix(&self) -> String {
-        bucket_key(&self.bucket, self.key_prefix.as_deref().unwrap_or(""))
+        self.key(self.key_prefix.as_deref().unwrap_or(""))
+    }
+
+    /// The object-store key of `key` in the bucket.
+    pub fn key(&self, key: &str) -> String {
+        key_in(&self.root, &self.bucket, key)
     }
 }
 

@@ -22,7 +22,7 @@ use crate::auth::policy::{self, ContextKeys, Decision, Policy};
 use crate::auth::sigv4::{self, Authorization, Received};
 use crate::config::Config;
 use crate::error::{ApiError, Error, ErrorKind};
-use crate::flow::auth_cache::{get, master_key, put, Caller};
+use crate::flow::auth_cache::{get, master_key, put, Caller, KeyNames};
 use crate::flow::front::FrontEnd;
 use crate::flow::request::HttpRequest;
 use crate::wire::target::Op;
@@ -47,6 +47,7 @@ impl Caller {
         Ok(Caller {
             account: p.key.account,
             user: p.key.user,
+            user_id: p.user_id,
             key_id: p.key.id,
             secret,
             session_token: p.session_token,
@@ -234,11 +235,11 @@ pub fn tables_needing_keys(
     }
     names
         .into_iter()
-        .filter(|n| hash_key(front, &caller.account, n, now_ms).is_none())
+        .filter(|n| key_names(front, &caller.account, n, now_ms).is_none())
         .collect()
 }
 
-fn hash_key(front: &FrontEnd, account: &str, table: &str, now_ms: i64) -> Option<String> {
+fn key_names(front: &FrontEnd, account: &str, table: &str, now_ms: i64) -> Option<KeyNames> {
     get(
         &front.auth.hash_keys,
         &(account.to_owned(), table.to_owned()),
@@ -246,15 +247,40 @@ fn hash_key(front: &FrontEnd, account: &str, table: &str, now_ms: i64) -> Option
     )
 }
 
-/// Remembers a table's partition key name (from its DescribeTable).
-pub fn remember_hash_key(front: &FrontEnd, account: &str, table: &str, key: &str, now_ms: i64) {
+/// Remembers a table's partition key names, its own and its indexes' (from its
+/// DescribeTable).
+pub fn remember_key_names(
+    front: &FrontEnd,
+    account: &str,
+    table: &str,
+    schema: &extenddo_projections::TableSchema,
+    now_ms: i64,
+) {
+    let names = KeyNames {
+        table: vec![schema.key.hash.name.clone()],
+        indexes: schema
+            .indexes
+            .iter()
+            .map(|ix| {
+                (
+                    ix.name.clone(),
+                    ix.hash.iter().map(|a| a.name.clone()).collect(),
+                )
+            })
+            .collect(),
+    };
     put(
         &front.auth.hash_keys,
         (account.to_owned(), table.to_owned()),
-        key.to_owned(),
+        names,
         now_ms + front.cfg.auth.cache_ms,
     );
 }
+
+/// `dynamodb:LeadingKeys` when a request's partition key value cannot be known (its table
+/// did not answer, or the key is not where the table's schema says): a value no policy
+/// names, so that a condition on the key fails closed instead of passing as "no values".
+const UNKNOWN_LEADING_KEY: &str = "\u{0}unknown partition key";
 
 /// (action, table name, the action's own member) of each item of a transaction.
 fn transact_items(op: Op, body: &Value) -> Vec<(&'static str, Option<&str>, &Value)> {
@@ -408,9 +434,11 @@ fn query_leading_keys(body: &Value, hash_key: &str) -> Vec<String> {
     let Some(expr) = body.get("KeyConditionExpression").and_then(s) else {
         return Vec::new();
     };
+    // Any run of whitespace is one space, so that " AND " finds every conjunction.
+    let expr = &expr.split_whitespace().collect::<Vec<_>>().join(" ");
     let upper = expr.to_ascii_uppercase();
     let mut out = Vec::new();
-    let mut rest = expr;
+    let mut rest: &str = expr;
     let mut offset = 0;
     // Split on AND outside parentheses, case-insensitively.
     let mut parts = Vec::new();
@@ -435,22 +463,60 @@ fn query_leading_keys(body: &Value, hash_key: &str) -> Vec<String> {
     out
 }
 
-fn leading_keys_of(op: Op, op_body: &Value, hash_key: &str) -> Vec<String> {
-    match op {
-        Op::Query => query_leading_keys(op_body, hash_key),
-        _ => ["Key", "Item"]
-            .iter()
-            .filter_map(|m| op_body.get(*m))
-            .filter_map(|m| m.get(hash_key))
-            .filter_map(scalar)
-            .collect(),
+/// The partition key values one item operation (or a Query) names, for the partition key
+/// attributes `attrs`; [`UNKNOWN_LEADING_KEY`] for any it does not name.
+fn leading_keys_of(query: bool, op_body: &Value, attrs: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in attrs {
+        let found: Vec<String> = if query {
+            query_leading_keys(op_body, attr)
+        } else {
+            ["Key", "Item"]
+                .iter()
+                .filter_map(|m| op_body.get(*m))
+                .filter_map(|m| m.get(attr))
+                .filter_map(scalar)
+                .collect()
+        };
+        if found.is_empty() {
+            out.push(UNKNOWN_LEADING_KEY.to_owned());
+        }
+        out.extend(found);
     }
+    if attrs.is_empty() {
+        out.push(UNKNOWN_LEADING_KEY.to_owned());
+    }
+    out
+}
+
+/// `dynamodb:LeadingKeys` of one item operation or Query on `table` (its index `index`),
+/// when a policy of the caller names the key.
+fn leading_keys(
+    front: &FrontEnd,
+    caller: &Caller,
+    table: &str,
+    index: Option<&str>,
+    query: bool,
+    op_body: &Value,
+    now_ms: i64,
+) -> Option<Vec<String>> {
+    if !caller.uses("dynamodb:LeadingKeys") {
+        return None;
+    }
+    let attrs = key_names(front, &caller.account, table, now_ms).and_then(|k| match index {
+        Some(ix) => k.indexes.get(ix).cloned(),
+        None => Some(k.table),
+    });
+    Some(match attrs {
+        Some(a) => leading_keys_of(query, op_body, &a),
+        None => vec![UNKNOWN_LEADING_KEY.to_owned()],
+    })
 }
 
 fn base_keys(caller: &Caller, now_ms: i64) -> ContextKeys {
     let mut k = ContextKeys::default();
     k.set("aws:username", vec![caller.user.clone()]);
-    k.set("aws:userid", vec![caller.user.clone()]);
+    k.set("aws:userid", vec![caller.user_id.clone()]);
     k.set("aws:PrincipalAccount", vec![caller.account.clone()]);
     k.set("aws:PrincipalArn", vec![caller.arn()]);
     k.set("aws:PrincipalType", vec!["User".to_owned()]);
@@ -497,13 +563,10 @@ fn checks(
             if !attrs.is_empty() {
                 keys.set("dynamodb:Attributes", attrs);
             }
-            if let Some(hk) = table.and_then(|t| hash_key(front, account, t, now_ms)) {
-                let op_of = match action {
-                    "dynamodb:Query" => Op::Query,
-                    _ => Op::GetItem,
-                };
-                let lk = leading_keys_of(op_of, op_body, &hk);
-                if !lk.is_empty() {
+            if let Some(t) = table {
+                let query = action == "dynamodb:Query";
+                let index = op_body.get("IndexName").and_then(s).filter(|_| query);
+                if let Some(lk) = leading_keys(front, caller, t, index, query, op_body, now_ms) {
                     keys.set("dynamodb:LeadingKeys", lk);
                 }
             }
@@ -532,7 +595,8 @@ fn checks(
             if let Some(ix) = body.get("IndexName").and_then(s) {
                 resource = format!("{resource}/index/{ix}");
             }
-            vec![with_request_keys(&action, resource, body, Some(&name))]
+            let leading = (op == Op::Query).then_some(name.as_str());
+            vec![with_request_keys(&action, resource, body, leading)]
         }
         Op::BatchGetItem | Op::BatchWriteItem => {
             let mut out = Vec::new();
@@ -567,11 +631,11 @@ fn checks(
                 let mut check = with_request_keys(&action, table(name), &Value::Null, None);
                 let mut attrs = BTreeSet::new();
                 let mut leading = BTreeSet::new();
-                let hk = hash_key(front, account, name, now_ms);
                 for share in &shares {
                     attrs.extend(attributes(share));
-                    if let Some(hk) = &hk {
-                        leading.extend(leading_keys_of(Op::GetItem, share, hk));
+                    if let Some(lk) = leading_keys(front, caller, name, None, false, share, now_ms)
+                    {
+                        leading.extend(lk);
                     }
                 }
                 if !attrs.is_empty() {
@@ -673,7 +737,17 @@ fn checks(
         }
         _ => {
             let name = str_member("TableName");
-            vec![with_request_keys(&action, table(&name), body, Some(&name))]
+            // Only item operations name partition keys (DescribeTable and the like have none).
+            let item = matches!(
+                op,
+                Op::GetItem | Op::PutItem | Op::UpdateItem | Op::DeleteItem
+            );
+            vec![with_request_keys(
+                &action,
+                table(&name),
+                body,
+                item.then_some(name.as_str()),
+            )]
         }
     }
 }
@@ -707,7 +781,31 @@ pub fn authorize(
     iterator_stream: Option<&str>,
     now_ms: i64,
 ) -> Result<(), ApiError> {
-    for check in checks(front, caller, op, body, iterator_stream, now_ms) {
+    let all = checks(front, caller, op, body, iterator_stream, now_ms);
+    if all.is_empty() {
+        return Err(Error::bug(format!("{op:?} amounts to no authorization check")).into_api());
+    }
+    for check in all {
+        // Another account's (or region's) resource: only a resource-based policy could
+        // allow it, and there are none.
+        let mut parts = check.resource.split(':');
+        let (region, owner) = (parts.nth(3), parts.next());
+        if let (Some(region), Some(owner)) = (region, owner) {
+            if check.resource.starts_with("arn:")
+                && (owner != caller.account || region != front.cfg.region)
+            {
+                return Err(ApiError::new(
+                    ErrorKind::AccessDenied,
+                    format!(
+                        "User: {} is not authorized to perform: {} on resource: {} because no resource-based policy allows the {} action",
+                        caller.arn(),
+                        check.action,
+                        check.resource,
+                        check.action
+                    ),
+                ));
+            }
+        }
         match policy::evaluate(
             &caller.policies,
             &check.action,

@@ -16,11 +16,20 @@ const MAX_CACHED: usize = 4096;
 pub struct Caller {
     pub account: String,
     pub user: String,
+    /// The user's unique id (`aws:userid`): a user deleted and created again gets another.
+    pub user_id: String,
     pub key_id: String,
     pub(crate) secret: String,
     pub(crate) session_token: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub policies: Vec<Policy>,
+}
+
+/// A table's partition key attribute names, and each index's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyNames {
+    pub table: Vec<String>,
+    pub indexes: BTreeMap<String, Vec<String>>,
 }
 
 /// Who logged in to the management API.
@@ -44,7 +53,7 @@ pub struct AuthCache {
     pub(crate) callers: Mutex<HashMap<String, (Arc<Caller>, i64)>>,
     logins: Mutex<HashMap<[u8; 32], (Login, i64)>>,
     failures: Mutex<HashMap<String, (u32, i64)>>,
-    pub(crate) hash_keys: Mutex<HashMap<(String, String), (String, i64)>>,
+    pub(crate) hash_keys: Mutex<HashMap<(String, String), (KeyNames, i64)>>,
 }
 
 pub(crate) fn get<K: std::hash::Hash + Eq, V: Clone>(
@@ -109,7 +118,14 @@ impl AuthCache {
     pub fn failed_login(&self, who: &str, now_ms: i64) {
         if let Ok(mut m) = self.failures.lock() {
             if m.len() >= MAX_CACHED {
-                m.clear();
+                // Forget what has expired and what is not locked out; never a lock-out, or
+                // a flood of made-up names would lift it.
+                m.retain(|_, (n, since)| {
+                    *n >= MAX_FAILED_LOGINS && now_ms - *since < FAILED_LOGIN_WINDOW_MS
+                });
+                if m.len() >= MAX_CACHED {
+                    return;
+                }
             }
             let e = m.entry(who.to_owned()).or_insert((0, now_ms));
             if now_ms - e.1 >= FAILED_LOGIN_WINDOW_MS {

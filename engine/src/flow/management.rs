@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::api::identity::{IdentityCommand as C, IdentityReply as R, KeyMeta, UserRecord};
+use crate::api::identity::{
+    IdentityCommand as C, IdentityReply as R, KeyMeta, UserRecord, MAX_POLICY_CHARS,
+};
 use crate::api::object::{Address, Call, Command, Outcome, Reply};
 use crate::api::time::iso_millis;
 use crate::auth::{password, policy::Policy, secrets};
@@ -23,9 +25,9 @@ use crate::flow::front::FrontEnd;
 use crate::flow::request::HttpRequest;
 use crate::wire::response::HttpResponse;
 
-/// AWS's limit on one inline user policy (characters, whitespace excluded).
-pub const MAX_POLICY_CHARS: usize = 2048;
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// An argon2id hash of nothing anyone knows, verified when a login names no stored hash.
+const DUMMY_HASH: &str = "argon2id$v=19$m=19456,t=2,p=1$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
@@ -283,6 +285,20 @@ impl Management {
                         _ => false,
                     };
                 if !ok {
+                    if !matches!(
+                        &outcome,
+                        Ok(Reply::Identity(R::User(UserRecord {
+                            password_hash: Some(_),
+                            ..
+                        }))) | Ok(Reply::Identity(R::Admin {
+                            password_hash: Some(_),
+                            ..
+                        }))
+                    ) {
+                        // No hash was checked: spend the same time, so that a reply's delay
+                        // does not tell which names exist.
+                        let _ = password::verify(&self.password, DUMMY_HASH);
+                    }
                     let who = match &login {
                         Login::Admin(n) => n.clone(),
                         Login::User { account, name } => format!("{account}/{name}"),

@@ -269,7 +269,25 @@ impl Flow {
         }
     }
 
-    fn dispatch(&mut self, front: &FrontEnd, account: String, request: Request) -> Action {
+    fn dispatch(&mut self, front: &FrontEnd, account: String, mut request: Request) -> Action {
+        // Buckets of other accounts than the host's own live apart.
+        if account != front.cfg.account_id {
+            match &mut request {
+                Request::Export(r) => {
+                    r.target.root = Some(crate::api::transfer::account_bucket_root(
+                        &account,
+                        &r.target.bucket,
+                    ))
+                }
+                Request::Import(r) => {
+                    r.source.root = Some(crate::api::transfer::account_bucket_root(
+                        &account,
+                        &r.source.bucket,
+                    ))
+                }
+                _ => {}
+            }
+        }
         let cfg_owned;
         let cfg: &Config = if self.account_cfg.is_some() {
             cfg_owned = self.cfg_for(front);
@@ -541,11 +559,11 @@ impl Flow {
                     .asking
                     .step(&front.directory, outcome)
                     .and_then_described(|d| {
-                        auth::remember_hash_key(
+                        auth::remember_key_names(
                             front,
                             &a.caller.account,
                             &name,
-                            &d.schema.key.hash.name,
+                            &d.schema,
                             self.now_ms,
                         )
                     })

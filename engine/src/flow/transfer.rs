@@ -18,8 +18,7 @@ use crate::api::reply::TableReply;
 use crate::api::store::{StoreReply, StoreRequest};
 use crate::api::streams::table_arn;
 use crate::api::transfer::{
-    bucket_key, export_arn, import_arn, mint_job_id, ExportKind, ExportRecord, ImportRecord,
-    JobStatus,
+    export_arn, import_arn, mint_job_id, ExportKind, ExportRecord, ImportRecord, JobStatus,
 };
 use crate::config::Config;
 use crate::error::{ApiError, Error, ErrorKind};
@@ -324,7 +323,7 @@ impl Import {
                     self.objects = objects;
                     if self.objects.is_empty() {
                         self.stage = ImportStage::Bucket;
-                        return Next::Call(list(bucket_key(&self.record.source.bucket, "")));
+                        return Next::Call(list(self.record.source.key("")));
                     }
                     self.create(dir)
                 }

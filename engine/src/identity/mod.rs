@@ -7,6 +7,7 @@ use extenddo_log::sql::{in_transaction, RowExt, Sql, SqlValue};
 
 use crate::api::identity::{
     AccountRecord, IdentityCommand as C, IdentityReply as R, KeyMeta, Principal, UserRecord,
+    MAX_POLICY_CHARS,
 };
 use crate::api::object::{run_batch, Command, Effect, EffectId, Object, Outcome, Reply};
 use crate::error::{ApiError, Error, ErrorKind};
@@ -20,8 +21,8 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS policies (account TEXT NOT NULL, user TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY (account, user, name))",
 ];
 
-/// AWS's limits on an IAM user: two access keys, inline policies within 2,048 characters
-/// in all (checked by the flow, which sees the document).
+/// AWS's limits on an IAM user: two access keys, and inline policies of 2,048 characters
+/// in all (whitespace not counted).
 pub const MAX_KEYS_PER_USER: usize = 2;
 
 pub struct IdentityObject;
@@ -142,6 +143,7 @@ impl IdentityObject {
                     policies: Self::policies(sql, &key.account, &key.user)?,
                     sealed_secret: r.blob(5)?.to_vec(),
                     session_token: opt_text(r, 6),
+                    user_id: user.unique_id(),
                     user_tags: user.tags,
                     key,
                 })))
@@ -181,6 +183,16 @@ impl IdentityObject {
                     .collect::<Result<_, Error>>()?,
             ),
             C::DeleteAdmin { name } => {
+                let count = sql.query("SELECT count(*) FROM admins", &[])?;
+                if count.first().map(|r| r.int(0)).transpose()? == Some(1)
+                    && !sql
+                        .query("SELECT 1 FROM admins WHERE name = ?1", &[text(&name)])?
+                        .is_empty()
+                {
+                    return Err(conflict(
+                        "Cannot delete the last admin (the bootstrap admin would work again): create another first",
+                    ));
+                }
                 if sql
                     .query(
                         "DELETE FROM admins WHERE name = ?1 RETURNING 1",
@@ -339,6 +351,18 @@ impl IdentityObject {
                 document,
             } => {
                 Self::user(sql, &account, &user)?;
+                let chars = |d: &str| d.chars().filter(|c| !c.is_whitespace()).count();
+                let others: usize = Self::policies(sql, &account, &user)?
+                    .iter()
+                    .filter(|(n, _)| *n != name)
+                    .map(|(_, d)| chars(d))
+                    .sum();
+                if others + chars(&document) > MAX_POLICY_CHARS {
+                    return Err(Error::Client(ApiError::new(
+                        ErrorKind::LimitExceeded,
+                        format!("Maximum policy size of {MAX_POLICY_CHARS} bytes exceeded for user {user}"),
+                    )));
+                }
                 sql.exec(
                     "INSERT INTO policies (account, user, name, document) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account, user, name) DO UPDATE SET document = excluded.document",
                     &[text(&account), text(&user), text(&name), text(&document)],

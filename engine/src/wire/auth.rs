@@ -1,8 +1,7 @@
-//! Request authentication.
-//!
-//! For now every host accepts any SigV4-shaped credentials, as DynamoDB Local does; a request
-//! with no `Authorization` header at all is refused as AWS refuses it. Signature verification
-//! against stored keys is a later capability.
+//! The signature-shape check of a host that does not verify signatures (the native server
+//! on loopback without `--auth`, as DynamoDB Local): any SigV4-shaped credentials pass; a
+//! request with no `Authorization` header at all is refused as AWS refuses it. Verification
+//! against stored keys is `flow::auth`.
 
 use crate::error::{ApiError, ErrorKind};
 

@@ -135,10 +135,11 @@ impl ExportJob {
         self.retry_at = None;
         if self.phase == Phase::Listing {
             return Some(Effect::Store(StoreRequest::List {
-                prefix: crate::api::transfer::bucket_key(
-                    &self.record.target.bucket,
-                    &format!("{}{}-", self.record.data_dir(), data_stem(self.record.id())),
-                ),
+                prefix: self.record.target.key(&format!(
+                    "{}{}-",
+                    self.record.data_dir(),
+                    data_stem(self.record.id())
+                )),
             }));
         }
         if let Some(r) = self.queue.front() {
@@ -462,7 +463,7 @@ impl ExportJob {
         self.record.item_count += items.len() as u64;
         self.record.billed_size_bytes += billed;
         self.queue.push_back(StoreRequest::Put {
-            key: crate::api::transfer::bucket_key(&self.record.target.bucket, &name),
+            key: self.record.target.key(&name),
             bytes,
         });
     }
@@ -682,6 +683,7 @@ $ion_1_0 {Metadata:{WriteTimestampMicros:1796392603251000},Keys:{pk:"a\"b"},NewI
             end_ms: Some(1796392603264),
             client_token: None,
             target: ExportTarget {
+                root: None,
                 bucket: "my-bucket".into(),
                 owner: None,
                 prefix: Some("exp".into()),

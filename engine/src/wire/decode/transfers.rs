@@ -245,6 +245,7 @@ pub fn export_table(p: &Params) -> Result<ExportRequest, ApiError> {
         table_name,
         client_token: token.map(str::to_owned),
         target: ExportTarget {
+            root: None,
             bucket: bucket.unwrap_or_default().to_owned(),
             owner: owner.map(str::to_owned),
             prefix: prefix.map(str::to_owned),
@@ -448,6 +449,7 @@ pub fn import_table(p: &Params, now_ms: i64) -> Result<ImportRequest, ApiError> 
     Ok(ImportRequest {
         client_token: token.map(str::to_owned),
         source: ImportSource {
+            root: None,
             bucket: bucket.unwrap_or_default().to_owned(),
             owner: owner.map(str::to_owned),
             key_prefix: prefix.map(str::to_owned),
