@@ -39,12 +39,13 @@ impl Caller {
             .ok_or_else(sigv4::unrecognized_client)?;
         // A stored policy always parsed when it was put; one that no longer does (a newer
         // build reading an older store) grants nothing rather than failing every request.
-        let policies = p
+        let policies: Vec<Policy> = p
             .policies
             .iter()
             .filter_map(|(_, doc)| Policy::parse(doc).ok())
             .collect();
-        Ok(Caller {
+        let uses = crate::flow::auth_cache::Uses::of(&policies);
+        let mut caller = Caller {
             account: p.key.account,
             user: p.key.user,
             user_id: p.user_id,
@@ -53,7 +54,11 @@ impl Caller {
             session_token: p.session_token,
             tags: p.user_tags,
             policies,
-        })
+            base_keys: ContextKeys::default(),
+            uses,
+        };
+        caller.base_keys = base_keys(&caller);
+        Ok(caller)
     }
 
     /// The signature, then the session token the key requires (or none if it has none).
@@ -78,9 +83,6 @@ impl Caller {
         )
     }
 
-    fn uses(&self, key: &str) -> bool {
-        self.policies.iter().any(|p| p.uses_condition_key(key))
-    }
 }
 
 /// A request waiting for its access key to be looked up.
@@ -113,9 +115,8 @@ impl Pending {
         let at = sigv4::check_request(&auth, amz_date, &cfg.region, now_ms)?;
         let mut headers = Vec::with_capacity(auth.signed_headers.len());
         for (n, v) in req.headers {
-            let lower = n.to_ascii_lowercase();
-            if auth.signed_headers.contains(&lower) {
-                headers.push((lower, (*v).to_owned()));
+            if auth.signed_headers.iter().any(|h| h.eq_ignore_ascii_case(n)) {
+                headers.push((n.to_ascii_lowercase(), (*v).to_owned()));
             }
         }
         Ok(Pending {
@@ -209,7 +210,7 @@ pub fn tables_needing_keys(
     body: &Value,
     now_ms: i64,
 ) -> Vec<String> {
-    if !caller.uses("dynamodb:LeadingKeys") {
+    if !caller.uses.leading_keys {
         return Vec::new();
     }
     let mut names = BTreeSet::new();
@@ -500,7 +501,7 @@ fn leading_keys(
     op_body: &Value,
     now_ms: i64,
 ) -> Option<Vec<String>> {
-    if !caller.uses("dynamodb:LeadingKeys") {
+    if !caller.uses.leading_keys {
         return None;
     }
     let attrs = key_names(front, &caller.account, table, now_ms).and_then(|k| match index {
@@ -513,18 +514,13 @@ fn leading_keys(
     })
 }
 
-fn base_keys(caller: &Caller, now_ms: i64) -> ContextKeys {
+fn base_keys(caller: &Caller) -> ContextKeys {
     let mut k = ContextKeys::default();
     k.set("aws:username", vec![caller.user.clone()]);
     k.set("aws:userid", vec![caller.user_id.clone()]);
     k.set("aws:PrincipalAccount", vec![caller.account.clone()]);
     k.set("aws:PrincipalArn", vec![caller.arn()]);
     k.set("aws:PrincipalType", vec!["User".to_owned()]);
-    k.set(
-        "aws:CurrentTime",
-        vec![crate::api::time::iso_millis(now_ms)],
-    );
-    k.set("aws:EpochTime", vec![(now_ms / 1000).to_string()]);
     for (t, v) in &caller.tags {
         k.set(&format!("aws:PrincipalTag/{t}"), vec![v.clone()]);
     }
@@ -542,15 +538,27 @@ fn checks(
 ) -> Vec<Check> {
     let cfg = &front.cfg;
     let account = caller.account.as_str();
-    let base = base_keys(caller, now_ms);
+    let mut base = caller.base_keys.clone();
+    if caller.uses.time {
+        base.set(
+            "aws:CurrentTime",
+            vec![crate::api::time::iso_millis(now_ms)],
+        );
+        base.set("aws:EpochTime", vec![(now_ms / 1000).to_string()]);
+    }
     let with_request_keys =
         |action: &str, resource: String, op_body: &Value, table: Option<&str>| {
             let mut keys = base.clone();
-            for (member, key) in [
-                ("Select", "dynamodb:Select"),
-                ("ReturnValues", "dynamodb:ReturnValues"),
-                ("ReturnConsumedCapacity", "dynamodb:ReturnConsumedCapacity"),
-            ] {
+            let members: &[(&str, &str)] = if caller.uses.request_members {
+                &[
+                    ("Select", "dynamodb:Select"),
+                    ("ReturnValues", "dynamodb:ReturnValues"),
+                    ("ReturnConsumedCapacity", "dynamodb:ReturnConsumedCapacity"),
+                ]
+            } else {
+                &[]
+            };
+            for (member, key) in members.iter().copied() {
                 if let Some(v) = op_body
                     .get(member)
                     .and_then(s)
@@ -559,9 +567,11 @@ fn checks(
                     keys.set(key, vec![v.to_owned()]);
                 }
             }
-            let attrs = attributes(op_body);
-            if !attrs.is_empty() {
-                keys.set("dynamodb:Attributes", attrs);
+            if caller.uses.attributes {
+                let attrs = attributes(op_body);
+                if !attrs.is_empty() {
+                    keys.set("dynamodb:Attributes", attrs);
+                }
             }
             if let Some(t) = table {
                 let query = action == "dynamodb:Query";

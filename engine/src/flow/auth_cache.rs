@@ -23,6 +23,33 @@ pub struct Caller {
     pub(crate) session_token: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub policies: Vec<Policy>,
+    /// The condition keys every request of the caller has (user, account, tags), built once.
+    pub(crate) base_keys: crate::auth::policy::ContextKeys,
+    /// Which request-dependent condition keys the caller's policies read: only those are
+    /// computed for its requests.
+    pub(crate) uses: Uses,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Uses {
+    pub time: bool,
+    pub attributes: bool,
+    pub leading_keys: bool,
+    pub request_members: bool,
+}
+
+impl Uses {
+    pub fn of(policies: &[Policy]) -> Uses {
+        let any = |k: &str| policies.iter().any(|p| p.uses_condition_key(k));
+        Uses {
+            time: any("aws:CurrentTime") || any("aws:EpochTime"),
+            attributes: any("dynamodb:Attributes"),
+            leading_keys: any("dynamodb:LeadingKeys"),
+            request_members: any("dynamodb:Select")
+                || any("dynamodb:ReturnValues")
+                || any("dynamodb:ReturnConsumedCapacity"),
+        }
+    }
 }
 
 /// A table's partition key attribute names, and each index's.
