@@ -82,7 +82,6 @@ impl Caller {
             self.session_token.as_deref(),
         )
     }
-
 }
 
 /// A request waiting for its access key to be looked up.
@@ -115,7 +114,11 @@ impl Pending {
         let at = sigv4::check_request(&auth, amz_date, &cfg.region, now_ms)?;
         let mut headers = Vec::with_capacity(auth.signed_headers.len());
         for (n, v) in req.headers {
-            if auth.signed_headers.iter().any(|h| h.eq_ignore_ascii_case(n)) {
+            if auth
+                .signed_headers
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(n))
+            {
                 headers.push((n.to_ascii_lowercase(), (*v).to_owned()));
             }
         }
