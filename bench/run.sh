@@ -15,7 +15,9 @@
 #   LIMIT [10]  THREADS [1] (client runtime threads)
 #   WORKLOADS ["put get query mix put-gsi2 put-gsi5 query-gsi transact transact2"]
 #   SERVERS ["extenddo dynoxide dynalite moto"]
-#                     (add `extenddo-auth` for `extenddo serve --auth`: a key provisioned with
+#                     (add `http-floor` for bench/src/floor.rs: a minimal hyper server answering
+#                     {} to every request — the HTTP stack's and load generator's own cost;
+#                     add `extenddo-auth` for `extenddo serve --auth`: a key provisioned with
 #                     `extenddo admin` and every request really signed with it — the cost of
 #                     SigV4 verification and policy evaluation)
 #                     (add `floor` for GET / — the HTTP stack's own floor; add server `worker` for
@@ -206,7 +208,10 @@ run_workloads() { # SERVER PORT
   local server=$1 port=$2 w
   for w in $WORKLOADS; do
     log "$server: $w"
-    "$BENCH" --endpoint "http://127.0.0.1:$port" --workload "$w" --setup --json "${BENCH_ARGS[@]}" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \
+    local setup=--setup
+    # The floor has no tables to set up: every request gets `{}`.
+    [[ $server == http-floor ]] && setup=
+    "$BENCH" --endpoint "http://127.0.0.1:$port" --workload "$w" $setup --json "${BENCH_ARGS[@]}" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \
       >"$OUT/$server-$w.json" 2>"$OUT/$server-$w.err" \
       || { log "$server $w failed:"; tail -5 "$OUT/$server-$w.err" >&2; rm -f "$OUT/$server-$w.json"; }
     if [[ -s $OUT/$server-$w.json ]]; then python3 -c '
@@ -224,6 +229,9 @@ for server in $SERVERS; do
   mkdir -p "$data"
   SERVER_ARGS=()
   case $server in
+    http-floor)
+      start http-floor "$OUT/http-floor.log" "$ROOT/target/release/extenddo-floor" --listen "127.0.0.1:$port"
+      ;;
     extenddo-auth)
       [[ -x $EXTENDDO ]] || continue
       # An account, a user allowed everything, a key — in the data dir before the start.
