@@ -198,6 +198,13 @@ def test_wrong_key_wrong_secret_unsigned_and_altered_bodies_are_rejected(auth_ho
         "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": TARGET_PREFIX + "ListTables"})
     expect((r.status_code, r.json()), "MissingAuthenticationTokenException",
            "Request is missing Authentication Token")
+    # No X-Amz-Date.
+    p = signed_raw(ep, key, secret)
+    auth = p.headers["Authorization"]
+    del p.headers["X-Amz-Date"]
+    expect(post(p), "IncompleteSignatureException",
+           "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
+           f"header. Authorization={auth}")
     # Not SigV4 at all.
     r = requests.post(ep + "/", data=b"{}", timeout=60, headers={
         "Authorization": "Basic Zm9vOmJhcg==", "X-Amz-Target": TARGET_PREFIX + "ListTables"})

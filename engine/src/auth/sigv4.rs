@@ -35,6 +35,8 @@ pub struct Authorization {
     /// Lower-case names, as listed.
     pub signed_headers: Vec<String>,
     pub signature: String,
+    /// The header as received (AWS quotes it in some messages).
+    pub raw: String,
 }
 
 fn incomplete(message: impl Into<String>) -> ApiError {
@@ -131,6 +133,7 @@ impl Authorization {
                 .filter(|h| !h.is_empty())
                 .collect(),
             signature: signature.trim().to_owned(),
+            raw: header.to_owned(),
         })
     }
 }
@@ -215,9 +218,10 @@ pub fn check_request(
     now_ms: i64,
 ) -> Result<i64, ApiError> {
     let Some(amz_date) = amz_date else {
-        return Err(incomplete(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
-        ));
+        return Err(incomplete(format!(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization={}",
+            auth.raw
+        )));
     };
     let at = parse_amz_date(amz_date).ok_or_else(|| {
         incomplete(format!(
