@@ -125,7 +125,7 @@ pub struct Flow {
     host: Option<String>,
     /// The configuration as the caller's account sees it (ARNs), when it is not the
     /// host's default account.
-    account_cfg: Option<Box<Config>>,
+    account_cfg: Option<std::sync::Arc<Config>>,
 }
 
 impl Flow {
@@ -209,7 +209,7 @@ impl Flow {
         if caller.account != front.cfg.account_id {
             let mut cfg = front.cfg.clone();
             cfg.account_id = caller.account.clone();
-            self.account_cfg = Some(Box::new(cfg));
+            self.account_cfg = Some(std::sync::Arc::new(cfg));
         }
         let missing = auth::tables_needing_keys(front, &caller, op, &body, self.now_ms);
         self.authorize(
@@ -261,14 +261,6 @@ impl Flow {
         Ok(self.dispatch(front, account, a.request))
     }
 
-    /// The configuration this request runs with (its caller's account in ARNs).
-    fn cfg_for(&self, front: &FrontEnd) -> Config {
-        match &self.account_cfg {
-            Some(c) => (**c).clone(),
-            None => front.cfg.clone(),
-        }
-    }
-
     fn dispatch(&mut self, front: &FrontEnd, account: String, mut request: Request) -> Action {
         // Buckets of other accounts than the host's own live apart.
         if account != front.cfg.account_id {
@@ -288,13 +280,9 @@ impl Flow {
                 _ => {}
             }
         }
-        let cfg_owned;
-        let cfg: &Config = if self.account_cfg.is_some() {
-            cfg_owned = self.cfg_for(front);
-            &cfg_owned
-        } else {
-            &front.cfg
-        };
+        // The configuration this request runs with (its caller's account in ARNs).
+        let account_cfg = self.account_cfg.clone();
+        let cfg: &Config = account_cfg.as_deref().unwrap_or(&front.cfg);
         let entropy = self.entropy;
         match request {
             Request::Table { name, command } => {
@@ -538,13 +526,9 @@ impl Flow {
 
     /// Feeds the outcome of the last call; returns the next action.
     pub fn step(&mut self, front: &FrontEnd, outcome: Outcome) -> Action {
-        let cfg_owned;
-        let cfg: &Config = if self.account_cfg.is_some() {
-            cfg_owned = self.cfg_for(front);
-            &cfg_owned
-        } else {
-            &front.cfg
-        };
+        // The configuration this request runs with (its caller's account in ARNs).
+        let account_cfg = self.account_cfg.clone();
+        let cfg: &Config = account_cfg.as_deref().unwrap_or(&front.cfg);
         match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::Done => self.fail(Error::bug("a step after the response").into_api()),
             Stage::Authenticating(pending) => {
