@@ -1,22 +1,31 @@
-//! An object actor: one OS thread owning one engine object and its SQLite connection.
+//! An object actor: one OS thread owning one engine object and its SQLite connection, for
+//! as long as the object is open.
 //!
-//! Commands queue on a channel; the actor takes everything queued at once and runs it as one
+//! Commands queue in a mailbox; the actor takes everything queued at once and runs it as one
 //! batch (group commit: one SQL transaction and one fsync for many writes, each still its own
 //! log record, and no reply before the commit). The reads of a batch run first, in their own
 //! transaction, and are answered without waiting for the writes' fsync. Between batches the
 //! actor sleeps until the object's timeout; it carries out the object's effects: calls to
 //! other objects and to the object store go out as tasks whose outcomes come back through
-//! the queue, and `Retire`
-//! deletes the object's storage before the batch's replies leave, after which the actor stops.
+//! the mailbox, and `Retire` deletes the object's storage before the batch's replies leave,
+//! after which the actor stops.
+//!
+//! A table's actor also stops when its object is idle (see [`Closing`]): it checkpoints and
+//! closes the SQLite file, which releases its thread and descriptors, and tells the host
+//! when the object next wants to wake. Closing is race-free because the mailbox closes under
+//! its own lock only while empty: a command that arrives later is handed back to the caller
+//! (`Err(command)`), who opens the object again once the file is closed.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Weak};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread;
 use std::time::Duration;
 
 use extenddo_engine::{Address, Command, Config, Effect, EffectId, Error, Object, Outcome};
+use extenddo_log::sql::Sql;
 use extenddo_log::sqlite::Sqlite;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch, OwnedSemaphorePermit};
 
 use crate::clock::now_ms;
 use crate::host::Host;
@@ -26,142 +35,268 @@ const MAX_BATCH: usize = 256;
 
 pub const STOPPED: &str = "object actor stopped";
 
-type Reply = oneshot::Sender<Outcome>;
+/// A command's answer, or the command handed back because the actor stopped first.
+type Reply = oneshot::Sender<Result<Outcome, Command>>;
 
 enum Msg {
     Command(Command, Reply),
     Result(EffectId, Outcome),
 }
 
+#[derive(Default)]
+struct MailState {
+    queue: VecDeque<Msg>,
+    /// No message is taken any more: the actor is stopping or has stopped.
+    closed: bool,
+    /// The host needs the slot: close as soon as the object is quiescent.
+    evict: bool,
+}
+
+#[derive(Default)]
+struct Mailbox {
+    state: Mutex<MailState>,
+    wake: Condvar,
+}
+
+impl Mailbox {
+    fn lock(&self) -> MutexGuard<'_, MailState> {
+        // A panic on the actor thread aborts nothing else; the queue itself stays consistent.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a message; hands it back if the mailbox is closed.
+    fn push(&self, msg: Msg) -> Option<Msg> {
+        let mut st = self.lock();
+        if st.closed {
+            return Some(msg);
+        }
+        st.queue.push_back(msg);
+        drop(st);
+        self.wake.notify_one();
+        None
+    }
+}
+
+/// When an open object may be closed by its actor.
+#[derive(Clone, Copy, Debug)]
+pub struct Closing {
+    /// Close after this long without a command (ms).
+    pub idle_ms: i64,
+    /// …and only if the object's next timeout is at least this far away (ms): closing and
+    /// reopening costs more than staying open for a timer that is about to fire.
+    pub horizon_ms: i64,
+}
+
+/// How an actor ended, for the host.
+pub enum Ended {
+    /// Closed while idle; wake the object at this time (its `poll_timeout`), if ever.
+    Closed(Option<i64>),
+    /// The object retired; its storage is to be deleted.
+    Retired,
+    /// Opening failed; the queued commands were answered with the error.
+    Failed,
+}
+
+/// The handle to an actor, shared by everyone who calls the object.
 #[derive(Clone)]
 pub struct ObjectActor {
-    tx: mpsc::Sender<Msg>,
-    alive: Arc<AtomicBool>,
+    mailbox: Arc<Mailbox>,
+    /// Which actor of this address this is (the host's map is keyed by address; a closing
+    /// actor removes only its own entry).
+    pub generation: u64,
+    last_used: Arc<AtomicI64>,
+    /// Opened by the host's alarm, not by a caller: close as soon as the woken work is done.
+    transient: Arc<AtomicBool>,
+    done: watch::Receiver<bool>,
+}
+
+/// What an actor thread is given.
+pub struct Spawn {
+    pub address: Address,
+    pub generation: u64,
+    pub cfg: Config,
+    pub open: Box<dyn FnOnce() -> Result<Sqlite, Error> + Send>,
+    pub host: Weak<Host>,
+    pub runtime: tokio::runtime::Handle,
+    /// `None`: the object stays open until it retires (catalog, coordinators, identity,
+    /// objects in memory).
+    pub closing: Option<Closing>,
+    /// The host's slot for an open table, released when the actor has closed its file.
+    pub permit: Option<OwnedSemaphorePermit>,
+    pub transient: bool,
 }
 
 impl ObjectActor {
-    /// Starts the actor; `open` runs on the actor's thread.
-    pub fn spawn(
-        address: Address,
-        cfg: Config,
-        open: Box<dyn FnOnce() -> Result<Sqlite, Error> + Send>,
-        host: Weak<Host>,
-        runtime: tokio::runtime::Handle,
-    ) -> Result<ObjectActor, Error> {
-        let (tx, rx) = mpsc::channel::<Msg>();
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), Error>>();
-        let alive = Arc::new(AtomicBool::new(true));
+    /// Starts the actor without waiting for its object to open: commands queue meanwhile,
+    /// and are answered with the error if it cannot be opened.
+    pub fn spawn(s: Spawn) -> Result<ObjectActor, Error> {
+        let mailbox = Arc::new(Mailbox::default());
+        let (done_tx, done) = watch::channel(false);
         let actor = ObjectActor {
-            tx: tx.clone(),
-            alive: alive.clone(),
+            mailbox: mailbox.clone(),
+            generation: s.generation,
+            last_used: Arc::new(AtomicI64::new(now_ms())),
+            transient: Arc::new(AtomicBool::new(s.transient)),
+            done,
         };
+        let handle = actor.clone();
+        let name = s.address.object_name();
         thread::Builder::new()
-            .name(address.object_name())
+            .name(name)
             .spawn(move || {
+                let Spawn {
+                    address,
+                    generation,
+                    cfg,
+                    open,
+                    host,
+                    runtime,
+                    closing,
+                    permit,
+                    ..
+                } = s;
                 let opened = open().and_then(|sql| {
                     let obj = extenddo_engine::open_object(&address, &sql, cfg)?;
                     Ok((sql, obj))
                 });
-                let (sql, obj) = match opened {
-                    Ok(v) => {
-                        let _ = ready_tx.send(Ok(()));
-                        v
+                tracing::debug!("{}: opened", address.object_name());
+                let ended = match opened {
+                    Ok((sql, obj)) => {
+                        let mut run = Run {
+                            address: address.clone(),
+                            sql: Some(sql),
+                            obj: Some(obj),
+                            handle,
+                            host: host.clone(),
+                            runtime,
+                            closing,
+                            outstanding: 0,
+                        };
+                        run.run()
                     }
                     Err(e) => {
-                        alive.store(false, Ordering::SeqCst);
-                        let _ = ready_tx.send(Err(e));
-                        return;
+                        tracing::error!("cannot open {}: {e}", address.object_name());
+                        let mut st = mailbox.lock();
+                        st.closed = true;
+                        for m in st.queue.drain(..) {
+                            if let Msg::Command(_, reply) = m {
+                                let _ = reply.send(Ok(Err(e.clone())));
+                            }
+                        }
+                        Ended::Failed
                     }
                 };
-                let mut run = Run {
-                    address,
-                    sql,
-                    obj,
-                    rx,
-                    tx,
-                    host,
-                    runtime,
-                };
-                run.run();
-                alive.store(false, Ordering::SeqCst);
+                if let Some(h) = host.upgrade() {
+                    h.ended(&address, generation, ended);
+                }
+                drop(permit);
+                let _ = done_tx.send(true);
             })
             .map_err(Error::host)?;
-        ready_rx.recv().map_err(Error::host)??;
         Ok(actor)
     }
 
-    pub fn alive(&self) -> bool {
-        self.alive.load(Ordering::SeqCst)
+    /// Whether the actor still takes commands.
+    pub fn open(&self) -> bool {
+        !self.mailbox.lock().closed
     }
 
-    /// Runs one command; `Err(command)` if the actor had already stopped.
+    /// Resolves once the actor has stopped and its file is closed.
+    pub fn done(&self) -> watch::Receiver<bool> {
+        self.done.clone()
+    }
+
+    pub fn last_used(&self) -> i64 {
+        self.last_used.load(Ordering::Relaxed)
+    }
+
+    pub fn is_transient(&self) -> bool {
+        self.transient.load(Ordering::Relaxed)
+    }
+
+    /// A caller needs the object: it stays open for the idle period from now.
+    pub fn touch(&self) {
+        self.transient.store(false, Ordering::Relaxed);
+        self.last_used.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// Asks the actor to close as soon as its object is quiescent.
+    pub fn evict(&self) {
+        self.mailbox.lock().evict = true;
+        self.mailbox.wake.notify_one();
+    }
+
+    /// Runs one command; `Err(command)` if the actor stopped before it took the command.
     pub async fn call(&self, command: Command) -> Result<Outcome, Command> {
         let (reply, rx) = oneshot::channel();
-        if let Err(mpsc::SendError(Msg::Command(c, _))) = self.tx.send(Msg::Command(command, reply))
-        {
+        self.last_used.store(now_ms(), Ordering::Relaxed);
+        if let Some(Msg::Command(c, _)) = self.mailbox.push(Msg::Command(command, reply)) {
             return Err(c);
         }
-        Ok(rx.await.unwrap_or_else(|_| Err(Error::host(STOPPED))))
+        match rx.await {
+            Ok(answer) => answer,
+            Err(_) => Ok(Err(Error::host(STOPPED))),
+        }
     }
+}
+
+enum Next {
+    Batch(Vec<Msg>),
+    Timeout,
+    Close,
 }
 
 struct Run {
     address: Address,
-    sql: Sqlite,
-    obj: Box<dyn Object>,
-    rx: mpsc::Receiver<Msg>,
-    tx: mpsc::Sender<Msg>,
+    sql: Option<Sqlite>,
+    obj: Option<Box<dyn Object>>,
+    handle: ObjectActor,
     host: Weak<Host>,
     runtime: tokio::runtime::Handle,
+    closing: Option<Closing>,
+    /// Effects sent out whose results have not come back: the object cannot close before.
+    outstanding: usize,
 }
 
 impl Run {
-    fn run(&mut self) {
+    fn sql(&self) -> &Sqlite {
+        self.sql.as_ref().expect("open while running")
+    }
+
+    fn obj(&mut self) -> &mut Box<dyn Object> {
+        self.obj.as_mut().expect("open while running")
+    }
+
+    fn run(&mut self) -> Ended {
         loop {
-            let first = match self.obj.poll_timeout() {
-                None => match self.rx.recv() {
-                    Ok(m) => m,
-                    Err(_) => return,
-                },
-                Some(at) => {
-                    let wait = at.saturating_sub(now_ms()).max(0) as u64;
-                    match self.rx.recv_timeout(Duration::from_millis(wait)) {
-                        Ok(m) => m,
-                        Err(mpsc::RecvTimeoutError::Timeout) => {
-                            self.obj.handle_timeout(&self.sql, now_ms());
-                            if self.effects(Vec::new()) {
-                                return;
-                            }
-                            continue;
-                        }
-                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            let batch = match self.next() {
+                Next::Batch(b) => b,
+                Next::Timeout => {
+                    let (sql, obj) = (self.sql.as_ref().unwrap(), self.obj.as_mut().unwrap());
+                    obj.handle_timeout(sql, now_ms());
+                    if self.effects(Vec::new()) {
+                        return self.retired(Vec::new());
                     }
+                    continue;
                 }
+                Next::Close => return self.close(),
             };
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match self.rx.try_recv() {
-                    Ok(m) => batch.push(m),
-                    Err(_) => break,
-                }
-            }
             let mut commands = Vec::new();
             let mut results = false;
             for m in batch {
                 match m {
                     Msg::Command(c, reply) => commands.push((c, reply)),
                     Msg::Result(id, outcome) => {
-                        self.obj.handle_result(&self.sql, now_ms(), id, outcome);
+                        self.outstanding = self.outstanding.saturating_sub(1);
+                        let (sql, obj) = (self.sql.as_ref().unwrap(), self.obj.as_mut().unwrap());
+                        obj.handle_result(sql, now_ms(), id, outcome);
                         results = true;
                     }
                 }
             }
             // A result may have made the object ask for more (the next stage of an upload).
             if results && self.effects(Vec::new()) {
-                for (_, r) in commands {
-                    let _ = r.send(Err(Error::host(STOPPED)));
-                }
-                return;
+                return self.retired(commands);
             }
             // Requests that arrived together are concurrent, so any order is a valid one: the
             // reads go first and are answered without waiting for the writes' commit.
@@ -169,12 +304,23 @@ impl Run {
             let mut replies: Vec<Option<Reply>> = replies.into_iter().map(Some).collect();
             let (reads, writes) = extenddo_engine::split_reads(commands);
             let mut stop = false;
+            let mut unrun = Vec::new();
             for group in [reads, writes] {
                 if group.is_empty() {
                     continue;
                 }
+                if stop {
+                    // The object retired in an earlier group: these go back to their callers.
+                    for (p, c) in group {
+                        if let Some(r) = replies[p].take() {
+                            unrun.push((c, r));
+                        }
+                    }
+                    continue;
+                }
                 let (positions, commands): (Vec<usize>, Vec<Command>) = group.into_iter().unzip();
-                let outcomes = self.obj.handle(&self.sql, now_ms(), commands);
+                let (sql, obj) = (self.sql.as_ref().unwrap(), self.obj.as_mut().unwrap());
+                let outcomes = obj.handle(sql, now_ms(), commands);
                 let answered: Vec<(Reply, Outcome)> = positions
                     .into_iter()
                     .zip(outcomes)
@@ -182,36 +328,116 @@ impl Run {
                     .collect();
                 // Effects first: a retirement is done before its requester hears of it.
                 stop |= self.effects(answered);
-                if stop {
-                    break;
-                }
             }
             for r in replies.into_iter().flatten() {
-                let _ = r.send(Err(Error::host(STOPPED)));
+                let _ = r.send(Ok(Err(Error::bug("a command got no outcome"))));
             }
             if stop {
-                return;
+                return self.retired(unrun);
             }
         }
+    }
+
+    /// Waits for the next thing to do: messages, the object's timeout, or closing.
+    fn next(&mut self) -> Next {
+        let mailbox = self.handle.mailbox.clone();
+        let mut st = mailbox.lock();
+        loop {
+            if !st.queue.is_empty() {
+                let n = st.queue.len().min(MAX_BATCH);
+                return Next::Batch(st.queue.drain(..n).collect());
+            }
+            let now = now_ms();
+            let timeout = self.obj().poll_timeout();
+            if timeout.is_some_and(|t| t <= now) {
+                return Next::Timeout;
+            }
+            let mut wait = timeout.map(|t| t - now);
+            if let Some(c) = self.closing {
+                if self.outstanding == 0 && self.obj().may_close() {
+                    let idle_until = self.handle.last_used() + c.idle_ms;
+                    let far = timeout.is_none_or(|t| t > now + c.horizon_ms);
+                    let transient = self.handle.transient.load(Ordering::Relaxed);
+                    if st.evict || (far && (transient || idle_until <= now)) {
+                        // Under the mailbox lock: nothing can be queued after this.
+                        st.closed = true;
+                        return Next::Close;
+                    }
+                    if far {
+                        let idle = (idle_until - now).max(1);
+                        wait = Some(wait.map_or(idle, |w| w.min(idle)));
+                    }
+                }
+            }
+            st = match wait {
+                None => mailbox.wake.wait(st).unwrap_or_else(|p| p.into_inner()),
+                Some(ms) => {
+                    mailbox
+                        .wake
+                        .wait_timeout(st, Duration::from_millis(ms.max(0) as u64))
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Closes an idle object: its WAL folded into the database file, then the file closed.
+    fn close(&mut self) -> Ended {
+        let next = self.obj().poll_timeout();
+        if let Err(e) = self.sql().query("PRAGMA wal_checkpoint(TRUNCATE)", &[]) {
+            tracing::warn!(
+                "{}: checkpoint before closing: {e}",
+                self.address.object_name()
+            );
+        }
+        self.obj = None;
+        self.sql = None;
+        tracing::debug!("{}: closed, next wake {next:?}", self.address.object_name());
+        Ended::Closed(next)
+    }
+
+    /// The object retired: commands not run go back to their callers (who will find it
+    /// gone), and the file is closed before the host deletes it.
+    fn retired(&mut self, unrun: Vec<(Command, Reply)>) -> Ended {
+        let mut st = self.handle.mailbox.lock();
+        st.closed = true;
+        let queued: Vec<Msg> = st.queue.drain(..).collect();
+        drop(st);
+        for (c, r) in unrun {
+            let _ = r.send(Err(c));
+        }
+        for m in queued {
+            if let Msg::Command(c, r) = m {
+                let _ = r.send(Err(c));
+            }
+        }
+        self.obj = None;
+        self.sql = None;
+        Ended::Retired
     }
 
     /// Carries out the object's effects, then delivers `answered`. Returns whether the
     /// object retired (the actor stops).
     fn effects(&mut self, answered: Vec<(Reply, Outcome)>) -> bool {
-        for d in self.obj.take_diagnostics() {
+        for d in self.obj().take_diagnostics() {
             tracing::error!("{}: {d}", self.address.object_name());
         }
         let mut retired = false;
-        while let Some((id, effect)) = self.obj.poll_effect() {
+        while let Some((id, effect)) = self.obj().poll_effect() {
             match effect {
                 Effect::Retire => {
+                    // No command may enter from here on; those queued go back when the
+                    // actor stops, and their callers find the table gone.
+                    self.handle.mailbox.lock().closed = true;
                     if let Some(host) = self.host.upgrade() {
-                        host.retire(&self.address);
+                        host.delete_storage(&self.address);
                     }
                     retired = true;
                 }
                 effect @ (Effect::Call(_) | Effect::Store(_)) => {
-                    let (host, tx) = (self.host.clone(), self.tx.clone());
+                    let (host, mailbox) = (self.host.clone(), self.handle.mailbox.clone());
+                    self.outstanding += 1;
                     self.runtime.spawn(async move {
                         let outcome = match (host.upgrade(), effect) {
                             (None, _) => Err(Error::host("the host is shutting down")),
@@ -219,13 +445,14 @@ impl Run {
                             (Some(h), Effect::Store(request)) => h.store(request).await,
                             (Some(_), Effect::Retire) => Err(Error::bug("Retire is not a task")),
                         };
-                        let _ = tx.send(Msg::Result(id, outcome));
+                        // A retired object no longer waits for it.
+                        let _ = mailbox.push(Msg::Result(id, outcome));
                     });
                 }
             }
         }
         for (reply, outcome) in answered {
-            let _ = reply.send(outcome);
+            let _ = reply.send(Ok(outcome));
         }
         retired
     }

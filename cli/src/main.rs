@@ -6,6 +6,7 @@ mod clock;
 mod host;
 mod logreplay;
 mod logtool;
+mod rlimit;
 mod server;
 mod store;
 mod transfer;
@@ -113,6 +114,21 @@ enum Command {
         /// `AWS_SECRET_ACCESS_KEY`), or a directory. Default: `DATA_DIR/objects`.
         #[arg(long)]
         object_store: Option<String>,
+        /// How many tables may be open at once (each holds a thread and three file
+        /// descriptors); idle tables close and reopen on demand, so any number of tables
+        /// works. Default: from the open-file limit (raised to its hard limit), at most 1024.
+        #[arg(long, env = "EXTENDDO_MAX_OPEN_TABLES",
+              value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        max_open_tables: Option<u64>,
+        /// An open table closes after this long without a request (ms), if no background
+        /// work of its own is due within 30 s.
+        #[arg(long, env = "EXTENDDO_IDLE_CLOSE_MS", default_value_t = 2_000,
+              value_parser = clap::value_parser!(i64).range(0..))]
+        idle_close_ms: i64,
+        /// An idle table stays open if its own background work is due within this many ms.
+        #[arg(long, env = "EXTENDDO_CLOSE_HORIZON_MS", default_value_t = 30_000, hide = true,
+              value_parser = clap::value_parser!(i64).range(0..))]
+        close_horizon_ms: i64,
         #[command(flatten)]
         auth: auth::AuthArgs,
     },
@@ -157,6 +173,9 @@ fn main() -> ExitCode {
             log_retention_ms,
             incremental_export_min_ms,
             object_store,
+            max_open_tables,
+            idle_close_ms,
+            close_horizon_ms,
             auth,
         } => {
             let auth =
@@ -200,11 +219,18 @@ fn main() -> ExitCode {
                 auth,
                 ..Config::default()
             };
+            let mut limits = host::Limits::from_descriptor_limit();
+            if let Some(n) = max_open_tables {
+                limits.max_open_tables = n as usize;
+            }
+            limits.closing.idle_ms = idle_close_ms;
+            limits.closing.horizon_ms = close_horizon_ms;
             serve(
                 listen,
                 storage,
                 store,
                 cfg,
+                limits,
                 if in_memory { None } else { Some(data_dir) },
             )
         }
@@ -229,6 +255,7 @@ fn serve(
     storage: Storage,
     store: Option<store::ObjectStore>,
     cfg: Config,
+    limits: host::Limits,
     dir: Option<PathBuf>,
 ) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -245,7 +272,7 @@ fn serve(
         let archiving = cfg.archive_records;
         let enforce = cfg.auth.enforce;
         let bootstrap = cfg.auth.bootstrap_admin.as_ref().map(|(u, _)| u.clone());
-        let host = match Host::open(cfg, storage, store).await {
+        let host = match Host::open_with(cfg, storage, store, limits).await {
             Ok(h) => h,
             Err(e) => {
                 eprintln!("extenddo: cannot open storage: {e}");

@@ -147,6 +147,13 @@ pub trait Object {
     /// What went wrong in work no client is waiting for (background steps, effects), for
     /// the host's log.
     fn take_diagnostics(&mut self) -> Vec<String>;
+    /// Whether the host may close the object now and open it again later from its storage
+    /// alone: nothing it holds only in memory would be lost (work in flight, answers it
+    /// awaits). A host that closes idle objects asks this first, then wakes the object at
+    /// its [`Object::poll_timeout`].
+    fn may_close(&self) -> bool {
+        true
+    }
 }
 
 /// Runs a batch of commands in one transaction of `sql` (group commit): each command's

@@ -951,4 +951,17 @@ impl Object for TableObject {
     fn take_diagnostics(&mut self) -> Vec<String> {
         TableObject::take_diagnostics(self)
     }
+
+    fn may_close(&self) -> bool {
+        // Uploads, scans and exports in flight and the answers awaited from coordinators
+        // live only here; a reopened object would start them over or never hear back.
+        self.upload.is_none()
+            && self.snapshot.is_none()
+            && self.scans.is_empty()
+            && self.backups.is_empty()
+            && self.exports.is_empty()
+            && self.asking.is_empty()
+            && !self.restore.waiting()
+            && !self.import.waiting()
+    }
 }
