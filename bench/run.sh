@@ -13,7 +13,7 @@
 # Environment (defaults in brackets):
 #   CONNECTIONS [16]  DURATION [20] s  WARMUP [3] s  ITEMS [10000]  SORT_KEYS [50]
 #   LIMIT [10]  THREADS [1] (client runtime threads)
-#   WORKLOADS ["put get query mix put-gsi2 put-gsi5 query-gsi transact transact2"]
+#   WORKLOADS ["put put-new get query mix put-gsi2 put-gsi5 query-gsi transact transact2"]
 #   SERVERS ["extenddo dynoxide dynalite moto"]
 #                     (add `http-floor` for bench/src/floor.rs: a minimal hyper server answering
 #                     {} to every request — the HTTP stack's and load generator's own cost;
@@ -52,7 +52,7 @@ ITEMS=${ITEMS:-10000}
 SORT_KEYS=${SORT_KEYS:-50}
 LIMIT=${LIMIT:-10}
 THREADS=${THREADS:-1}
-WORKLOADS=${WORKLOADS:-"put get query mix put-gsi2 put-gsi5 query-gsi transact transact2"}
+WORKLOADS=${WORKLOADS:-"put put-new get query mix put-gsi2 put-gsi5 query-gsi transact transact2"}
 SERVERS=${SERVERS:-"extenddo dynoxide dynalite moto"}
 UPDATE_DOCS=${UPDATE_DOCS:-1}
 REQUIRE_EXTENDDO=${REQUIRE_EXTENDDO:-0}

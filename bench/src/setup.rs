@@ -116,8 +116,12 @@ async fn ensure_one(conn: &mut Conn, shape: &Shape, table_name: &str) -> Result<
     }
 }
 
-/// Writes the items that the workload reads (PutItem each, `concurrency` at a time, each
-/// retried a few times). Fails on any item that could not be written.
+/// Items per BatchWriteItem while preloading (DynamoDB's maximum).
+const BATCH: u64 = 25;
+
+/// Writes the items that the workload reads (BatchWriteItem of 25, `concurrency` requests
+/// at a time; a batch with unprocessed items or an error is sent again, a few times).
+/// Fails on any batch that could not be written.
 pub async fn preload(conns: Vec<Conn>, shape: &Shape) -> Result<(), String> {
     let total = shape.preload_count();
     if total == 0 {
@@ -132,37 +136,48 @@ pub async fn preload(conns: Vec<Conn>, shape: &Shape) -> Result<(), String> {
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(0x5eed_0000 + w as u64);
             loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
+                let first = next.fetch_add(BATCH, Ordering::Relaxed);
+                if first >= total {
                     return Ok::<(), String>(());
                 }
-                let body = if shape.workload.has_range_key() {
-                    let (p, s) = (i / shape.sort_keys, i % shape.sort_keys);
-                    let (pk, sk) = (workload::partition_key(p), workload::sort_key(s));
-                    workload::put_item(&shape.table, &pk, Some(&sk), &[], &mut rng)
-                } else {
-                    let gsi = shape.gsi_values(i, &mut rng);
-                    workload::put_item(&shape.table, &workload::hash_key(i), None, &gsi, &mut rng)
-                };
+                let puts: Vec<String> = (first..(first + BATCH).min(total))
+                    .map(|i| {
+                        let item = if shape.workload.has_range_key() {
+                            let (p, s) = (i / shape.sort_keys, i % shape.sort_keys);
+                            let (pk, sk) = (workload::partition_key(p), workload::sort_key(s));
+                            workload::item_json(&pk, Some(&sk), &[], &mut rng)
+                        } else {
+                            let gsi = shape.gsi_values(i, &mut rng);
+                            workload::item_json(&workload::hash_key(i), None, &gsi, &mut rng)
+                        };
+                        format!(r#"{{"PutRequest":{{"Item":{item}}}}}"#)
+                    })
+                    .collect();
+                let body = bytes::Bytes::from(format!(
+                    r#"{{"RequestItems":{{"{}":[{}]}}}}"#,
+                    shape.table,
+                    puts.join(",")
+                ));
                 let mut last = String::new();
                 let mut ok = false;
                 for attempt in 0..PRELOAD_ATTEMPTS {
                     if attempt > 0 {
                         tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
                     }
-                    match conn.call("PutItem", body.clone()).await {
+                    match conn.call("BatchWriteItem", body.clone()).await {
                         Ok(r) => match workload::judge(r.status, &r.body, Check::Ok) {
-                            None => {
+                            None if unprocessed_none(&r.body) => {
                                 ok = true;
                                 break;
                             }
+                            None => last = "unprocessed items".into(),
                             Some((kind, sample)) => last = format!("{kind}: {sample}"),
                         },
                         Err(e) => last = format!("{}: {}", e.kind(), e.detail()),
                     }
                 }
                 if !ok {
-                    return Err(format!("preload item {i}: {last}"));
+                    return Err(format!("preload items {first}..: {last}"));
                 }
             }
         }));
@@ -176,4 +191,13 @@ pub async fn preload(conns: Vec<Conn>, shape: &Shape) -> Result<(), String> {
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Whether a BatchWriteItem response left nothing unprocessed.
+fn unprocessed_none(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| {
+        v.get("UnprocessedItems")
+            .and_then(|u| u.as_object())
+            .is_none_or(|u| u.is_empty())
+    })
 }

@@ -12,6 +12,10 @@ use clap::ValueEnum;
 pub enum Workload {
     /// PutItem of ~200-byte items with random keys in the key space.
     Put,
+    /// PutItem of ~200-byte items, each under a new random key (64 random bits, as UUID
+    /// keys are): every request inserts, and the table grows for the whole run.
+    #[value(name = "put-new")]
+    PutNew,
     /// GetItem of preloaded keys (each response must contain the item).
     Get,
     /// Query one random partition (fixed number of sort keys each), with a Limit.
@@ -44,6 +48,7 @@ impl Workload {
     pub fn name(self) -> &'static str {
         match self {
             Workload::Put => "put",
+            Workload::PutNew => "put-new",
             Workload::Get => "get",
             Workload::Query => "query",
             Workload::Mix => "mix",
@@ -192,6 +197,14 @@ pub fn put_item(
     gsi: &[String],
     rng: &mut fastrand::Rng,
 ) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"TableName":"{table}","Item":{}}}"#,
+        item_json(pk, sk, gsi, rng)
+    ))
+}
+
+/// An item as DynamoDB JSON: key, index attributes, a 170-character payload and a number.
+pub fn item_json(pk: &str, sk: Option<&str>, gsi: &[String], rng: &mut fastrand::Rng) -> String {
     let sk = match sk {
         Some(sk) => format!(r#","sk":{{"S":"{sk}"}}"#),
         None => String::new(),
@@ -201,11 +214,11 @@ pub fn put_item(
         .enumerate()
         .map(|(i, v)| format!(r#","g{i}":{{"S":"{v}"}}"#))
         .collect();
-    Bytes::from(format!(
-        r#"{{"TableName":"{table}","Item":{{"pk":{{"S":"{pk}"}}{sk}{g},"payload":{{"S":"{}"}},"n":{{"N":"{}"}}}}}}"#,
+    format!(
+        r#"{{"pk":{{"S":"{pk}"}}{sk}{g},"payload":{{"S":"{}"}},"n":{{"N":"{}"}}}}"#,
         payload(rng),
         rng.u32(..1_000_000)
-    ))
+    )
 }
 
 /// The second table of the `transact2` workload.
@@ -269,6 +282,17 @@ impl Shape {
                 check: Check::Ok,
             },
             Workload::Put | Workload::Streams | Workload::PutGsi2 | Workload::PutGsi5 => put(rng),
+            Workload::PutNew => Op {
+                target: "PutItem",
+                body: put_item(
+                    &self.table,
+                    &format!("n{:016x}", rng.u64(..)),
+                    None,
+                    &[],
+                    rng,
+                ),
+                check: Check::Ok,
+            },
             Workload::QueryGsi => Op {
                 target: "Query",
                 body: query_gsi(
@@ -387,7 +411,13 @@ mod tests {
     #[test]
     fn bodies_are_valid_json_and_items_about_200_bytes() {
         let mut rng = fastrand::Rng::with_seed(1);
-        for w in [Workload::Put, Workload::Get, Workload::Query, Workload::Mix] {
+        for w in [
+            Workload::Put,
+            Workload::PutNew,
+            Workload::Get,
+            Workload::Query,
+            Workload::Mix,
+        ] {
             for _ in 0..20 {
                 let op = shape(w).next_op(&mut rng);
                 let v: serde_json::Value = serde_json::from_slice(&op.body).unwrap();

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""How ExtendDO's cost grows with the table: GetItem, PutItem (overwrites of random keys of
+the table) and PutItem of new keys at several table sizes, the server's memory at each, and
+the start-up time with the largest table.
+
+For each size N: a fresh `extenddo serve` data dir; N ~200-byte items preloaded with
+`extenddo-bench --setup-only` (BatchWriteItem of 25, 16 connections; timed, not measured
+further); then `get`, `put` and `put-new` with `extenddo-bench` (16 connections, closed loop)
+over the same key space; VmRSS / VmHWM of the server after each workload. After the largest
+size the server is stopped (SIGTERM) and started again on its data dir: the time until it
+answers ListTables and until a GetItem of the big table answers.
+
+    cargo build --release -p extenddo-cli -p extenddo-bench
+    .venv/bin/python bench/table_size.py --sizes 10000 1000000 10000000
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TABLE = "extenddo_bench_kv"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(endpoint, op, body):
+    req = urllib.request.Request(endpoint, data=json.dumps(body).encode(), method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{op}",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=x/20261204/us-east-1/dynamodb/aws4_request,"
+                         " SignedHeaders=host, Signature=0"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def status(pid):
+    f = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        k, _, v = line.partition(":")
+        f[k] = v.split()[0] if v.split() else ""
+    return {"rss_mb": round(int(f["VmRSS"]) / 1024, 1), "hwm_mb": round(int(f["VmHWM"]) / 1024, 1)}
+
+
+class Server:
+    def __init__(self, binary, data):
+        self.binary, self.data = binary, data
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def start(self):
+        t0 = time.monotonic()
+        log = open(self.data.parent / "server.log", "ab")
+        self.proc = subprocess.Popen([self.binary, "serve", "--listen", f"127.0.0.1:{self.port}",
+                                      "--data-dir", str(self.data)], stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        while True:
+            try:
+                post(self.endpoint, "ListTables", {})
+                return time.monotonic() - t0
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise SystemExit("server exited")
+                time.sleep(0.01)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+
+def bench(binary, endpoint, workload, items, duration, extra=()):
+    r = subprocess.run([binary, "--endpoint", endpoint, "--workload", workload, "--json",
+                        "--connections", "16", "--duration", str(duration), "--warmup", "2",
+                        "--items", str(items), *extra], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"extenddo-bench {workload} failed: {r.stderr[-2000:]}")
+    return None if "--setup-only" in extra else json.loads(r.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000, 10_000_000])
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--extenddo", default=str(REPO / "target" / "release" / "extenddo"))
+    ap.add_argument("--bench", default=str(REPO / "target" / "release" / "extenddo-bench"))
+    a = ap.parse_args()
+    rows = []
+    for n in a.sizes:
+        work = Path(tempfile.mkdtemp(prefix="extenddo-table-size-"))
+        server = Server(a.extenddo, work / "data")
+        try:
+            server.start()
+            t = time.monotonic()
+            bench(a.bench, server.endpoint, "get", n, 1, ["--setup", "--setup-only"])
+            row = {"items": n, "preload_s": round(time.monotonic() - t, 1)}
+            for w in ("get", "put", "put-new"):
+                r = bench(a.bench, server.endpoint, w, n, a.duration)
+                if r.get("errors"):
+                    raise SystemExit(f"{w} at {n} items: errors {r.get('error_kinds')}")
+                row[w] = {"ops_per_sec": round(r["ops_per_sec"]),
+                          "p50_ms": r["latency_ms"]["p50"], "p99_ms": r["latency_ms"]["p99"]}
+                row[f"{w}_mem"] = status(server.proc.pid)
+            row["disk_mb"] = round(sum(f.stat().st_size for f in (work / "data").rglob("*")
+                                       if f.is_file()) / 2**20)
+            if n == max(a.sizes):
+                server.stop()
+                row["restart_listtables_s"] = round(server.start(), 3)
+                t = time.monotonic()
+                got = post(server.endpoint, "GetItem", {"TableName": TABLE,
+                                                        "Key": {"pk": {"S": f"k{n - 1:010d}"}}})
+                assert "Item" in got, got
+                row["restart_first_get_s"] = round(row["restart_listtables_s"]
+                                                   + time.monotonic() - t, 3)
+                row["restart_mem"] = status(server.proc.pid)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+        finally:
+            server.stop()
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print("| items | preload | GetItem ops/s (p99 ms) | PutItem overwrite ops/s (p99) | "
+          "PutItem new ops/s (p99) | RSS after (MB) | disk |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        cell = lambda w: f"{r[w]['ops_per_sec']:,} ({r[w]['p99_ms']})"
+        print(f"| {r['items']:,} | {r['preload_s']} s | {cell('get')} | {cell('put')} | "
+              f"{cell('put-new')} | {r['put-new_mem']['rss_mb']} (peak {r['put-new_mem']['hwm_mb']}) "
+              f"| {r['disk_mb']:,} MB |")
+    big = rows[-1]
+    if "restart_listtables_s" in big:
+        print(f"\nRestart with {big['items']:,} items: ListTables after "
+              f"{big['restart_listtables_s']} s, first GetItem after {big['restart_first_get_s']} s, "
+              f"RSS {big['restart_mem']['rss_mb']} MB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
