@@ -160,6 +160,16 @@ impl ObjectActor {
                     Ok((sql, obj))
                 });
                 tracing::debug!("{}: opened", address.object_name());
+                let fail = |e: Error| {
+                    let mut st = mailbox.lock();
+                    st.closed = true;
+                    for m in st.queue.drain(..) {
+                        if let Msg::Command(_, reply) = m {
+                            let _ = reply.send(Ok(Err(e.clone())));
+                        }
+                    }
+                    Ended::Failed
+                };
                 let ended = match opened {
                     Ok((sql, obj)) => {
                         let mut run = Run {
@@ -172,18 +182,20 @@ impl ObjectActor {
                             closing,
                             outstanding: 0,
                         };
-                        run.run()
+                        // A panic is a bug; the actor still stops cleanly (queued commands
+                        // answered, its entry removed) so that the next call opens the object
+                        // afresh instead of waiting on a dead mailbox.
+                        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.run())) {
+                            Ok(ended) => ended,
+                            Err(_) => fail(Error::bug(format!(
+                                "{} panicked; it is opened again on the next request",
+                                address.object_name()
+                            ))),
+                        }
                     }
                     Err(e) => {
                         tracing::error!("cannot open {}: {e}", address.object_name());
-                        let mut st = mailbox.lock();
-                        st.closed = true;
-                        for m in st.queue.drain(..) {
-                            if let Msg::Command(_, reply) = m {
-                                let _ = reply.send(Ok(Err(e.clone())));
-                            }
-                        }
-                        Ended::Failed
+                        fail(e)
                     }
                 };
                 if let Some(h) = host.upgrade() {

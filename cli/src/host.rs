@@ -571,3 +571,34 @@ impl Wakes {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use extenddo_engine::api::ids::TableId;
+
+    fn table(n: u32) -> Address {
+        Address::Table(TableId(format!("t{n}")))
+    }
+
+    #[test]
+    fn wakes_come_in_time_order_and_the_earliest_per_object_wins() {
+        let w = Wakes::default();
+        w.schedule(table(1), 300);
+        w.schedule(table(2), 100);
+        w.schedule(table(1), 200); // earlier: replaces 300
+        w.schedule(table(2), 400); // later: 100 stays
+        w.schedule(table(3), 250);
+        assert_eq!(w.next(), Some(100));
+        assert_eq!(w.take_due(99), Vec::<Address>::new());
+        assert_eq!(w.take_due(100), vec![table(2)]);
+        assert_eq!(w.next(), Some(200));
+        w.forget(&table(1));
+        assert_eq!(w.next(), Some(250));
+        assert_eq!(w.take_due(1_000), vec![table(3)]);
+        assert_eq!(w.next(), None);
+        // Taken objects can be scheduled again.
+        w.schedule(table(2), 500);
+        assert_eq!(w.take_due(500), vec![table(2)]);
+    }
+}
