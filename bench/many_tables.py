@@ -19,7 +19,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,19 +27,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchutil import call, free_port
+
 REPO = Path(__file__).resolve().parent.parent
-HEADERS = {
-    "Content-Type": "application/x-amz-json-1.0",
-    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261204/us-east-1/dynamodb/"
-                     "aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
-    "X-Amz-Date": "20261204T000000Z",
-}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -74,13 +63,6 @@ class Server:
     def kill9(self):
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
-
-
-def call(conn, op, body):
-    conn.request("POST", "/", json.dumps(body), {**HEADERS, "X-Amz-Target": f"DynamoDB_20120810.{op}"})
-    r = conn.getresponse()
-    data = r.read()
-    return r.status, json.loads(data) if data else {}
 
 
 class Sampler(threading.Thread):

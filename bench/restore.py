@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,14 +31,10 @@ from pathlib import Path
 
 import boto3
 
+from benchutil import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = "extenddo_bench_kv"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait(pred, what, timeout=3600):

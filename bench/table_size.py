@@ -19,31 +19,24 @@ import json
 import os
 import shutil
 import signal
-import socket
+import http.client
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from benchutil import call, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 TABLE = "extenddo_bench_kv"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def post(endpoint, op, body):
-    req = urllib.request.Request(endpoint, data=json.dumps(body).encode(), method="POST", headers={
-        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{op}",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=x/20261204/us-east-1/dynamodb/aws4_request,"
-                         " SignedHeaders=host, Signature=0"})
-    with urllib.request.urlopen(req, timeout=60) as r:
-        return json.loads(r.read() or b"{}")
+def post(port, op, body):
+    status, out = call(http.client.HTTPConnection("127.0.0.1", port, timeout=60), op, body)
+    if status != 200:
+        raise OSError(f"{op}: HTTP {status} {out}")
+    return out
 
 
 def status(pid):
@@ -69,7 +62,7 @@ class Server:
                                      stderr=subprocess.STDOUT, start_new_session=True)
         while True:
             try:
-                post(self.endpoint, "ListTables", {})
+                post(self.port, "ListTables", {})
                 return time.monotonic() - t0
             except OSError:
                 if self.proc.poll() is not None:
@@ -125,7 +118,7 @@ def main():
                 server.stop()
                 row["restart_listtables_s"] = round(server.start(), 3)
                 t = time.monotonic()
-                got = post(server.endpoint, "GetItem", {"TableName": TABLE,
+                got = post(server.port, "GetItem", {"TableName": TABLE,
                                                         "Key": {"pk": {"S": f"k{n - 1:010d}"}}})
                 assert "Item" in got, got
                 row["restart_first_get_s"] = round(row["restart_listtables_s"]

@@ -159,7 +159,6 @@ impl ObjectActor {
                     let obj = extenddo_engine::open_object(&address, &sql, cfg)?;
                     Ok((sql, obj))
                 });
-                tracing::debug!("{}: opened", address.object_name());
                 let fail = |e: Error| {
                     let mut st = mailbox.lock();
                     st.closed = true;
@@ -172,6 +171,7 @@ impl ObjectActor {
                 };
                 let ended = match opened {
                     Ok((sql, obj)) => {
+                        tracing::debug!("{}: opened", address.object_name());
                         let mut run = Run {
                             address: address.clone(),
                             sql: Some(sql),
@@ -239,9 +239,9 @@ impl ObjectActor {
     }
 
     /// Runs one command; `Err(command)` if the actor stopped before it took the command.
+    /// (The host [`ObjectActor::touch`]es the actor before each call.)
     pub async fn call(&self, command: Command) -> Result<Outcome, Command> {
         let (reply, rx) = oneshot::channel();
-        self.last_used.store(now_ms(), Ordering::Relaxed);
         if let Some(Msg::Command(c, _)) = self.mailbox.push(Msg::Command(command, reply)) {
             return Err(c);
         }
@@ -271,12 +271,16 @@ struct Run {
 }
 
 impl Run {
-    fn sql(&self) -> &Sqlite {
-        self.sql.as_ref().expect("open while running")
-    }
-
     fn obj(&mut self) -> &mut Box<dyn Object> {
         self.obj.as_mut().expect("open while running")
+    }
+
+    /// The object and its storage, both borrowed.
+    fn parts(&mut self) -> (&Sqlite, &mut Box<dyn Object>) {
+        match (self.sql.as_ref(), self.obj.as_mut()) {
+            (Some(sql), Some(obj)) => (sql, obj),
+            _ => unreachable!("open while running"),
+        }
     }
 
     fn run(&mut self) -> Ended {
@@ -284,7 +288,7 @@ impl Run {
             let batch = match self.next() {
                 Next::Batch(b) => b,
                 Next::Timeout => {
-                    let (sql, obj) = (self.sql.as_ref().unwrap(), self.obj.as_mut().unwrap());
+                    let (sql, obj) = self.parts();
                     obj.handle_timeout(sql, now_ms());
                     if self.effects(Vec::new()) {
                         return self.retired(Vec::new());
@@ -300,7 +304,7 @@ impl Run {
                     Msg::Command(c, reply) => commands.push((c, reply)),
                     Msg::Result(id, outcome) => {
                         self.outstanding = self.outstanding.saturating_sub(1);
-                        let (sql, obj) = (self.sql.as_ref().unwrap(), self.obj.as_mut().unwrap());
+                        let (sql, obj) = self.parts();
                         obj.handle_result(sql, now_ms(), id, outcome);
                         results = true;
                     }
@@ -331,7 +335,7 @@ impl Run {
                     continue;
                 }
                 let (positions, commands): (Vec<usize>, Vec<Command>) = group.into_iter().unzip();
-                let (sql, obj) = (self.sql.as_ref().unwrap(), self.obj.as_mut().unwrap());
+                let (sql, obj) = self.parts();
                 let outcomes = obj.handle(sql, now_ms(), commands);
                 let answered: Vec<(Reply, Outcome)> = positions
                     .into_iter()
@@ -396,8 +400,9 @@ impl Run {
 
     /// Closes an idle object: its WAL folded into the database file, then the file closed.
     fn close(&mut self) -> Ended {
-        let next = self.obj().poll_timeout();
-        if let Err(e) = self.sql().query("PRAGMA wal_checkpoint(TRUNCATE)", &[]) {
+        let (sql, obj) = self.parts();
+        let next = obj.poll_timeout();
+        if let Err(e) = sql.query("PRAGMA wal_checkpoint(TRUNCATE)", &[]) {
             tracing::warn!(
                 "{}: checkpoint before closing: {e}",
                 self.address.object_name()
