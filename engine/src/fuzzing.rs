@@ -16,7 +16,7 @@ use crate::wire::response::HttpResponse;
 use crate::Config;
 
 /// The targets a fuzz input picks from (see [`requests`]).
-pub const TARGETS: [&str; 21] = [
+pub const TARGETS: [&str; 24] = [
     "DynamoDB_20120810.PutItem",
     "DynamoDB_20120810.GetItem",
     "DynamoDB_20120810.UpdateItem",
@@ -34,6 +34,9 @@ pub const TARGETS: [&str; 21] = [
     "DynamoDB_20120810.DescribeTimeToLive",
     "DynamoDB_20120810.DescribeLimits",
     "DynamoDB_20120810.DescribeEndpoints",
+    "DynamoDB_20120810.TagResource",
+    "DynamoDB_20120810.UntagResource",
+    "DynamoDB_20120810.ListTagsOfResource",
     "DynamoDBStreams_20120810.ListStreams",
     "DynamoDBStreams_20120810.DescribeStream",
     "DynamoDBStreams_20120810.GetShardIterator",

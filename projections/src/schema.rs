@@ -81,6 +81,12 @@ pub struct TableSchema {
     /// the schema also travels in bincode, which cannot skip a field.)
     #[serde(default)]
     pub account: Option<String>,
+    /// The table's tags (TagResource, or CreateTable's `Tags`).
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// Each stream's own tags, by stream label (a stream ARN is a resource of its own).
+    #[serde(default)]
+    pub stream_tags: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 /// An import filling a new table: its record (the engine's, as JSON) and its progress

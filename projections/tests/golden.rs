@@ -139,10 +139,19 @@ fn full_schema() -> TableSchema {
             failed: None,
         }),
         account: Some("123456789012".into()),
+        tags: [("Team".to_owned(), "Storage".to_owned()), ("empty".to_owned(), String::new())]
+            .into_iter()
+            .collect(),
+        stream_tags: [(
+            "2026-11-27T14:00:00.123".to_owned(),
+            [("Owner".to_owned(), "streams".to_owned())].into_iter().collect(),
+        )]
+        .into_iter()
+        .collect(),
     }
 }
 
-const SCHEMA_JSON: &str = r#"{"name":"Music","id":"0b6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b","created_ms":1795788000123,"key":{"hash":{"name":"Artist","ty":"S"},"range":{"name":"Song","ty":"S"}},"attributes":[{"name":"Artist","ty":"S"},{"name":"Song","ty":"S"},{"name":"Year","ty":"N"},{"name":"Genre","ty":"S"},{"name":"Cover","ty":"B"}],"billing_mode":"PROVISIONED","throughput":{"read":5,"write":7},"indexes":[{"name":"ByGenreYear","kind":"Global","hash":[{"name":"Genre","ty":"S"},{"name":"Cover","ty":"B"}],"range":[{"name":"Year","ty":"N"}],"projection":{"ty":"All","non_key":[]},"status":"Creating","backfilled_upto":[42,[97],[98,0]],"throughput":{"read":1,"write":2}},{"name":"ByYear","kind":"Local","hash":[{"name":"Artist","ty":"S"}],"range":[{"name":"Year","ty":"N"}],"projection":{"ty":"Include","non_key":["Album","Price"]},"status":"Active","backfilled_upto":null,"throughput":null}],"stream":{"streams":[{"label":"2026-11-27T14:00:00.123","created_ms":1795788000123,"view_type":"NewAndOldImages","shards":[{"id":"shardId-00000001795788000123-0a1b2c3d","parent":null,"first_lsn":2,"last_lsn":9,"created_ms":1795788000123,"closed_ms":1795802400123},{"id":"shardId-00000001795802400123-4e5f6a7b","parent":"shardId-00000001795788000123-0a1b2c3d","first_lsn":11,"last_lsn":null,"created_ms":1795802400123,"closed_ms":null}],"disabled_ms":null}]},"ttl":{"attribute":"ExpiresAt"},"deleted_ms":null,"pitr":{"since_ms":1795788000123,"recovery_days":35},"restore":{"source_table_arn":"arn:aws:dynamodb:us-east-1:000000000000:table/Src","source_backup_arn":null,"restore_ms":1795788000000,"from":{"PointInTime":{"table_id":"1c6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b","at_ms":1795788000000}},"based":true,"base":["tables/1c6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b/snapshots/00000000000000000300.snp",300],"loaded":120,"through":300,"done":false,"failed":null},"import":{"record":"{\"arn\":\"arn:aws:dynamodb:us-east-1:000000000000:table/Music/import/01795788000123-0a1b2c3d\"}","objects":[["buckets/b/in/part-1.json.gz",1234]],"object":0,"records":5000,"processed_bytes":700000,"processed_items":5001,"imported_items":5000,"errors":1,"done":false,"failed":null},"account":"123456789012"}"#;
+const SCHEMA_JSON: &str = r#"{"name":"Music","id":"0b6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b","created_ms":1795788000123,"key":{"hash":{"name":"Artist","ty":"S"},"range":{"name":"Song","ty":"S"}},"attributes":[{"name":"Artist","ty":"S"},{"name":"Song","ty":"S"},{"name":"Year","ty":"N"},{"name":"Genre","ty":"S"},{"name":"Cover","ty":"B"}],"billing_mode":"PROVISIONED","throughput":{"read":5,"write":7},"indexes":[{"name":"ByGenreYear","kind":"Global","hash":[{"name":"Genre","ty":"S"},{"name":"Cover","ty":"B"}],"range":[{"name":"Year","ty":"N"}],"projection":{"ty":"All","non_key":[]},"status":"Creating","backfilled_upto":[42,[97],[98,0]],"throughput":{"read":1,"write":2}},{"name":"ByYear","kind":"Local","hash":[{"name":"Artist","ty":"S"}],"range":[{"name":"Year","ty":"N"}],"projection":{"ty":"Include","non_key":["Album","Price"]},"status":"Active","backfilled_upto":null,"throughput":null}],"stream":{"streams":[{"label":"2026-11-27T14:00:00.123","created_ms":1795788000123,"view_type":"NewAndOldImages","shards":[{"id":"shardId-00000001795788000123-0a1b2c3d","parent":null,"first_lsn":2,"last_lsn":9,"created_ms":1795788000123,"closed_ms":1795802400123},{"id":"shardId-00000001795802400123-4e5f6a7b","parent":"shardId-00000001795788000123-0a1b2c3d","first_lsn":11,"last_lsn":null,"created_ms":1795802400123,"closed_ms":null}],"disabled_ms":null}]},"ttl":{"attribute":"ExpiresAt"},"deleted_ms":null,"pitr":{"since_ms":1795788000123,"recovery_days":35},"restore":{"source_table_arn":"arn:aws:dynamodb:us-east-1:000000000000:table/Src","source_backup_arn":null,"restore_ms":1795788000000,"from":{"PointInTime":{"table_id":"1c6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b","at_ms":1795788000000}},"based":true,"base":["tables/1c6b0e0e-6a4e-4c1e-a8f1-3c2d1e0f9a8b/snapshots/00000000000000000300.snp",300],"loaded":120,"through":300,"done":false,"failed":null},"import":{"record":"{\"arn\":\"arn:aws:dynamodb:us-east-1:000000000000:table/Music/import/01795788000123-0a1b2c3d\"}","objects":[["buckets/b/in/part-1.json.gz",1234]],"object":0,"records":5000,"processed_bytes":700000,"processed_items":5001,"imported_items":5000,"errors":1,"done":false,"failed":null},"account":"123456789012","tags":{"Team":"Storage","empty":""},"stream_tags":{"2026-11-27T14:00:00.123":{"Owner":"streams"}}}"#;
 
 #[test]
 fn the_schema_encodes_to_its_golden_json_and_back() {
@@ -160,6 +169,7 @@ fn older_schemas_read_with_defaults() {
     assert!(s.indexes.is_empty() && s.stream.is_none() && s.ttl.is_none());
     assert!(s.pitr.is_none() && s.restore.is_none() && s.import.is_none());
     assert_eq!((s.throughput, s.deleted_ms), (None, None));
+    assert!(s.tags.is_empty() && s.stream_tags.is_empty());
 }
 
 fn n(s: &str) -> A {

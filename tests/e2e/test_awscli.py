@@ -136,3 +136,22 @@ def test_awscli_transactions(aws):
     finally:
         for t in (a, b):
             aws("delete-table", "--table-name", t)
+
+
+def test_awscli_tags(aws):
+    t = unique_name("clitags")
+    out = aws("create-table", "--table-name", t,
+              "--attribute-definitions", "AttributeName=pk,AttributeType=S",
+              "--key-schema", "AttributeName=pk,KeyType=HASH",
+              "--billing-mode", "PAY_PER_REQUEST", "--tags", "Key=made,Value=cli")
+    arn = out["TableDescription"]["TableArn"]
+    try:
+        aws("tag-resource", "--resource-arn", arn, "--tags", "Key=team,Value=storage")
+        tags = aws("list-tags-of-resource", "--resource-arn", arn)["Tags"]
+        assert sorted((t["Key"], t["Value"]) for t in tags) == [("made", "cli"),
+                                                                 ("team", "storage")]
+        aws("untag-resource", "--resource-arn", arn, "--tag-keys", "made")
+        assert aws("list-tags-of-resource", "--resource-arn", arn)["Tags"] == [
+            {"Key": "team", "Value": "storage"}]
+    finally:
+        aws("delete-table", "--table-name", t)

@@ -714,3 +714,71 @@ def test_updates_are_logged(native_host, ddb, table_s):
     upd(ddb, table_s, key, "REMOVE a")
     check_log(dump_records(native_host, table_s),
               ["TableCreated", "ItemPut", "ItemPut", "ItemPut"])
+
+
+# --- Removing from a missing item creates nothing (AWS: the item is not created) ---
+
+@pytest.mark.parametrize("kw", [
+    {"UpdateExpression": "REMOVE a"},
+    {"UpdateExpression": "REMOVE a, b.c"},
+    {"UpdateExpression": "DELETE s :v", "ExpressionAttributeValues": {":v": {"SS": ["x"]}}},
+    {"UpdateExpression": "REMOVE a DELETE s :v",
+     "ExpressionAttributeValues": {":v": {"SS": ["x"]}}},
+    {"AttributeUpdates": {"a": {"Action": "DELETE"}}},
+    {"AttributeUpdates": {"s": {"Action": "DELETE", "Value": {"SS": ["x"]}}}},
+], ids=["remove", "remove-two", "delete-set", "remove-and-delete", "legacy-delete",
+        "legacy-delete-set"])
+@pytest.mark.parametrize("rv", ["NONE", "ALL_NEW", "UPDATED_NEW", "ALL_OLD", "UPDATED_OLD"])
+def test_update_that_only_removes_creates_no_item(ddb, make_table, kw, rv):
+    t = make_table(StreamSpecification={"StreamEnabled": True,
+                                        "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    r = ddb.update_item(TableName=t, Key={"pk": {"S": "missing"}}, ReturnValues=rv, **kw)
+    assert "Attributes" not in r, r
+    assert "Item" not in ddb.get_item(TableName=t, Key={"pk": {"S": "missing"}},
+                                      ConsistentRead=True)
+    assert ddb.scan(TableName=t)["Count"] == 0
+
+
+def test_update_that_only_removes_emits_no_stream_record(ddb, make_table, host):
+    from streamsutil import StreamsClient, read_stream
+    t = make_table(StreamSpecification={"StreamEnabled": True,
+                                        "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    ddb.update_item(TableName=t, Key={"pk": {"S": "gone"}}, UpdateExpression="REMOVE a")
+    # A write that does create something, so the stream is known to be readable.
+    ddb.update_item(TableName=t, Key={"pk": {"S": "made"}}, UpdateExpression="SET a = :v",
+                    ExpressionAttributeValues={":v": {"N": "1"}})
+    arn = ddb.describe_table(TableName=t)["Table"]["LatestStreamArn"]
+    recs = read_stream(StreamsClient(host), arn)
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in recs]
+    assert keys == ["made"], recs
+
+
+def test_update_with_set_and_remove_still_creates_the_item(ddb, table_s):
+    r = ddb.update_item(TableName=table_s, Key={"pk": {"S": "k"}},
+                        UpdateExpression="SET b = :v REMOVE a",
+                        ExpressionAttributeValues={":v": {"S": "x"}}, ReturnValues="ALL_NEW")
+    assert r["Attributes"] == {"pk": {"S": "k"}, "b": {"S": "x"}}
+
+
+def test_update_with_no_actions_creates_the_key_only_item(ddb, table_s):
+    ddb.update_item(TableName=table_s, Key={"pk": {"S": "bare"}})
+    assert ddb.get_item(TableName=table_s, Key={"pk": {"S": "bare"}},
+                        ConsistentRead=True)["Item"] == {"pk": {"S": "bare"}}
+
+
+def test_remove_on_an_existing_item_keeps_the_item(ddb, table_s):
+    ddb.put_item(TableName=table_s, Item={"pk": {"S": "k"}, "a": {"N": "1"}})
+    r = ddb.update_item(TableName=table_s, Key={"pk": {"S": "k"}}, UpdateExpression="REMOVE a",
+                        ReturnValues="ALL_NEW")
+    assert r["Attributes"] == {"pk": {"S": "k"}}
+
+
+def test_transactional_update_that_only_removes_creates_no_item(ddb, table_s):
+    ddb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": table_s, "Key": {"pk": {"S": "tx"}},
+                    "UpdateExpression": "REMOVE a"}},
+        {"Put": {"TableName": table_s, "Item": {"pk": {"S": "other"}}}},
+    ])
+    assert "Item" not in ddb.get_item(TableName=table_s, Key={"pk": {"S": "tx"}},
+                                      ConsistentRead=True)
+    assert ddb.scan(TableName=table_s)["Count"] == 1

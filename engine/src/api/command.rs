@@ -75,6 +75,18 @@ pub enum TableCommand {
     ExportStatus {
         arn: String,
     },
+    /// TagResource, UntagResource: change the tags of the table, or of its stream labelled
+    /// `stream`.
+    Tag {
+        arn: String,
+        stream: Option<String>,
+        change: crate::api::tags::TagChange,
+    },
+    /// ListTagsOfResource.
+    ListTags {
+        arn: String,
+        stream: Option<String>,
+    },
 }
 
 impl TableCommand {
@@ -112,7 +124,8 @@ impl TableCommand {
             | TableCommand::Transact(_)
             | TableCommand::TxPrepare(_)
             | TableCommand::TxResolve(_)
-            | TableCommand::UpdateContinuousBackups(_) => true,
+            | TableCommand::UpdateContinuousBackups(_)
+            | TableCommand::Tag { .. } => true,
             TableCommand::DescribeTable
             | TableCommand::GetItem(_)
             | TableCommand::Query(_)
@@ -130,7 +143,8 @@ impl TableCommand {
             | TableCommand::RestorePlan { .. }
             | TableCommand::StartExport { .. }
             | TableCommand::ImportStatus
-            | TableCommand::ExportStatus { .. } => false,
+            | TableCommand::ExportStatus { .. }
+            | TableCommand::ListTags { .. } => false,
         }
     }
 }

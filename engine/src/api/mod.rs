@@ -21,6 +21,7 @@ pub mod reply;
 pub mod rules;
 pub mod store;
 pub mod streams;
+pub mod tags;
 pub mod time;
 pub mod transfer;
 

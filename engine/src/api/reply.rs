@@ -57,6 +57,10 @@ pub enum TableReply {
     RestorePlan(Box<crate::api::backup::RestorePlan>),
     Export(Box<crate::api::transfer::ExportRecord>),
     Import(Box<crate::api::transfer::ImportRecord>),
+    /// TagResource, UntagResource: done.
+    Tagged,
+    /// ListTagsOfResource: every tag of the resource.
+    Tags(Vec<(String, String)>),
 }
 
 /// A table's answer to its part of a transaction. No reasons: it went ahead (Transact) or

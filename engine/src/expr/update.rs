@@ -202,6 +202,18 @@ impl UpdateExpr {
         }
     }
 
+    /// Whether every action only takes something away (REMOVE, DELETE, legacy DELETE):
+    /// applied to a missing item such an update leaves nothing to create, and DynamoDB
+    /// creates nothing.
+    pub fn only_removes(&self) -> bool {
+        self.actions.iter().all(|a| {
+            matches!(
+                a,
+                Action::Remove | Action::Delete(_) | Action::LegacyDelete(_)
+            )
+        })
+    }
+
     /// The updated document paths, in the order they appear in the expression.
     pub fn paths(&self) -> &[DocPath] {
         &self.paths

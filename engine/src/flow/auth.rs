@@ -685,6 +685,14 @@ fn checks(
                 None,
             )]
         }
+        Op::TagResource | Op::UntagResource | Op::ListTagsOfResource => {
+            vec![with_request_keys(
+                &action,
+                str_member("ResourceArn"),
+                body,
+                None,
+            )]
+        }
         Op::GetRecords => vec![with_request_keys(
             &action,
             iterator_stream.unwrap_or("*").to_owned(),

@@ -307,6 +307,19 @@ impl Flow {
                 let r = route::Routed::new(account, table, at, command, stream_not_found(&arn));
                 self.single(front, r)
             }
+            Request::Tags { resource, command } => {
+                if resource.region != cfg.region {
+                    return self.fail(crate::api::tags::invalid_table_arn(&resource.arn));
+                }
+                if resource.account != account {
+                    return self.fail(crate::api::tags::foreign_account());
+                }
+                let not_found = crate::api::tags::resource_not_found(&resource.arn);
+                self.single(
+                    front,
+                    route::Routed::new(account, resource.table, None, command, not_found),
+                )
+            }
             Request::Records(c) => {
                 if !TableId::is_well_formed(&c.iterator.table_id) {
                     return self.fail(invalid_iterator());

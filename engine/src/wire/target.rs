@@ -42,6 +42,9 @@ pub enum Op {
     ImportTable,
     DescribeImport,
     ListImports,
+    TagResource,
+    UntagResource,
+    ListTagsOfResource,
     /// DynamoDB Streams (`DynamoDBStreams_20120810.`).
     ListStreams,
     DescribeStream,
@@ -95,6 +98,9 @@ impl Op {
             Some("ImportTable") => Op::ImportTable,
             Some("DescribeImport") => Op::DescribeImport,
             Some("ListImports") => Op::ListImports,
+            Some("TagResource") => Op::TagResource,
+            Some("UntagResource") => Op::UntagResource,
+            Some("ListTagsOfResource") => Op::ListTagsOfResource,
             _ => return Err(ApiError::bare(ErrorKind::UnknownOperation)),
         })
     }

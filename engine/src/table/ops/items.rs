@@ -170,32 +170,42 @@ pub(crate) fn update(cx: &Ctx, log: &mut Log, c: UpdateItem) -> Result<TableRepl
     log.check_unlocked(cx.sql, &(pk.clone(), sk.clone()))?;
     let old = items::get(cx.sql, &pk, &sk)?;
     check_condition(&options, old.as_ref())?;
-    // An update of a missing item starts from its key (upsert).
-    let base = old.clone().unwrap_or_else(|| key.clone());
-    let new = match &update {
-        Some(u) => u.apply(&base)?,
-        None => base,
+    let new = match (&old, &update) {
+        // Removing from a missing item leaves nothing to create.
+        (None, Some(u)) if u.only_removes() => None,
+        // An update of a missing item starts from its key (upsert).
+        _ => {
+            let base = old.clone().unwrap_or_else(|| key.clone());
+            let new = match &update {
+                Some(u) => u.apply(&base)?,
+                None => base,
+            };
+            keys::check_index_keys(s, &new)?;
+            // UpdateItem words the size error its own way (AWS: ITEM_UPD_TOO_LARGE).
+            if item_size(&new) > keys::MAX_ITEM_BYTES {
+                return Err(ApiError::validation(
+                    "Item size to update has exceeded the maximum allowed size",
+                )
+                .into());
+            }
+            Some(new)
+        }
     };
-    keys::check_index_keys(s, &new)?;
-    // UpdateItem words the size error its own way (AWS: ITEM_UPD_TOO_LARGE).
-    if item_size(&new) > keys::MAX_ITEM_BYTES {
-        return Err(ApiError::validation(
-            "Item size to update has exceeded the maximum allowed size",
-        )
-        .into());
-    }
     let attributes = match return_values {
         ReturnValues::None => None,
         ReturnValues::AllOld => old.clone(),
-        ReturnValues::AllNew => Some(new.clone()),
+        ReturnValues::AllNew => new.clone(),
         ReturnValues::UpdatedOld => old
             .as_ref()
             .zip(update.as_ref())
             .map(|(o, u)| u.project_updated(o)),
-        ReturnValues::UpdatedNew => update.as_ref().map(|u| u.project_updated(&new)),
+        ReturnValues::UpdatedNew => new
+            .as_ref()
+            .zip(update.as_ref())
+            .map(|(n, u)| u.project_updated(n)),
     };
-    let consumed = capacity::write_consumed(s, old.as_ref(), Some(&new));
-    commit_change(cx, log, old, Some(new))?;
+    let consumed = capacity::write_consumed(s, old.as_ref(), new.as_ref());
+    commit_change(cx, log, old, new)?;
     written(cx, log, &options, attributes, consumed, &pk)
 }
 

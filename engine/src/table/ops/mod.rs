@@ -7,6 +7,7 @@ pub(crate) mod items;
 mod read;
 mod streams;
 mod tables;
+mod tags;
 pub(crate) mod transfer;
 mod ttl;
 pub(crate) mod tx;
@@ -55,6 +56,12 @@ pub(crate) fn run(
         TableCommand::DescribeContinuousBackups => Ok(backup::describe(cx, log.live()?)),
         TableCommand::UpdateContinuousBackups(c) => backup::update(cx, log, c),
         TableCommand::PitrPoint { at_ms } => backup::point(cx, any(log)?, at_ms),
+        TableCommand::Tag {
+            arn,
+            stream,
+            change,
+        } => tags::change(cx, log, &arn, stream, change),
+        TableCommand::ListTags { arn, stream } => tags::list(log.live()?, &arn, stream.as_deref()),
         TableCommand::Retire
         | TableCommand::TakeBackup(_)
         | TableCommand::RestorePlan { .. }

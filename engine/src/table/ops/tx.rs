@@ -170,6 +170,7 @@ fn evaluate(cx: &Ctx, log: &Log, s: &TableSchema, c: &Transact) -> Result<Evalua
                 out.locks.push(key_item);
                 continue;
             }
+            TxKind::Update { update, .. } if old.is_none() && update.only_removes() => None,
             TxKind::Update { update, .. } => {
                 let base = old.clone().unwrap_or_else(|| key_item.clone());
                 let new = match update.apply(&base) {

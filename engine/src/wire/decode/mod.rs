@@ -10,6 +10,7 @@ mod items;
 mod read;
 mod streams;
 mod tables;
+mod tags;
 mod transact;
 pub mod transfers;
 
@@ -92,6 +93,12 @@ pub enum Request {
         limit: usize,
         next: Option<String>,
     },
+    /// TagResource, UntagResource, ListTagsOfResource: a command for the table the
+    /// ResourceArn names (which the flow checks against its region and the caller's account).
+    Tags {
+        resource: crate::api::tags::TagResource,
+        command: TableCommand,
+    },
 }
 
 /// Parses a request body: a JSON object (blank means `{}`).
@@ -153,6 +160,9 @@ pub fn decode(op: Op, body: &Value, now_ms: i64) -> Result<Request, ApiError> {
             let (name, c) = streams::update_time_to_live(&p)?;
             table((name, TableCommand::UpdateTimeToLive(c)))
         }
+        Op::TagResource => tags_request(tags::tag_resource(&p)?),
+        Op::UntagResource => tags_request(tags::untag_resource(&p)?),
+        Op::ListTagsOfResource => tags_request(tags::list_tags(&p)?),
         Op::DescribeTimeToLive => {
             table((common::table_name(&p)?, TableCommand::DescribeTimeToLive))
         }
@@ -229,6 +239,10 @@ pub fn decode(op: Op, body: &Value, now_ms: i64) -> Result<Request, ApiError> {
             }
         }
     })
+}
+
+fn tags_request((resource, command): (crate::api::tags::TagResource, TableCommand)) -> Request {
+    Request::Tags { resource, command }
 }
 
 fn list_tables(p: &Params) -> Result<Request, ApiError> {

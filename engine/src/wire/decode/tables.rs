@@ -287,6 +287,7 @@ pub fn create_table(p: &Params, now_ms: i64) -> Result<CreateTable, ApiError> {
     }
     // The table object opens the stream, at the LSN of its TableCreated.
     let stream = create_stream(p)?;
+    let tags = crate::wire::decode::tags::create_table_tags(p)?;
     let schema = TableSchema {
         name: name.unwrap_or_default().to_owned(),
         // Minted by the request flow once the request is known to be valid.
@@ -304,6 +305,8 @@ pub fn create_table(p: &Params, now_ms: i64) -> Result<CreateTable, ApiError> {
         restore: None,
         import: None,
         account: None,
+        tags,
+        stream_tags: Default::default(),
     };
     Ok(CreateTable { schema, stream })
 }

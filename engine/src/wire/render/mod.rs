@@ -173,6 +173,13 @@ pub fn reply(cfg: &Config, op: Op, r: &TableReply) -> Result<Value, Error> {
             Op::DescribeContinuousBackups | Op::UpdateContinuousBackups,
             TableReply::ContinuousBackups(c),
         ) => backups::continuous_backups(cfg, c),
+        (Op::TagResource | Op::UntagResource, TableReply::Tagged) => json!({}),
+        (Op::ListTagsOfResource, TableReply::Tags(tags)) => json!({
+            "Tags": tags
+                .iter()
+                .map(|(k, v)| json!({ "Key": k, "Value": v }))
+                .collect::<Vec<_>>()
+        }),
         (op, r) => {
             return Err(Error::bug(format!(
                 "a table object answered {op:?} with {}",
@@ -209,5 +216,7 @@ fn reply_kind(r: &TableReply) -> &'static str {
         TableReply::RestorePlan(_) => "RestorePlan",
         TableReply::Export(_) => "Export",
         TableReply::Import(_) => "Import",
+        TableReply::Tagged => "Tagged",
+        TableReply::Tags(_) => "Tags",
     }
 }
