@@ -28,7 +28,13 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 async fn handle(State(host): State<Arc<Host>>, req: Request) -> HttpResponse {
     let (parts, body) = req.into_parts();
-    let response = match to_bytes(body, MAX_REQUEST_BYTES).await {
+    // A body declared too long is refused before any of it is read.
+    let declared = header(&parts.headers, "content-length").and_then(|l| l.parse::<u64>().ok());
+    let read = match declared {
+        Some(n) if n > MAX_REQUEST_BYTES as u64 => Err(()),
+        _ => to_bytes(body, MAX_REQUEST_BYTES).await.map_err(|_| ()),
+    };
+    let response = match read {
         Ok(bytes) => {
             let headers: Vec<(&str, &str)> = parts
                 .headers
@@ -51,6 +57,7 @@ async fn handle(State(host): State<Arc<Host>>, req: Request) -> HttpResponse {
                     headers: &headers,
                     random,
                     body: &bytes,
+                    runtime_encodes: false,
                 },
                 header(&parts.headers, extenddo_engine::flow::failpoint::HEADER),
             )

@@ -62,6 +62,8 @@ pub enum ErrorKind {
     ExportConflict,
     ImportNotFound,
     ImportConflict,
+    /// A request body over the 16 MB limit (HTTP 413, as DynamoDB's front end answers it).
+    RequestTooLarge,
 }
 
 impl ErrorKind {
@@ -135,12 +137,14 @@ impl ErrorKind {
             ErrorKind::ExportConflict => "com.amazonaws.dynamodb.v20120810#ExportConflictException",
             ErrorKind::ImportNotFound => "com.amazonaws.dynamodb.v20120810#ImportNotFoundException",
             ErrorKind::ImportConflict => "com.amazonaws.dynamodb.v20120810#ImportConflictException",
+            ErrorKind::RequestTooLarge => "com.amazon.coral.service#RequestEntityTooLargeException",
         }
     }
 
     pub fn status(self) -> u16 {
         match self {
             ErrorKind::InternalServerError => 500,
+            ErrorKind::RequestTooLarge => 413,
             _ => 400,
         }
     }

@@ -393,3 +393,37 @@ def test_request_body_limit(host, table_s, request):
     assert r.status != 200
     client = host.client()
     assert "Item" not in client.get_item(TableName=table_s, Key={"pk": {"S": "body2"}})
+
+
+# --- Deeply nested expressions are refused quickly, before they can exhaust a stack ---
+
+@pytest.mark.parametrize("member", ["ConditionExpression", "UpdateExpression",
+                                    "ProjectionExpression"])
+def test_200000_deep_expression_is_rejected_quickly(raw, table_s, member):
+    import time
+    deep = {
+        "ConditionExpression": "(" * 200_000 + "a = :v" + ")" * 200_000,
+        "UpdateExpression": "SET a = " + "(" * 200_000 + ":v" + ")" * 200_000,
+        "ProjectionExpression": "a" + "[0]" * 200_000,
+    }[member]
+    body = {"TableName": table_s, "Key": {"pk": {"S": "k"}}, member: deep}
+    if member != "ProjectionExpression":
+        body["ExpressionAttributeValues"] = {":v": {"N": "1"}}
+    op = "GetItem" if member == "ProjectionExpression" else "UpdateItem"
+    if member == "ConditionExpression":
+        body["UpdateExpression"] = "SET b = :v"
+    t0 = time.monotonic()
+    r = raw.call(op, body)
+    elapsed = time.monotonic() - t0
+    assert r.status == 400 and r.code == "ValidationException", r
+    assert "Expression size has exceeded the maximum allowed size" in r.message, r
+    assert elapsed < 1.0, elapsed
+
+
+def test_deep_nesting_within_4_kb_is_a_validation_error(raw, table_s):
+    expr = "(" * 2000 + "a = :v" + ")" * 2000
+    assert len(expr) <= 4096
+    r = raw.call("UpdateItem", {"TableName": table_s, "Key": {"pk": {"S": "k"}},
+                                "UpdateExpression": "SET b = :v", "ConditionExpression": expr,
+                                "ExpressionAttributeValues": {":v": {"N": "1"}}})
+    assert r.status == 400 and r.code == "ValidationException", r

@@ -35,7 +35,27 @@ fn front(env: &Env) -> std::rc::Rc<FrontEnd> {
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let front = front(&env);
+    // A body declared too long is refused before any of it is read; one sent chunked is
+    // measured once read.
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > extenddo_engine::MAX_REQUEST_BYTES) {
+        return respond(extenddo_engine::request_too_large(
+            host::now_ms(),
+            host::entropy(),
+        ));
+    }
     let body = req.bytes().await.unwrap_or_default();
+    if body.len() > extenddo_engine::MAX_REQUEST_BYTES {
+        return respond(extenddo_engine::request_too_large(
+            host::now_ms(),
+            host::entropy(),
+        ));
+    }
     let method = req.method().to_string();
     let path = req.path();
     let header = |name: &str| req.headers().get(name).ok().flatten();
@@ -67,11 +87,20 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         headers: &headers,
         random,
         body: &body,
+        runtime_encodes: true,
     };
     let Some(response) = run(&front, &env, &ctx, http, failpoint).await else {
         return Response::error("failpoint: the request was dropped mid-flight", 500);
     };
-    let mut out = Response::builder().with_status(response.status);
+    respond(response)
+}
+
+/// Writes the engine's response as it is: its body is already encoded (compressed when
+/// its `Content-Encoding` says so), so the runtime must not encode it again.
+fn respond(response: HttpResponse) -> worker::Result<Response> {
+    let mut out = Response::builder()
+        .with_status(response.status)
+        .with_encode_body(worker::EncodeBody::Manual);
     for (name, value) in &response.headers {
         out = out.with_header(name, value)?;
     }

@@ -52,17 +52,16 @@ use crate::wire::render;
 use crate::wire::response::{self, HttpResponse, Route};
 use crate::wire::target::Op;
 
-/// The largest request body DynamoDB reads (BatchWriteItem's 16 MB). Hosts may stop reading
-/// a body once it is longer and answer [`request_too_large`].
-pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+pub use crate::wire::http::MAX_REQUEST_BYTES;
 
 pub fn too_large_error() -> ApiError {
-    ApiError::validation("Request size exceeded the maximum allowed size of 16 MB")
+    crate::wire::http::too_large()
 }
 
 /// The answer to a body longer than [`MAX_REQUEST_BYTES`].
 pub fn request_too_large(now_ms: i64, entropy: u64) -> HttpResponse {
-    response::error(&too_large_error(), &request_id(now_ms, entropy))
+    let r = response::error(&too_large_error(), &request_id(now_ms, entropy));
+    crate::wire::http::Negotiated::default().finish(r)
 }
 
 /// What a host does next for a request.
@@ -126,6 +125,8 @@ pub struct Flow {
     /// The configuration as the caller's account sees it (ARNs), when it is not the
     /// host's default account.
     account_cfg: Option<std::sync::Arc<Config>>,
+    /// What the response depends on in the request (compression, CORS, content type).
+    negotiated: crate::wire::http::Negotiated,
 }
 
 impl Flow {
@@ -143,9 +144,14 @@ impl Flow {
             entropy,
             host: None,
             account_cfg: None,
+            negotiated: crate::wire::http::Negotiated::of(req.headers, !req.runtime_encodes),
         };
+        if crate::wire::http::is_preflight(req.method, req.headers) {
+            let r = crate::wire::http::preflight(req.headers, &flow.request_id);
+            return (flow, Action::Respond(r));
+        }
         let action = match response::route(req.method, req.path) {
-            Route::Health => Action::Respond(response::health(&flow.request_id)),
+            Route::Health => Action::Respond(response::health(&front.cfg.region, &flow.request_id)),
             Route::Healthz => Action::Respond(management::healthz()),
             Route::Management => match management::Management::start(front, &req, now_ms) {
                 (m, management::Next::Call(call)) => {
@@ -162,7 +168,17 @@ impl Flow {
                 Err(e) => flow.fail(e),
             },
         };
+        let action = flow.finish(action);
         (flow, action)
+    }
+
+    /// The response as it goes on the wire (`wire::http`).
+    fn finish(&self, action: Action) -> Action {
+        match action {
+            Action::Respond(r) => Action::Respond(self.negotiated.finish(r)),
+            Action::RespondThen(r, call) => Action::RespondThen(self.negotiated.finish(r), call),
+            other => other,
+        }
     }
 
     fn begin(
@@ -175,14 +191,16 @@ impl Flow {
             return Err(too_large_error());
         }
         self.host = req.host.map(str::to_owned);
+        // The signature covers the body as sent; the request is its decompressed text.
+        let text = crate::wire::http::request_body(req.headers, req.body, MAX_REQUEST_BYTES)?;
         if !front.cfg.auth.enforce {
             crate::wire::auth::check_signature_shape(req.authorization)?;
             self.op = Op::from_target(req.target)?;
-            let body = decode::body(req.body)?;
+            let body = decode::body(&text)?;
             let request = decode::decode(self.op, &body, self.now_ms)?;
             return Ok(self.dispatch(front, front.cfg.account_id.clone(), request));
         }
-        let parsed = Op::from_target(req.target).and_then(|op| Ok((op, decode::body(req.body)?)));
+        let parsed = Op::from_target(req.target).and_then(|op| Ok((op, decode::body(&text)?)));
         let pending = auth::Pending::read(&front.cfg, &req, self.now_ms, parsed)?;
         match auth::cached(front, pending.key_id(), self.now_ms) {
             Some(caller) => self.authenticated(front, pending, Some(caller), None),
@@ -539,6 +557,11 @@ impl Flow {
 
     /// Feeds the outcome of the last call; returns the next action.
     pub fn step(&mut self, front: &FrontEnd, outcome: Outcome) -> Action {
+        let action = self.next(front, outcome);
+        self.finish(action)
+    }
+
+    fn next(&mut self, front: &FrontEnd, outcome: Outcome) -> Action {
         // The configuration this request runs with (its caller's account in ARNs).
         let account_cfg = self.account_cfg.clone();
         let cfg: &Config = account_cfg.as_deref().unwrap_or(&front.cfg);
@@ -673,6 +696,11 @@ impl Flow {
 
     /// Feeds the outcomes of the calls of the last [`Action::Fanout`], in order.
     pub fn step_all(&mut self, front: &FrontEnd, outcomes: Vec<Outcome>) -> Action {
+        let action = self.next_all(front, outcomes);
+        self.finish(action)
+    }
+
+    fn next_all(&mut self, front: &FrontEnd, outcomes: Vec<Outcome>) -> Action {
         match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::TransactWrite(mut f) => {
                 let next = f.step_all(&front.directory, outcomes);

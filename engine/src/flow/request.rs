@@ -19,4 +19,7 @@ pub struct HttpRequest<'a> {
     /// password salts).
     pub random: [u8; 32],
     pub body: &'a [u8],
+    /// The host's runtime answers `Accept-Encoding` itself (workerd sets the header the
+    /// Worker sees): the engine then never compresses a response.
+    pub runtime_encodes: bool,
 }

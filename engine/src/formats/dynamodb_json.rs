@@ -132,7 +132,11 @@ fn decode_at(v: &Value, depth: usize) -> Result<AttributeValue, ValueError> {
         return Err(ValueError::TooDeep);
     }
     let obj = object(v)?;
-    let mut set = obj.iter().filter(|(_, v)| !v.is_null());
+    // Members DynamoDB does not know are dropped, as its front end drops them: `{"dog": 1}`
+    // is an empty AttributeValue, `{"S": "x", "dog": 1}` a string.
+    let mut set = obj
+        .iter()
+        .filter(|(k, v)| !v.is_null() && DATA_TYPES.contains(&k.as_str()));
     let Some((ty, inner)) = set.next() else {
         return Err(ApiError::validation(
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
@@ -204,18 +208,30 @@ fn decode_at(v: &Value, depth: usize) -> Result<AttributeValue, ValueError> {
                 .collect::<Result<Vec<_>, _>>()?,
         ),
         other => {
-            return Err(ApiError::serialization(format!(
-                "Unrecognized field name \"{other}\" in AttributeValue"
-            ))
-            .into())
+            return Err(ApiError::internal(format!("data type {other} passed the filter")).into())
         }
     })
 }
 
+/// The members of an AttributeValue.
+const DATA_TYPES: [&str; 10] = ["S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "M", "L"];
+
+/// Attribute names are shorter than 64 KB (key attributes' names far shorter: the table's
+/// schema limits them to 255 bytes).
+pub const MAX_ATTRIBUTE_NAME_BYTES: usize = 65535;
+
 fn decode_map_at(v: &Value, depth: usize) -> Result<Item, ValueError> {
     object(v)?
         .iter()
-        .map(|(k, v)| Ok((k.clone(), decode_at(v, depth)?)))
+        .map(|(k, v)| {
+            if k.len() > MAX_ATTRIBUTE_NAME_BYTES {
+                return Err(ApiError::validation(
+                    "1 validation error detected: Attribute name is too large, must be less than 65536 bytes",
+                )
+                .into());
+            }
+            Ok((k.clone(), decode_at(v, depth)?))
+        })
         .collect()
 }
 

@@ -75,20 +75,25 @@ pub fn ok(v: &Value, request_id: &str) -> HttpResponse {
 }
 
 pub fn error(e: &ApiError, request_id: &str) -> HttpResponse {
+    // DynamoDB answers an over-long body with a bare 413.
+    if e.kind == crate::error::ErrorKind::RequestTooLarge {
+        return dynamodb(413, Vec::new(), request_id);
+    }
     let body = serde_json::to_vec(&error_body(e)).unwrap_or_default();
     dynamodb(e.status(), body, request_id)
 }
 
-/// `GET /`: a short health text.
-pub fn health(request_id: &str) -> HttpResponse {
+/// `GET /`: DynamoDB's health text (with its trailing space), naming the region's endpoint.
+pub fn health(region: &str, request_id: &str) -> HttpResponse {
+    let body = format!("healthy: dynamodb.{region}.amazonaws.com ").into_bytes();
     HttpResponse {
         status: 200,
         headers: vec![
             ("Content-Type", "text/plain; charset=utf-8".to_owned()),
             ("x-amzn-RequestId", request_id.to_owned()),
+            ("x-amz-crc32", crc32fast::hash(&body).to_string()),
         ],
-        body: b"ExtendDO: DynamoDB-compatible endpoint. POST DynamoDB_20120810 requests here.\n"
-            .to_vec(),
+        body,
     }
 }
 

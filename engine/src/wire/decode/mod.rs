@@ -101,13 +101,19 @@ pub enum Request {
     },
 }
 
-/// Parses a request body: a JSON object (blank means `{}`).
+/// Parses a request body: a JSON object (blank means `{}`). Text that is not JSON is a bare
+/// SerializationException, as DynamoDB sends it; JSON that is not an object is refused too.
 pub fn body(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Map::new()));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|_| ApiError::serialization("Start of structure or map found where not expected."))
+    match serde_json::from_slice(bytes) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(Value::Array(_)) => Err(ApiError::serialization(
+            "Start of list found where not expected",
+        )),
+        Ok(_) | Err(_) => Err(ApiError::bare(ErrorKind::Serialization)),
+    }
 }
 
 /// Decodes a request of operation `op`. `now_ms` is the creation time of a table being
