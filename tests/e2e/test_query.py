@@ -399,3 +399,63 @@ def test_query_bad_exclusive_start_key(ddb, n_table, start):
 def test_query_oversized_partition_key_value(ddb, s_table):
     expect_error(lambda: q(ddb, s_table, "pk = :p", {":p": {"S": "x" * 2049}}),
                  "ValidationException", MSG_HASH_KEY_TOO_BIG)
+
+
+# --- A starting key must lie inside what the key condition selects (dynalite test/query.js,
+# recorded against AWS) ---
+
+def test_start_key_of_another_partition(ddb, n_table):
+    expect_error(lambda: q(ddb, n_table, "pk = :p", {":p": {"S": "p"}},
+                           ExclusiveStartKey={"pk": {"S": "other"}, "sk": {"N": "0"}}),
+                 "ValidationException",
+                 "The provided starting key is outside query boundaries based on provided "
+                 "conditions")
+
+
+def test_start_key_outside_the_sort_key_condition(ddb, n_table):
+    expect_error(lambda: q(ddb, n_table, "pk = :p AND sk > :lo", {":p": {"S": "p"},
+                                                                  ":lo": {"N": "10"}},
+                           ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"N": "5"}}),
+                 "ValidationException",
+                 "The provided starting key does not match the range key predicate")
+    # A key inside the condition resumes after it.
+    r = q(ddb, n_table, "pk = :p AND sk > :lo", {":p": {"S": "p"}, ":lo": {"N": "-1"}},
+          Limit=1)
+    nxt = q(ddb, n_table, "pk = :p AND sk > :lo", {":p": {"S": "p"}, ":lo": {"N": "-1"}},
+            ExclusiveStartKey=r["LastEvaluatedKey"])
+    assert r["Items"][0] not in nxt["Items"]
+
+
+def test_start_key_of_another_partition_on_an_index(ddb, make_table):
+    t = make_table(range_key=("sk", "N"),
+                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                         {"AttributeName": "sk", "AttributeType": "N"},
+                                         {"AttributeName": "g", "AttributeType": "S"}],
+                   GlobalSecondaryIndexes=[{
+                       "IndexName": "byg", "Projection": {"ProjectionType": "ALL"},
+                       "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}])
+    expect_error(lambda: ddb.query(
+        TableName=t, IndexName="byg", KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "a"}},
+        ExclusiveStartKey={"pk": {"S": "x"}, "sk": {"N": "1"}, "g": {"S": "b"}}),
+        "ValidationException",
+        "The provided starting key is outside query boundaries based on provided conditions")
+
+
+@pytest.mark.parametrize("key", ["pk", "sk"])
+def test_query_filter_on_a_key_attribute(ddb, n_table, key):
+    expect_error(lambda: ddb.query(
+        TableName=n_table,
+        KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]}},
+        QueryFilter={key: {"ComparisonOperator": "NOT_NULL"}}),
+        "ValidationException",
+        f"QueryFilter can only contain non-primary key attributes: Primary key attribute: {key}")
+
+
+def test_filter_on_both_keys_names_the_partition_key(ddb, n_table):
+    expect_error(lambda: q(ddb, n_table, "pk = :p", {":p": {"S": "p"}},
+                           FilterExpression="sk > :z AND pk = :p",
+                           ExpressionAttributeValues={":p": {"S": "p"}, ":z": {"N": "0"}}),
+                 "ValidationException",
+                 "Filter Expression can only contain non-primary key attributes: Primary key "
+                 "attribute: pk")

@@ -13,6 +13,7 @@ UpdateViewType is required", …) were recorded against AWS (us-west-2/us-east-1
 and the ExpiredIteratorException text are AWS's as quoted in SDK and client issue threads.
 """
 
+import json
 import time
 
 import pytest
@@ -293,3 +294,64 @@ def test_consumer_continues_across_a_restart(ddb, make_table, streams, restart):
     assert [r["dynamodb"]["SequenceNumber"] for r in again] == \
         [r["dynamodb"]["SequenceNumber"] for r in got]
     assert [r["eventID"] for r in again] == [r["eventID"] for r in got]
+
+
+def test_malformed_stream_arns_are_invalid(ddb_noval, make_table, host):
+    from ddbutil import Raw
+    raw = Raw(host.endpoint, creds=host.creds)
+    table = stream_table(make_table)
+    table_arn = ddb_noval.describe_table(TableName=table)["Table"]["TableArn"]
+    for bad in ["fake-stream", table_arn, table_arn + "/index/x",
+                "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/"]:
+        for op, body in [("DescribeStream", {"StreamArn": bad}),
+                         ("GetShardIterator", {"StreamArn": bad, "ShardIteratorType": "LATEST",
+                                               "ShardId": "shardId-" + "0" * 20})]:
+            r = raw.send("DynamoDBStreams_20120810." + op, json.dumps(body).encode())
+            assert (r.status, r.code, r.message) == (400, "ValidationException",
+                                                     "Invalid StreamArn"), (op, bad, r)
+
+
+def test_shard_filter_child_shards(ddb, make_table, streams):
+    table = stream_table(make_table)
+    arn = latest_arn(ddb, table)
+    [shard] = shards_of(streams, arn)
+    d = streams.describe_stream(StreamArn=arn, ShardFilter={
+        "Type": "CHILD_SHARDS", "ShardId": shard["ShardId"]})["StreamDescription"]
+    assert d["Shards"] == []
+    d = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert [s["ShardId"] for s in d["Shards"]] == [shard["ShardId"]]
+
+
+def test_shard_filter_validation(ddb, make_table, host):
+    from ddbutil import Raw
+    table = stream_table(make_table)
+    arn = latest_arn(ddb, table)
+    raw = Raw(host.endpoint, creds=host.creds)
+
+    def describe(body):
+        return raw.send("DynamoDBStreams_20120810.DescribeStream", json.dumps(body).encode())
+
+    r = describe({"StreamArn": arn, "ShardFilter": {"Type": "PARENT_SHARDS",
+                                                    "ShardId": "shardId-" + "0" * 20}})
+    assert r.status == 400 and r.code == "ValidationException", r
+    assert r.message == (
+        "1 validation error detected: Value 'PARENT_SHARDS' at 'shardFilter.type' failed to "
+        "satisfy constraint: Member must satisfy enum value set: [CHILD_SHARDS]"), r
+    r = describe({"StreamArn": arn, "ShardFilter": {}})
+    assert r.message == (
+        "2 validation errors detected: Value null at 'shardFilter.type' failed to satisfy "
+        "constraint: Member must not be null; Value null at 'shardFilter.shardId' failed to "
+        "satisfy constraint: Member must not be null"), r
+
+
+def test_iterator_at_the_start_of_an_empty_open_shard(ddb, make_table, streams):
+    table = stream_table(make_table)
+    arn = latest_arn(ddb, table)
+    [shard] = shards_of(streams, arn)
+    start = shard["SequenceNumberRange"]["StartingSequenceNumber"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                    ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                    SequenceNumber=start)["ShardIterator"]
+    ddb.put_item(TableName=table, Item={"pk": {"S": "first"}, "sk": {"N": "1"}})
+    recs = streams.get_records(ShardIterator=it)["Records"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in recs] == ["first"]

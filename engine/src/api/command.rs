@@ -341,6 +341,8 @@ pub struct DescribeStream {
     pub arn: String,
     pub limit: usize,
     pub exclusive_start_shard_id: Option<String>,
+    /// ShardFilter CHILD_SHARDS: only the children of this shard.
+    pub children_of: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

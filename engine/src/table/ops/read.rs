@@ -111,26 +111,32 @@ impl<'a> Reader<'a> {
     /// of what is read); a Query's may not use them at all (they belong in the key
     /// condition).
     fn check_filter_keys(&self, keys: &[&str], query: bool) -> Result<(), ApiError> {
-        let Some(filter) = self
-            .read
-            .filter
-            .as_ref()
-            .filter(|_| self.read.filter_expression)
-        else {
+        let Some(filter) = self.read.filter.as_ref() else {
             return Ok(());
         };
-        for path in filter.paths() {
-            let Some(name) = path.top_level().filter(|n| keys.contains(n)) else {
-                continue;
-            };
-            if path.elements().len() > 1 {
-                return Err(ApiError::validation(format!(
-                    "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: {name}"
-                )));
+        if self.read.filter_expression {
+            for path in filter.paths() {
+                let Some(name) = path.top_level().filter(|n| keys.contains(n)) else {
+                    continue;
+                };
+                if path.elements().len() > 1 {
+                    return Err(ApiError::validation(format!(
+                        "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: {name}"
+                    )));
+                }
             }
-            if query {
+        }
+        if query {
+            // Reported in key-schema order: the partition key first.
+            let named = |k: &&&str| filter.paths().iter().any(|p| p.top_level() == Some(**k));
+            if let Some(name) = keys.iter().find(named) {
+                let what = if self.read.filter_expression {
+                    "Filter Expression"
+                } else {
+                    "QueryFilter"
+                };
                 return Err(ApiError::validation(format!(
-                    "Filter Expression can only contain non-primary key attributes: Primary key attribute: {name}"
+                    "{what} can only contain non-primary key attributes: Primary key attribute: {name}"
                 )));
             }
         }
@@ -396,6 +402,30 @@ pub(crate) fn query(cx: &Ctx, s: &TableSchema, c: &Query) -> Result<TableReply, 
         }
     };
     let resume = start_key(c.read.start_key.as_ref(), s, reader.source)?;
+    // A starting key must lie inside what the key condition selects.
+    let start = match &resume {
+        Some(Resume::Table((spk, ssk))) => Some((spk, ssk)),
+        Some(Resume::Index(ipk, isk, _, _)) => Some((ipk, isk)),
+        None => None,
+    };
+    if let Some((spk, ssk)) = start {
+        if *spk != pk {
+            return Err(ApiError::validation(
+                "The provided starting key is outside query boundaries based on provided conditions",
+            )
+            .into());
+        }
+        let within = std::ops::RangeBounds::<[u8]>::contains(
+            &(as_ref(&sort.lo), as_ref(&sort.hi)),
+            ssk.as_slice(),
+        );
+        if !within {
+            return Err(ApiError::validation(
+                "The provided starting key does not match the range key predicate",
+            )
+            .into());
+        }
+    }
     let sql = cx.sql;
     let forward = c.forward;
     let mut page = Page::new(&reader, s);

@@ -60,6 +60,11 @@ pub(crate) fn describe_stream(
         .shards
         .iter()
         .filter(|sh| shard_visible(sh, cx.now_ms))
+        .filter(|sh| {
+            c.children_of
+                .as_ref()
+                .is_none_or(|parent| sh.parent.as_ref() == Some(parent))
+        })
         .collect();
     let from = c
         .exclusive_start_shard_id
@@ -144,6 +149,8 @@ pub(crate) fn get_shard_iterator(
     })?;
     // The last LSN the shard holds so far.
     let hi = sh.last_lsn.unwrap_or(next_lsn - 1);
+    // An open shard with no record yet still has its starting sequence number.
+    let at_most = hi.max(sh.first_lsn);
     let cutoff = cx.now_ms - RETENTION_MS;
     let position = match c.kind {
         IteratorType::TrimHorizon => first_untrimmed(cx.sql, sh.first_lsn, hi, cutoff)?,
@@ -156,7 +163,7 @@ pub(crate) fn get_shard_iterator(
                 ))
             })?;
             let lsn = parse_sequence_number(seq)
-                .filter(|l| (sh.first_lsn..=hi).contains(l))
+                .filter(|l| (sh.first_lsn..=at_most).contains(l))
                 .ok_or_else(|| {
                     ApiError::validation(format!(
                         "Invalid SequenceNumber {seq}: it is not a sequence number of shard {shard_id}"

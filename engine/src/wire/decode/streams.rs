@@ -7,7 +7,7 @@ use crate::api::command::{
     DescribeStream, GetRecords, GetShardIterator, IteratorType, UpdateTimeToLive,
 };
 use crate::api::iterator::ShardIterator;
-use crate::api::streams::{invalid_iterator, parse_stream_arn, stream_not_found};
+use crate::api::streams::{invalid_iterator, parse_stream_arn};
 use crate::error::ApiError;
 use crate::wire::decode::common::{check_table_name, table_name};
 use crate::wire::params::{Constraints, Params};
@@ -33,11 +33,34 @@ fn length(c: &mut Constraints, v: Option<&str>, at: &str, min: usize, max: usize
     }
 }
 
-/// A stream named by its ARN: `(table name, label)`, or not found.
+/// A stream named by its ARN: `(table name, label)`. An ARN that is not a stream ARN at
+/// all is invalid; a well-formed one of a stream that does not exist is not found (by the
+/// table object).
 fn route(arn: &str) -> Result<(String, String), ApiError> {
     parse_stream_arn(arn)
         .map(|(t, l)| (t.to_owned(), l.to_owned()))
-        .ok_or_else(|| stream_not_found(arn))
+        .ok_or_else(|| ApiError::validation("Invalid StreamArn"))
+}
+
+/// DescribeStream's ShardFilter: `{Type: CHILD_SHARDS, ShardId}`.
+fn shard_filter(p: &Params, c: &mut Constraints) -> Result<Option<String>, ApiError> {
+    let Some(raw) = p.raw("ShardFilter") else {
+        return Ok(None);
+    };
+    let f = Params::new(raw)?;
+    let ty = f.str("Type")?;
+    let shard = f.str("ShardId")?;
+    match ty {
+        None => c.fail(None, "shardFilter.type", "Member must not be null"),
+        Some("CHILD_SHARDS") => {}
+        Some(t) => c.fail(
+            Some(t),
+            "shardFilter.type",
+            "Member must satisfy enum value set: [CHILD_SHARDS]",
+        ),
+    }
+    length(c, shard, "shardFilter.shardId", 28, 65, true);
+    Ok(shard.map(str::to_owned))
 }
 
 /// DescribeStream: the command and the `(table name, label)` its ARN names.
@@ -46,9 +69,10 @@ pub fn describe_stream(p: &Params) -> Result<((String, String), DescribeStream),
     let lim = p.int("Limit")?;
     let start = p.str("ExclusiveStartShardId")?;
     let mut c = Constraints::default();
-    length(&mut c, arn, "streamArn", 37, 1024, true);
+    length(&mut c, arn, "streamArn", 1, 1024, true);
     super::common::check_limit(&mut c, lim, 100);
     length(&mut c, start, "exclusiveStartShardId", 28, 65, false);
+    let children_of = shard_filter(p, &mut c)?;
     c.check()?;
     let arn = arn.unwrap_or_default().to_owned();
     Ok((
@@ -57,6 +81,7 @@ pub fn describe_stream(p: &Params) -> Result<((String, String), DescribeStream),
             arn,
             limit: lim.unwrap_or(100) as usize,
             exclusive_start_shard_id: start.map(str::to_owned),
+            children_of,
         },
     ))
 }
@@ -67,7 +92,7 @@ pub fn get_shard_iterator(p: &Params) -> Result<((String, String), GetShardItera
     let ty = p.str("ShardIteratorType")?;
     let seq = p.str("SequenceNumber")?;
     let mut c = Constraints::default();
-    length(&mut c, arn, "streamArn", 37, 1024, true);
+    length(&mut c, arn, "streamArn", 1, 1024, true);
     length(&mut c, shard, "shardId", 28, 65, true);
     let kind = match ty {
         None => {
@@ -131,7 +156,7 @@ pub fn list_streams(p: &Params) -> Result<ListStreams, ApiError> {
         check_table_name(&mut c, table, "tableName");
     }
     super::common::check_limit(&mut c, lim, 100);
-    length(&mut c, start, "exclusiveStartStreamArn", 37, 1024, false);
+    length(&mut c, start, "exclusiveStartStreamArn", 1, 1024, false);
     c.check()?;
     let after = start.map(route).transpose()?;
     Ok((table.map(str::to_owned), lim.unwrap_or(100) as usize, after))

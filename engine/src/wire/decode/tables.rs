@@ -362,17 +362,18 @@ fn check_local_index(
             "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
         ));
     }
+    // A missing range key is reported before a different hash key (dynalite, as AWS).
+    if ix.range.len() != 1 {
+        return Err(ApiError::invalid_param(format!(
+            "Index KeySchema does not have a range key for index: {}",
+            ix.name
+        )));
+    }
     let ih = ix.hash.first().map(|a| a.name.as_str()).unwrap_or_default();
     if ix.hash.len() != 1 || ih != hash.name {
         return Err(ApiError::invalid_param(format!(
             "Index KeySchema does not have the same leading hash key as table KeySchema for index: {}. index hash key: {ih}, table hash key: {}",
             ix.name, hash.name
-        )));
-    }
-    if ix.range.len() != 1 {
-        return Err(ApiError::invalid_param(format!(
-            "Index KeySchema does not have a range key for index: {}",
-            ix.name
         )));
     }
     Ok(())

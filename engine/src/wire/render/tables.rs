@@ -96,6 +96,16 @@ pub fn describe(cfg: &Config, d: &Description) -> Value {
         "TableId": s.id,
         "DeletionProtectionEnabled": false,
     });
+    // A deleting table's description has neither its key schema nor its indexes (AWS:
+    // "no information about indexes will be returned").
+    let deleting = live.status == crate::api::reply::TableStatus::Deleting;
+    if deleting {
+        if let Some(m) = d.as_object_mut() {
+            for member in ["KeySchema", "AttributeDefinitions", "CreationDateTime"] {
+                m.remove(member);
+            }
+        }
+    }
     for (member, kind) in [
         ("GlobalSecondaryIndexes", IndexKind::Global),
         ("LocalSecondaryIndexes", IndexKind::Local),
@@ -106,7 +116,7 @@ pub fn describe(cfg: &Config, d: &Description) -> Value {
             .filter(|i| i.kind == kind)
             .map(|i| index_json(cfg, s, i, live))
             .collect();
-        if !list.is_empty() {
+        if !list.is_empty() && !deleting {
             d[member] = Value::Array(list);
         }
     }
