@@ -122,8 +122,29 @@ pub fn project(ix: &IndexSchema, table_key: &KeySchema, item: &Item) -> Item {
     }
 }
 
+/// The longest partition and sort key values, in bytes.
+const MAX_PARTITION_VALUE_BYTES: usize = 2048;
+const MAX_SORT_VALUE_BYTES: usize = 1024;
+
+/// Whether every value of `attrs` in `item` can be an index key value: not an empty string
+/// or binary, not longer than a key value may be. Writes refuse such values; an item written
+/// before its index existed may hold them, and the index's backfill then leaves it out, as
+/// DynamoDB does.
+fn valid_values(attrs: &[KeyAttr], item: &Item, max: usize) -> bool {
+    attrs.iter().all(|a| match item.get(&a.name) {
+        Some(AttributeValue::S(s)) => !s.is_empty() && s.len() <= max,
+        Some(AttributeValue::B(b)) => !b.is_empty() && b.len() <= max,
+        _ => true,
+    })
+}
+
 /// The index entry of an item: (index partition key, index sort key), if indexed.
 pub fn entry_key(ix: &IndexSchema, item: &Item) -> Option<(Vec<u8>, Vec<u8>)> {
+    if !valid_values(&ix.hash, item, MAX_PARTITION_VALUE_BYTES)
+        || !valid_values(&ix.range, item, MAX_SORT_VALUE_BYTES)
+    {
+        return None;
+    }
     Some((
         encode_attrs(&ix.hash, item)?,
         encode_attrs(&ix.range, item)?,

@@ -240,6 +240,10 @@ pub enum ExprError {
     MissedKeySchemaElement(String),
     #[error("Query key condition not supported")]
     KeyConditionNotSupported,
+    /// A multi-attribute index: sort-key attributes before the last one conditioned must
+    /// be compared with `=`.
+    #[error("RANGE key attributes {} must have equality conditions specified in the query because a condition is present on key attribute {last}", .before.join(", "))]
+    RangeKeyNeedsEquality { before: Vec<String>, last: String },
     #[error("Conditions can be of length 1 or 2 only")]
     KeyConditionCount,
     /// A legacy `KeyConditions` operator a query cannot use.

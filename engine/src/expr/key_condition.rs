@@ -99,30 +99,31 @@ impl MultiKeyCondition {
                 Some(_) => return Err(ExprError::KeyConditionNotSupported),
             }
         }
-        let mut out = Vec::new();
-        let mut first_missing: Option<&str> = None;
-        for r in range {
-            let Some(c) = find(r) else {
-                first_missing.get_or_insert(r);
-                continue;
-            };
-            if let Some(m) = first_missing {
-                return Err(ExprError::MissedKeySchemaElement(m.to_string()));
-            }
-            if out
-                .last()
-                .is_some_and(|l| !matches!(l, RangeCondition::Eq(_)))
-            {
-                return Err(ExprError::KeyConditionNotSupported);
-            }
-            out.push(c.clone());
-        }
         let is_key = |a: &str| hash.contains(&a) || range.contains(&a);
         if conds.iter().any(|(a, _)| !is_key(a)) {
-            return Err(match first_missing {
-                Some(m) => ExprError::MissedKeySchemaElement(m.to_string()),
+            // A condition on another attribute reads as a missing sort-key attribute.
+            return Err(match range.iter().find(|r| find(r).is_none()) {
+                Some(m) => ExprError::MissedKeySchemaElement((*m).to_string()),
                 None => ExprError::KeyConditionNotSupported,
             });
+        }
+        // Sort-key attributes are conditioned left to right: every one before the last
+        // conditioned attribute is compared with `=`.
+        let last = range.iter().rposition(|r| find(r).is_some());
+        let mut out = Vec::new();
+        if let Some(last) = last {
+            let before: Vec<String> = range[..last]
+                .iter()
+                .filter(|r| !matches!(find(r), Some(RangeCondition::Eq(_))))
+                .map(|r| (*r).to_string())
+                .collect();
+            if !before.is_empty() {
+                return Err(ExprError::RangeKeyNeedsEquality {
+                    before,
+                    last: range[last].to_string(),
+                });
+            }
+            out.extend(range[..=last].iter().filter_map(|r| find(r).cloned()));
         }
         Ok(MultiKeyCondition {
             hash_values,
@@ -634,9 +635,10 @@ mod tests {
             ("h1 = :a", "Query condition missed key schema element: h2"),
             ("h2 = :n AND s1 = :a", "Query condition missed key schema element: h1"),
             ("h1 = :a AND h2 > :n", "Query key condition not supported"),
-            ("h1 = :a AND h2 = :n AND s2 = :a", "Query condition missed key schema element: s1"),
-            ("h1 = :a AND h2 = :n AND s1 = :a AND s3 = :a", "Query condition missed key schema element: s2"),
-            ("h1 = :a AND h2 = :n AND s1 > :a AND s2 = :a", "Query key condition not supported"),
+            ("h1 = :a AND h2 = :n AND s2 = :a", "RANGE key attributes s1 must have equality conditions specified in the query because a condition is present on key attribute s2"),
+            ("h1 = :a AND h2 = :n AND s1 = :a AND s3 = :a", "RANGE key attributes s2 must have equality conditions specified in the query because a condition is present on key attribute s3"),
+            ("h1 = :a AND h2 = :n AND s1 > :a AND s2 = :a", "RANGE key attributes s1 must have equality conditions specified in the query because a condition is present on key attribute s2"),
+            ("h1 = :a AND h2 = :n AND s3 < :a", "RANGE key attributes s1, s2 must have equality conditions specified in the query because a condition is present on key attribute s3"),
             ("h1 = :a AND h2 = :n AND zz = :a", "Query condition missed key schema element: s1"),
             ("h1 = :a AND h2 = :n AND s1 = :a AND zz = :a", "Query condition missed key schema element: s2"),
             ("h1 = :a AND h2 = :n AND s1 <> :a", "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: <>"),

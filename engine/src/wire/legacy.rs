@@ -1087,13 +1087,13 @@ mod tests {
         );
         assert_eq!(
             m(json!({"h1": eq, "h2": eq, "s2": eq})),
-            "Query condition missed key schema element: s1"
+            "RANGE key attributes s1 must have equality conditions specified in the query because a condition is present on key attribute s2"
         );
         assert_eq!(
             m(
                 json!({"h1": eq, "h2": eq, "s1": {"ComparisonOperator": "GT", "AttributeValueList": [{"S": "a"}]}, "s2": eq})
             ),
-            "Query key condition not supported"
+            "RANGE key attributes s1 must have equality conditions specified in the query because a condition is present on key attribute s2"
         );
         assert_eq!(
             m(

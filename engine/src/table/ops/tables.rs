@@ -192,20 +192,11 @@ pub(crate) fn update(cx: &Ctx, log: &mut Log, c: UpdateTable) -> Result<TableRep
     }
     s.billing_mode = mode;
 
-    // Definitions: the old ones plus the request's (a request may not retype one in use).
+    // Definitions: the old ones plus the request's new ones. A definition that retypes a
+    // known attribute is ignored, unless an index being created keys on it (below).
     for d in &c.attribute_definitions {
-        match s.attributes.iter().find(|a| a.name == d.name) {
-            Some(a) if a.ty != d.ty => {
-                return Err(ApiError::invalid_param(format!(
-                    "Cannot change the type of existing attribute {} from {} to {}",
-                    d.name,
-                    a.ty.as_str(),
-                    d.ty.as_str()
-                ))
-                .into())
-            }
-            Some(_) => {}
-            None => s.attributes.push(d.clone()),
+        if !s.attributes.iter().any(|a| a.name == d.name) {
+            s.attributes.push(d.clone());
         }
     }
 
@@ -222,17 +213,31 @@ pub(crate) fn update(cx: &Ctx, log: &mut Log, c: UpdateTable) -> Result<TableRep
                         )
                         .into());
                     }
-                    for a in ix.hash.iter_mut().chain(ix.range.iter_mut()) {
-                        match s.attributes.iter().find(|d| d.name == a.name) {
-                            Some(d) => a.ty = d.ty,
-                            None => {
+                    // A new index's key attributes are defined by the request itself.
+                    let hashes = ix.hash.len();
+                    for (i, a) in ix.hash.iter_mut().chain(ix.range.iter_mut()).enumerate() {
+                        let Some(d) = c.attribute_definitions.iter().find(|d| d.name == a.name)
+                        else {
+                            return Err(ApiError::invalid_param(format!(
+                                "AttributeDefinitions is not specified for index: {}",
+                                ix.name
+                            ))
+                            .into());
+                        };
+                        if let Some(known) = s.attributes.iter().find(|k| k.name == d.name) {
+                            if known.ty != d.ty {
+                                let role = if i < hashes { "HASH" } else { "RANGE" };
                                 return Err(ApiError::invalid_param(format!(
-                                    "AttributeDefinitions is not specified for index: {}",
-                                    ix.name
+                                    "Attributes cannot be redefined. Please check that your attribute has the same type as previously defined. Existing schema: Schema:[SchemaElement: key{{{}:{}:{role}}}] New schema: Schema:[SchemaElement: key{{{}:{}:{role}}}]",
+                                    d.name,
+                                    known.ty.as_str(),
+                                    d.name,
+                                    d.ty.as_str()
                                 ))
-                                .into())
+                                .into());
                             }
                         }
+                        a.ty = d.ty;
                     }
                     if s.indexes
                         .iter()

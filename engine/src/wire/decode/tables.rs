@@ -684,7 +684,15 @@ pub fn throughput(raw: &Value, at: &str) -> Result<Throughput, ApiError> {
 
 pub fn update_table(p: &Params) -> Result<(String, UpdateTable), ApiError> {
     let name = table_name(p)?;
-    if !UPDATE_MEMBERS.iter().any(|m| p.has(m)) {
+    // An empty GlobalSecondaryIndexUpdates on its own is no change at all.
+    let given = |m: &&str| {
+        p.has(m)
+            && !(*m == "GlobalSecondaryIndexUpdates"
+                && p.raw(m)
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty))
+    };
+    if !UPDATE_MEMBERS.iter().any(given) {
         return Err(ApiError::validation(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required",
         ));
