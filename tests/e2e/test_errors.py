@@ -187,3 +187,87 @@ def test_other_credentials_accepted(host):
                      aws_access_key_id="SOMEOTHERKEY", aws_secret_access_key="whatever",
                      config=Config(retries={"max_attempts": 0}, read_timeout=30))
     assert "TableNames" in c.list_tables()
+
+
+# --- Several invalid parameters are reported together, in AWS's order per operation ---
+# Sources: nubo-db/dynamodb-conformance 2026-06 captures (us-east-1) for PutItem, DeleteItem
+# and UpdateItem orders and the data plane's null / empty TableName; architect/dynalite
+# test/putItem.js, query.js and scan.js (recorded against AWS) for the rest.
+
+def test_put_item_reports_every_invalid_enum(raw, table_s):
+    r = raw.call("PutItem", {"TableName": table_s, "Item": {"pk": {"S": "a"}},
+                             "ReturnValues": "x", "ReturnConsumedCapacity": "y",
+                             "ReturnItemCollectionMetrics": "z"})
+    expect_raw_error(r, "ValidationException",
+                     "3 validation errors detected: "
+                     "Value 'x' at 'returnValues' failed to satisfy constraint: Member must "
+                     "satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]; "
+                     "Value 'y' at 'returnConsumedCapacity' failed to satisfy constraint: Member "
+                     "must satisfy enum value set: [INDEXES, TOTAL, NONE]; "
+                     "Value 'z' at 'returnItemCollectionMetrics' failed to satisfy constraint: "
+                     "Member must satisfy enum value set: [SIZE, NONE]")
+
+
+def test_update_item_orders_capacity_before_return_values(raw, table_s):
+    r = raw.call("UpdateItem", {"TableName": table_s, "Key": {"pk": {"S": "a"}},
+                                "ReturnValues": "x", "ReturnConsumedCapacity": "y"})
+    expect_raw_error(r, "ValidationException",
+                     "2 validation errors detected: "
+                     "Value 'y' at 'returnConsumedCapacity' failed to satisfy constraint: Member "
+                     "must satisfy enum value set: [INDEXES, TOTAL, NONE]; "
+                     "Value 'x' at 'returnValues' failed to satisfy constraint: Member must "
+                     "satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]")
+
+
+def test_data_plane_null_and_empty_table_names(raw):
+    r = raw.call("PutItem", {})
+    expect_raw_error(r, "ValidationException",
+                     "2 validation errors detected: Value null at 'tableName' failed to "
+                     "satisfy constraint: Member must not be null; Value null at 'item' failed "
+                     "to satisfy constraint: Member must not be null")
+    r = raw.call("GetItem", {"TableName": "", "Key": {"pk": {"S": "a"}}})
+    expect_raw_error(r, "ValidationException",
+                     "1 validation error detected: Value '' at 'tableName' failed to satisfy "
+                     "constraint: Member must have length greater than or equal to 1")
+    r = raw.call("DeleteItem", {"TableName": "abc", "ReturnValues": "x"})
+    expect_raw_error(r, "ValidationException",
+                     "2 validation errors detected: Value 'x' at 'returnValues' failed to "
+                     "satisfy constraint: Member must satisfy enum value set: [ALL_NEW, "
+                     "UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]; Value null at 'key' failed to "
+                     "satisfy constraint: Member must not be null")
+
+
+def test_scan_reports_at_most_ten(raw):
+    r = raw.call("Scan", {"TableName": "abc;", "ReturnConsumedCapacity": "hi",
+                          "AttributesToGet": [], "IndexName": "abc;", "Segment": -1,
+                          "TotalSegments": -1, "Select": "hi", "Limit": -1,
+                          "ConditionalOperator": "AN"})
+    assert r.status == 400 and r.code == "ValidationException", r
+    assert r.message.startswith("9 validation errors detected: Value '-1' at 'limit'"), r
+    for part in ["'totalSegments'", "'returnConsumedCapacity'", "'attributesToGet'",
+                 "'select'", "Value 'abc;' at 'tableName'", "'segment'",
+                 "Value 'abc;' at 'indexName'", "Value 'AN' at 'conditionalOperator'"]:
+        assert part in r.message, (part, r)
+    r = raw.call("Scan", {"TableName": "", "ReturnConsumedCapacity": "hi",
+                          "AttributesToGet": [], "IndexName": "a;", "Segment": -1,
+                          "TotalSegments": -1, "Select": "hi", "Limit": -1,
+                          "ConditionalOperator": "AN"})
+    assert r.message.startswith("10 validation errors detected: "), r
+    assert r.message.count("failed to satisfy constraint") == 10, r
+
+
+def test_query_reports_limit_select_and_names_together(raw):
+    r = raw.call("Query", {"TableName": "abc;", "IndexName": "abc;", "Select": "hi",
+                           "Limit": 0, "KeyConditionExpression": "pk = :p",
+                           "ExpressionAttributeValues": {":p": {"S": "x"}}})
+    expect_raw_error(r, "ValidationException",
+                     "4 validation errors detected: "
+                     "Value '0' at 'limit' failed to satisfy constraint: Member must have value "
+                     "greater than or equal to 1; "
+                     "Value 'hi' at 'select' failed to satisfy constraint: Member must satisfy "
+                     "enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, "
+                     "ALL_PROJECTED_ATTRIBUTES]; "
+                     "Value 'abc;' at 'tableName' failed to satisfy constraint: Member must "
+                     "satisfy regular expression pattern: [a-zA-Z0-9_.-]+; "
+                     "Value 'abc;' at 'indexName' failed to satisfy constraint: Member must "
+                     "satisfy regular expression pattern: [a-zA-Z0-9_.-]+")

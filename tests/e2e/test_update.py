@@ -782,3 +782,16 @@ def test_transactional_update_that_only_removes_creates_no_item(ddb, table_s):
     assert "Item" not in ddb.get_item(TableName=table_s, Key={"pk": {"S": "tx"}},
                                       ConsistentRead=True)
     assert ddb.scan(TableName=table_s)["Count"] == 1
+
+
+@pytest.mark.parametrize("expr", ["SET a = a + :one", "SET a = a - :one", "ADD a :one"])
+def test_arithmetic_that_loses_digits_is_an_overflow(ddb, table_s, expr):
+    # AWS answers 1e50 + 1 (51 digits) with its overflow message (scylladb alternator
+    # test_update_expression_plus_imprecise, run against AWS).
+    ddb.put_item(TableName=table_s, Item={"pk": {"S": "big"}, "a": {"N": "1e50"}})
+    expect_error(lambda: ddb.update_item(TableName=table_s, Key={"pk": {"S": "big"}},
+                                         UpdateExpression=expr,
+                                         ExpressionAttributeValues={":one": {"N": "1"}}),
+                 "ValidationException",
+                 "Number overflow. Attempting to store a number with magnitude larger than "
+                 "supported range")

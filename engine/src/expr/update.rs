@@ -548,7 +548,7 @@ mod tests {
         let e = apply("ADD a :max", &item(vec![("a", n("1e-100"))])).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "Attempting to store more than 38 significant digits in a Number"
+            "Number overflow. Attempting to store a number with magnitude larger than supported range"
         );
     }
 

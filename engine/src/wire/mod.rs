@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod decode;
+pub mod dump;
 pub mod http;
 pub mod legacy;
 pub mod log_view;

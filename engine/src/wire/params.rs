@@ -89,6 +89,9 @@ impl<'a> Params<'a> {
     }
 }
 
+/// The most failures one message reports.
+const MAX_REPORTED: usize = 10;
+
 /// Builds AWS's aggregated constraint message:
 /// `N validation error(s) detected: Value 'x' at 'member' failed to satisfy constraint: …; …`.
 #[derive(Default)]
@@ -107,7 +110,9 @@ impl Constraints {
         ));
     }
 
-    pub fn check(self) -> Result<(), ApiError> {
+    /// The failures so far as one error. AWS reports at most ten.
+    pub fn check(mut self) -> Result<(), ApiError> {
+        self.failures.truncate(MAX_REPORTED);
         match self.failures.len() {
             0 => Ok(()),
             n => Err(ApiError::validation(format!(

@@ -29,17 +29,18 @@ pub struct GetShare {
     pub retry_options: Map<String, Value>,
 }
 
-/// RequestItems, checked as a whole: present, not empty, table names valid.
-fn request_items<'a>(p: &Params<'a>) -> Result<&'a Map<String, Value>, ApiError> {
+/// RequestItems, checked as a whole: present, not empty, table names valid. `op` names the
+/// operation in the message for an empty map.
+fn request_items<'a>(p: &Params<'a>, op: &str) -> Result<&'a Map<String, Value>, ApiError> {
     let items = p.object("RequestItems")?;
     let mut c = Constraints::default();
     match items {
         None => c.fail(None, "requestItems", "Member must not be null"),
-        Some(m) if m.is_empty() => c.fail(
-            Some("{}"),
-            "requestItems",
-            "Member must have length greater than or equal to 1",
-        ),
+        Some(m) if m.is_empty() => {
+            return Err(ApiError::validation(format!(
+                "The requestItems parameter is required for {op}"
+            )))
+        }
         Some(m) => {
             for name in m.keys() {
                 let mut names = Constraints::default();
@@ -82,7 +83,7 @@ fn section_params(section: &Map<String, Value>, p: &Params) -> Map<String, Value
 }
 
 pub fn batch_get(p: &Params) -> Result<Vec<GetShare>, ApiError> {
-    let items = request_items(p)?;
+    let items = request_items(p, "BatchGetItem")?;
     let mut total = 0;
     let mut shares = Vec::with_capacity(items.len());
     for (table, section) in items {
@@ -159,16 +160,18 @@ fn get_share(table: String, body: &Value) -> Result<GetShare, ApiError> {
 }
 
 pub fn batch_write(p: &Params) -> Result<Vec<(String, BatchWrite)>, ApiError> {
-    let items = request_items(p)?;
+    let items = request_items(p, "BatchWriteItem")?;
     let mut total = 0;
     let mut sections = Vec::with_capacity(items.len());
     for (table, section) in items {
         let Value::Array(requests) = section else {
             return Err(wrong_section(section));
         };
-        if requests.is_empty() {
+        if requests.is_empty() || requests.len() > MAX_WRITE_REQUESTS {
+            // AWS prints the whole request map as its Java model's toString.
             return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '[]' at 'requestItems.{table}.member' failed to satisfy constraint: Member must have length greater than or equal to 1"
+                "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
+                crate::wire::dump::request_items(items)
             )));
         }
         total += requests.len();
@@ -176,7 +179,7 @@ pub fn batch_write(p: &Params) -> Result<Vec<(String, BatchWrite)>, ApiError> {
     }
     if total > MAX_WRITE_REQUESTS {
         return Err(ApiError::validation(
-            "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
+            "Too many items requested for the BatchWriteItem call",
         ));
     }
     let capacity = return_capacity(p)?;

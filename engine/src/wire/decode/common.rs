@@ -84,6 +84,149 @@ pub fn table_name(p: &Params) -> Result<String, ApiError> {
     Ok(name.unwrap_or_default().to_owned())
 }
 
+/// A member an item operation's front end checks before anything else; all of a request's
+/// failures are reported together, in the order the operation lists them (AWS's order
+/// differs per operation).
+#[derive(Clone, Copy)]
+pub enum FrontCheck {
+    /// TableName of a data-plane operation: present and not empty.
+    TableName,
+    /// An item-valued member that must be present: (member, name in messages).
+    Required(&'static str, &'static str),
+    ReturnValues,
+    ReturnConsumedCapacity,
+    ReturnItemCollectionMetrics,
+    ReturnValuesOnConditionCheckFailure,
+    /// Query and Scan.
+    Limit,
+    Select,
+    AttributesToGet,
+    IndexName,
+    Segment,
+    TotalSegments,
+    ConditionalOperator,
+}
+
+/// (member, name in messages, allowed values as AWS lists them) of the enum checks.
+fn enum_check(check: FrontCheck) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match check {
+        FrontCheck::ReturnValues => (
+            "ReturnValues",
+            "returnValues",
+            "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+        ),
+        FrontCheck::ReturnConsumedCapacity => (
+            "ReturnConsumedCapacity",
+            "returnConsumedCapacity",
+            "[INDEXES, TOTAL, NONE]",
+        ),
+        FrontCheck::ReturnItemCollectionMetrics => (
+            "ReturnItemCollectionMetrics",
+            "returnItemCollectionMetrics",
+            "[SIZE, NONE]",
+        ),
+        FrontCheck::ReturnValuesOnConditionCheckFailure => (
+            "ReturnValuesOnConditionCheckFailure",
+            "returnValuesOnConditionCheckFailure",
+            "[ALL_OLD, NONE]",
+        ),
+        FrontCheck::Select => (
+            "Select",
+            "select",
+            "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
+        ),
+        FrontCheck::ConditionalOperator => {
+            ("ConditionalOperator", "conditionalOperator", "[OR, AND]")
+        }
+        _ => return None,
+    })
+}
+
+/// Runs the front end's checks of an item operation, failing with every failure at once.
+pub fn front_checks(p: &Params, checks: &[FrontCheck]) -> Result<(), ApiError> {
+    let mut c = Constraints::default();
+    for &check in checks {
+        match check {
+            FrontCheck::TableName => match p.str("TableName")? {
+                // An empty name fails only its length (AWS, 2026-06).
+                Some("") => c.fail(
+                    Some(""),
+                    "tableName",
+                    "Member must have length greater than or equal to 1",
+                ),
+                name => check_table_name(&mut c, name, "tableName"),
+            },
+            FrontCheck::IndexName => {
+                if let Some(name) = p.str("IndexName")? {
+                    check_table_name(&mut c, Some(name), "indexName");
+                }
+            }
+            FrontCheck::Required(member, at) => {
+                if !p.has(member) {
+                    c.fail(None, at, "Member must not be null");
+                }
+            }
+            FrontCheck::Limit => {
+                if let Some(l) = p.int("Limit")?.filter(|l| *l < 1) {
+                    c.fail(
+                        Some(&l.to_string()),
+                        "limit",
+                        "Member must have value greater than or equal to 1",
+                    );
+                }
+            }
+            FrontCheck::AttributesToGet => {
+                if p.array("AttributesToGet")?.is_some_and(Vec::is_empty) {
+                    c.fail(
+                        Some("[]"),
+                        "attributesToGet",
+                        "Member must have length greater than or equal to 1",
+                    );
+                }
+            }
+            FrontCheck::Segment => {
+                if let Some(s) = p.int("Segment")?.filter(|s| *s < 0 || *s > 999_999) {
+                    let constraint = if s < 0 {
+                        "Member must have value greater than or equal to 0"
+                    } else {
+                        "Member must have value less than or equal to 999999"
+                    };
+                    c.fail(Some(&s.to_string()), "segment", constraint);
+                }
+            }
+            FrontCheck::TotalSegments => {
+                if let Some(t) = p.int("TotalSegments")?.filter(|t| *t < 1 || *t > 1_000_000) {
+                    let constraint = if t < 1 {
+                        "Member must have value greater than or equal to 1"
+                    } else {
+                        "Member must have value less than or equal to 1000000"
+                    };
+                    c.fail(Some(&t.to_string()), "totalSegments", constraint);
+                }
+            }
+            _ => {
+                let Some((member, at, allowed)) = enum_check(check) else {
+                    continue;
+                };
+                if let Some(v) = p.str(member)? {
+                    if !allowed
+                        .trim_matches(|c| c == '[' || c == ']')
+                        .split(", ")
+                        .any(|a| a == v)
+                    {
+                        c.fail(
+                            Some(v),
+                            at,
+                            &format!("Member must satisfy enum value set: {allowed}"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    c.check()
+}
+
 /// An item-valued member that must be present (`Item`, `Key`).
 pub fn required_item(p: &Params, member: &str, at: &str) -> Result<Item, ApiError> {
     let item = p.item(member)?;

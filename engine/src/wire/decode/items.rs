@@ -4,8 +4,8 @@ use crate::api::command::{DeleteItem, GetItem, PutItem, ReturnValues, UpdateItem
 use crate::error::ApiError;
 use crate::expr::UpdateExpr;
 use crate::wire::decode::common::{
-    item_collection_metrics, read_projection, required_item, return_capacity, return_values,
-    table_name, write_options, ExprParams,
+    front_checks, item_collection_metrics, read_projection, required_item, return_capacity,
+    return_values, table_name, write_options, ExprParams, FrontCheck,
 };
 use crate::wire::legacy;
 use crate::wire::params::Params;
@@ -14,9 +14,11 @@ use crate::wire::params::Params;
 /// `Key`, ReturnValues (ALL_OLD or NONE) and the write options.
 fn simple_write(
     p: &Params,
-    member: &str,
-    at: &str,
+    member: &'static str,
+    at: &'static str,
+    front: &[FrontCheck],
 ) -> Result<(String, extenddo_log::Item, ReturnValues, WriteOptions), ApiError> {
+    front_checks(p, front)?;
     let table = table_name(p)?;
     let subject = required_item(p, member, at)?;
     legacy::check_mixing(p, &[("Expected", "ConditionExpression")])?;
@@ -34,7 +36,17 @@ fn simple_write(
 }
 
 pub fn put(p: &Params) -> Result<(String, PutItem), ApiError> {
-    let (table, item, return_values, options) = simple_write(p, "Item", "item")?;
+    use FrontCheck::*;
+    // AWS's order for PutItem (us-east-1, 2026-06 captures; dynalite test/putItem.js).
+    let front = [
+        ReturnValues,
+        ReturnConsumedCapacity,
+        ReturnItemCollectionMetrics,
+        ReturnValuesOnConditionCheckFailure,
+        TableName,
+        Required("Item", "item"),
+    ];
+    let (table, item, return_values, options) = simple_write(p, "Item", "item", &front)?;
     Ok((
         table,
         PutItem {
@@ -46,7 +58,16 @@ pub fn put(p: &Params) -> Result<(String, PutItem), ApiError> {
 }
 
 pub fn delete(p: &Params) -> Result<(String, DeleteItem), ApiError> {
-    let (table, key, return_values, options) = simple_write(p, "Key", "key")?;
+    use FrontCheck::*;
+    let front = [
+        ReturnValues,
+        ReturnConsumedCapacity,
+        ReturnItemCollectionMetrics,
+        ReturnValuesOnConditionCheckFailure,
+        TableName,
+        Required("Key", "key"),
+    ];
+    let (table, key, return_values, options) = simple_write(p, "Key", "key", &front)?;
     Ok((
         table,
         DeleteItem {
@@ -58,6 +79,18 @@ pub fn delete(p: &Params) -> Result<(String, DeleteItem), ApiError> {
 }
 
 pub fn update(p: &Params) -> Result<(String, UpdateItem), ApiError> {
+    use FrontCheck::*;
+    front_checks(
+        p,
+        &[
+            ReturnConsumedCapacity,
+            ReturnValues,
+            ReturnItemCollectionMetrics,
+            ReturnValuesOnConditionCheckFailure,
+            TableName,
+            Required("Key", "key"),
+        ],
+    )?;
     let table = table_name(p)?;
     let key = required_item(p, "Key", "key")?;
     legacy::check_mixing(
@@ -107,6 +140,11 @@ pub fn update(p: &Params) -> Result<(String, UpdateItem), ApiError> {
 }
 
 pub fn get(p: &Params) -> Result<(String, GetItem), ApiError> {
+    use FrontCheck::*;
+    front_checks(
+        p,
+        &[ReturnConsumedCapacity, TableName, Required("Key", "key")],
+    )?;
     let table = table_name(p)?;
     let key = required_item(p, "Key", "key")?;
     legacy::check_mixing(p, &[("AttributesToGet", "ProjectionExpression")])?;

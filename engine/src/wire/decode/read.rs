@@ -4,7 +4,8 @@ use crate::api::command::{KeyConditionSpec, Query, Read, Scan, Segment, Select};
 use crate::error::ApiError;
 use crate::expr::{Condition, KeyConditionExpr, Placeholders};
 use crate::wire::decode::common::{
-    check_table_name, read_projection, return_capacity, table_name, ExprParams,
+    check_table_name, front_checks, read_projection, return_capacity, table_name, ExprParams,
+    FrontCheck,
 };
 use crate::wire::legacy;
 use crate::wire::params::{Constraints, Params};
@@ -180,6 +181,22 @@ fn segments(p: &Params) -> Result<Option<Segment>, ApiError> {
 }
 
 pub fn scan(p: &Params) -> Result<(String, Scan), ApiError> {
+    use FrontCheck::*;
+    // dynalite test/scan.js (recorded against AWS) lists them in this order.
+    front_checks(
+        p,
+        &[
+            Limit,
+            TotalSegments,
+            ReturnConsumedCapacity,
+            AttributesToGet,
+            Select,
+            TableName,
+            Segment,
+            IndexName,
+            ConditionalOperator,
+        ],
+    )?;
     let table = table_name(p)?;
     let limit = limit(p)?;
     let segment = segments(p)?;
@@ -192,6 +209,20 @@ pub fn scan(p: &Params) -> Result<(String, Scan), ApiError> {
 }
 
 pub fn query(p: &Params) -> Result<(String, Query), ApiError> {
+    use FrontCheck::*;
+    // dynalite test/query.js (recorded against AWS) lists them in this order.
+    front_checks(
+        p,
+        &[
+            Limit,
+            ReturnConsumedCapacity,
+            AttributesToGet,
+            Select,
+            TableName,
+            IndexName,
+            ConditionalOperator,
+        ],
+    )?;
     let table = table_name(p)?;
     let limit = limit(p)?;
     let forward = p.bool("ScanIndexForward")?.unwrap_or(true);
