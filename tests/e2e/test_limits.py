@@ -25,7 +25,7 @@ import json
 
 import pytest
 
-from ddbutil import (MSG_HASH_KEY_TOO_BIG, MSG_RANGE_KEY_TOO_BIG, Raw, expect_error,
+from ddbutil import (MSG_HASH_KEY_TOO_BIG, MSG_RANGE_KEY_TOO_BIG, Raw, expect_error, expect_raw_error,
                      msg_empty_key)
 
 TOO_BIG = "Item size has exceeded the maximum allowed size"
@@ -427,3 +427,45 @@ def test_deep_nesting_within_4_kb_is_a_validation_error(raw, table_s):
                                 "UpdateExpression": "SET b = :v", "ConditionExpression": expr,
                                 "ExpressionAttributeValues": {":v": {"N": "1"}}})
     assert r.status == 400 and r.code == "ValidationException", r
+
+
+# --- Placeholder maps are checked before any expression (ExtendDB PR #181, captured from
+# AWS with the CLI; ExtendDB #365 measured the 64 KB attribute name limit) ---
+
+def test_placeholder_keys_up_to_255_bytes(raw, table_s):
+    base = {"TableName": table_s, "Key": {"pk": {"S": "k"}}}
+    name = "#" + "n" * 255
+    r = raw.call("GetItem", {**base, "ProjectionExpression": name,
+                             "ExpressionAttributeNames": {name: "a"}})
+    expect_raw_error(r, "ValidationException",
+                     "ExpressionAttributeNames contains invalid key: The expression attribute "
+                     "map contains a key that is too long; size of key: 256")
+    ok = "#" + "n" * 254
+    r = raw.call("GetItem", {**base, "ProjectionExpression": ok,
+                             "ExpressionAttributeNames": {ok: "a"}})
+    assert r.status == 200, r
+    value = ":" + "v" * 255
+    r = raw.call("UpdateItem", {**base, "UpdateExpression": f"SET a = {value}",
+                                "ExpressionAttributeValues": {value: {"S": "x"}}})
+    expect_raw_error(r, "ValidationException",
+                     "ExpressionAttributeValues contains invalid key: The expression attribute "
+                     "map contains a key that is too long;")
+
+
+def test_placeholder_names_empty_or_too_long(raw, table_s):
+    base = {"TableName": table_s, "Key": {"pk": {"S": "k"}}}
+    r = raw.call("GetItem", {**base, "ProjectionExpression": "#a",
+                             "ExpressionAttributeNames": {"#a": ""}})
+    expect_raw_error(r, "ValidationException",
+                     "ExpressionAttributeNames contains invalid value: Empty attribute name for "
+                     "key #a")
+    r = raw.call("UpdateItem", {**base, "UpdateExpression": "SET #a = :v",
+                                "ExpressionAttributeNames": {"#a": "n" * 65536},
+                                "ExpressionAttributeValues": {":v": {"S": "x"}}})
+    expect_raw_error(r, "ValidationException",
+                     "1 validation error detected: Attribute name is too large, must be less "
+                     "than 65536 bytes")
+    r = raw.call("UpdateItem", {**base, "UpdateExpression": "SET #a = :v",
+                                "ExpressionAttributeNames": {"#a": "n" * 65535},
+                                "ExpressionAttributeValues": {":v": {"S": "x"}}})
+    assert r.status == 200, r

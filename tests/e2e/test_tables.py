@@ -474,3 +474,36 @@ def test_list_tables_limit_too_big(ddb_noval):
     expect_error(lambda: ddb_noval.list_tables(Limit=101), "ValidationException",
                  "1 validation error detected: Value '101' at 'limit' failed to satisfy "
                  "constraint: Member must have value less than or equal to 100")
+
+
+def test_key_attribute_names_up_to_255_bytes(ddb_noval, make_table):
+    # The model's AttributeDefinition / KeySchemaElement AttributeName: 1-255 (alternator
+    # test_table.py checks 255 is accepted and 256 refused, against AWS).
+    ok = "k" * 255
+    t = make_table(hash_key=(ok, "S"))
+    assert ddb_noval.describe_table(TableName=t)["Table"]["KeySchema"][0]["AttributeName"] == ok
+    long = "k" * 256
+    kw = create_table_kwargs(unique_name("longkey"), hash_key=(long, "S"))
+    r = expect_error(lambda: ddb_noval.create_table(**kw), "ValidationException")
+    msg = r["Error"]["Message"]
+    assert msg.startswith("2 validation errors detected: "), msg
+    for at in ["attributeDefinitions.1.member.attributeName", "keySchema.1.member.attributeName"]:
+        assert (f"Value '{long}' at '{at}' failed to satisfy constraint: Member must have "
+                "length less than or equal to 255") in msg, msg
+    kw = create_table_kwargs(unique_name("longgsi"))
+    kw["AttributeDefinitions"].append({"AttributeName": long, "AttributeType": "S"})
+    kw["GlobalSecondaryIndexes"] = [{"IndexName": "g", "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": [{"AttributeName": long, "KeyType": "HASH"}]}]
+    expect_error(lambda: ddb_noval.create_table(**kw), "ValidationException",
+                 contains=["length less than or equal to 255"])
+
+
+def test_empty_attribute_definition_reports_type_before_name(raw):
+    r = raw.call("CreateTable", {"TableName": "abc", "BillingMode": "PAY_PER_REQUEST",
+                                 "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                                 "AttributeDefinitions": [{}]})
+    assert r.message == (
+        "2 validation errors detected: Value null at 'attributeDefinitions.1.member."
+        "attributeType' failed to satisfy constraint: Member must not be null; Value null at "
+        "'attributeDefinitions.1.member.attributeName' failed to satisfy constraint: Member "
+        "must not be null"), r

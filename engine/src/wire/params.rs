@@ -110,6 +110,25 @@ impl Constraints {
         ));
     }
 
+    /// How many failures so far.
+    pub fn len(&self) -> usize {
+        self.failures.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// Takes the failures from `at` on out (to report them later, in AWS's order).
+    pub fn split_off(&mut self, at: usize) -> Vec<String> {
+        self.failures.split_off(at)
+    }
+
+    /// Adds failures taken with [`Constraints::split_off`].
+    pub fn extend(&mut self, failures: Vec<String>) {
+        self.failures.extend(failures);
+    }
+
     /// The failures so far as one error. AWS reports at most ten.
     pub fn check(mut self) -> Result<(), ApiError> {
         self.failures.truncate(MAX_REPORTED);

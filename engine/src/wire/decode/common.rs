@@ -275,6 +275,16 @@ impl ExprParams {
                 "ExpressionAttributeNames must not be empty",
             ));
         }
+        // An expression over the size limit is reported first, as its own error.
+        let oversized = EXPRESSION_MEMBERS.iter().any(|m| {
+            p.str(m)
+                .ok()
+                .flatten()
+                .is_some_and(|e| e.len() > crate::expr::MAX_EXPRESSION_BYTES)
+        });
+        if !oversized {
+            check_placeholder_maps(names.as_ref(), values.as_ref())?;
+        }
         if values.as_ref().is_some_and(|v| v.is_empty()) {
             return Err(ApiError::validation(
                 "ExpressionAttributeValues must not be empty",
@@ -290,14 +300,7 @@ impl ExprParams {
     /// After every expression of the request is parsed: placeholders given without any
     /// expression, and placeholders no expression used, are errors.
     pub fn check_used(&self, ctx: &Placeholders<'_>, p: &Params) -> Result<(), ApiError> {
-        const EXPRESSIONS: [&str; 5] = [
-            "ConditionExpression",
-            "FilterExpression",
-            "KeyConditionExpression",
-            "ProjectionExpression",
-            "UpdateExpression",
-        ];
-        if !EXPRESSIONS.iter().any(|e| p.has(e)) {
+        if !EXPRESSION_MEMBERS.iter().any(|e| p.has(e)) {
             if self.names.is_some() {
                 return Err(ApiError::validation(
                     "ExpressionAttributeNames can only be specified when using expressions",
@@ -313,6 +316,56 @@ impl ExprParams {
         ctx.check_unused()?;
         Ok(())
     }
+}
+
+/// The members of a request that hold expressions.
+const EXPRESSION_MEMBERS: [&str; 5] = [
+    "ConditionExpression",
+    "FilterExpression",
+    "KeyConditionExpression",
+    "ProjectionExpression",
+    "UpdateExpression",
+];
+
+/// The longest placeholder (`#name`, `:value`).
+const MAX_PLACEHOLDER_BYTES: usize = 255;
+
+/// What AWS checks of the placeholder maps before any expression is read: key lengths,
+/// empty and over-long attribute names.
+fn check_placeholder_maps(
+    names: Option<&HashMap<String, String>>,
+    values: Option<&HashMap<String, AttributeValue>>,
+) -> Result<(), ApiError> {
+    let mut sorted: Vec<(&String, &String)> = names.into_iter().flatten().collect();
+    sorted.sort();
+    for (k, v) in sorted {
+        if k.len() > MAX_PLACEHOLDER_BYTES {
+            return Err(ApiError::validation(format!(
+                "ExpressionAttributeNames contains invalid key: The expression attribute map contains a key that is too long; size of key: {}",
+                k.len()
+            )));
+        }
+        if v.is_empty() {
+            return Err(ApiError::validation(format!(
+                "ExpressionAttributeNames contains invalid value: Empty attribute name for key {k}"
+            )));
+        }
+        if v.len() > crate::formats::dynamodb_json::MAX_ATTRIBUTE_NAME_BYTES {
+            return Err(ApiError::validation(
+                "1 validation error detected: Attribute name is too large, must be less than 65536 bytes",
+            ));
+        }
+    }
+    if values
+        .into_iter()
+        .flatten()
+        .any(|(k, _)| k.len() > MAX_PLACEHOLDER_BYTES)
+    {
+        return Err(ApiError::validation(
+            "ExpressionAttributeValues contains invalid key: The expression attribute map contains a key that is too long;",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a ReturnValues member against the values an operation allows.

@@ -85,19 +85,10 @@ pub fn create_table(p: &Params, now_ms: i64) -> Result<CreateTable, ApiError> {
         let d = Params::new(d)?;
         let (n, t) = (d.str("AttributeName")?, d.str("AttributeType")?);
         let at = format!("attributeDefinitions.{}.member", i + 1);
-        match n {
-            None => c.fail(
-                None,
-                &format!("{at}.attributeName"),
-                "Member must not be null",
-            ),
-            Some(n) if n.is_empty() => c.fail(
-                Some(n),
-                &format!("{at}.attributeName"),
-                "Member must have length greater than or equal to 1",
-            ),
-            _ => {}
-        }
+        // AWS reports an element's type before its name (ACK's 2026 captures).
+        let type_first = c.len();
+        check_key_name(&mut c, n, &format!("{at}.attributeName"));
+        let name_errors = c.split_off(type_first);
         match t.map(|t| (t, key_type(t))) {
             None => c.fail(
                 None,
@@ -118,19 +109,14 @@ pub fn create_table(p: &Params, now_ms: i64) -> Result<CreateTable, ApiError> {
                 }
             }
         }
+        c.extend(name_errors);
     }
     let mut key_elems: Vec<(String, String)> = Vec::new();
     for (i, k) in keys.into_iter().flatten().enumerate() {
         let k = Params::new(k)?;
         let (n, t) = (k.str("AttributeName")?, k.str("KeyType")?);
         let at = format!("keySchema.{}.member", i + 1);
-        if n.is_none() {
-            c.fail(
-                None,
-                &format!("{at}.attributeName"),
-                "Member must not be null",
-            );
-        }
+        check_key_name(&mut c, n, &format!("{at}.attributeName"));
         match t {
             None => c.fail(None, &format!("{at}.keyType"), "Member must not be null"),
             Some(t) if t != "HASH" && t != "RANGE" => c.fail(
@@ -311,6 +297,24 @@ pub fn create_table(p: &Params, now_ms: i64) -> Result<CreateTable, ApiError> {
     Ok(CreateTable { schema, stream })
 }
 
+/// A key attribute's name (AttributeDefinitions, KeySchema): 1 to 255 bytes.
+fn check_key_name(c: &mut Constraints, name: Option<&str>, at: &str) {
+    match name {
+        None => c.fail(None, at, "Member must not be null"),
+        Some("") => c.fail(
+            Some(""),
+            at,
+            "Member must have length greater than or equal to 1",
+        ),
+        Some(n) if n.len() > 255 => c.fail(
+            Some(n),
+            at,
+            "Member must have length less than or equal to 255",
+        ),
+        _ => {}
+    }
+}
+
 fn sorted(names: impl Iterator<Item = String>) -> String {
     let mut v: Vec<String> = names.collect();
     v.sort();
@@ -405,6 +409,16 @@ pub fn parse_index(
     }
     if projection.is_none() {
         c.fail(None, &format!("{at}.projection"), "Member must not be null");
+    }
+    for (j, k) in keys.into_iter().flatten().enumerate() {
+        let n = Params::new(k)?.str("AttributeName")?;
+        if n.is_some_and(|n| n.len() > 255) {
+            check_key_name(
+                &mut c,
+                n,
+                &format!("{at}.keySchema.{}.member.attributeName", j + 1),
+            );
+        }
     }
     c.check()?;
     let name = name.unwrap_or_default().to_owned();
