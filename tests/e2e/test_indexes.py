@@ -396,3 +396,17 @@ def test_update_table_attribute_definitions_as_aws(ddb, make_table):
     ddb.update_table(TableName=name, AttributeDefinitions=defs(pk=S),
                      GlobalSecondaryIndexUpdates=[{"Create": gsi("by_pk", "pk")}])
     wait_index_active(ddb, name, "by_pk")
+
+
+def test_update_table_definition_constraints(raw, make_table):
+    name = make_table()
+    r = raw.call("UpdateTable", {"TableName": name, "AttributeDefinitions": [
+        {"AttributeName": "x" * 256, "AttributeType": "S"}, {}],
+        "BillingMode": "PAY_PER_REQUEST"})
+    assert r.status == 400 and r.code == "ValidationException", r
+    assert r.message == (
+        "3 validation errors detected: Value '" + "x" * 256 + "' at 'attributeDefinitions.1."
+        "member.attributeName' failed to satisfy constraint: Member must have length less than "
+        "or equal to 255; Value null at 'attributeDefinitions.2.member.attributeType' failed "
+        "to satisfy constraint: Member must not be null; Value null at 'attributeDefinitions.2."
+        "member.attributeName' failed to satisfy constraint: Member must not be null"), r

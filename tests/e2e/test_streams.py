@@ -355,3 +355,13 @@ def test_iterator_at_the_start_of_an_empty_open_shard(ddb, make_table, streams):
     ddb.put_item(TableName=table, Item={"pk": {"S": "first"}, "sk": {"N": "1"}})
     recs = streams.get_records(ShardIterator=it)["Records"]
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in recs] == ["first"]
+
+
+def test_stream_arn_is_unchanged_by_an_unrelated_update_table(ddb, make_table):
+    table = stream_table(make_table)
+    arn = latest_arn(ddb, table)
+    ddb.update_table(TableName=table, BillingMode="PROVISIONED",
+                     ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": "exp"})
+    assert latest_arn(ddb, table) == arn

@@ -726,6 +726,7 @@ pub fn update_table(p: &Params) -> Result<(String, UpdateTable), ApiError> {
         .map(|r| throughput(r, "provisionedThroughput"))
         .transpose()?;
     let mut definitions = Vec::new();
+    let mut c = Constraints::default();
     for (i, d) in p
         .array("AttributeDefinitions")?
         .into_iter()
@@ -734,24 +735,34 @@ pub fn update_table(p: &Params) -> Result<(String, UpdateTable), ApiError> {
     {
         let d = Params::new(d)?;
         let (n, ty) = (d.str("AttributeName")?, d.str("AttributeType")?);
-        let ty = match ty.and_then(key_type) {
-            Some(t) => t,
-            None => {
-                let mut c = Constraints::default();
+        let at = format!("attributeDefinitions.{}.member", i + 1);
+        // As in CreateTable: an element's type is reported before its name.
+        let ty = match (ty, ty.and_then(key_type)) {
+            (_, Some(t)) => t,
+            (None, None) => {
                 c.fail(
-                    ty,
-                    &format!("attributeDefinitions.{}.member.attributeType", i + 1),
+                    None,
+                    &format!("{at}.attributeType"),
+                    "Member must not be null",
+                );
+                KeyType::S
+            }
+            (Some(t), None) => {
+                c.fail(
+                    Some(t),
+                    &format!("{at}.attributeType"),
                     "Member must satisfy enum value set: [B, N, S]",
                 );
-                c.check()?;
                 KeyType::S
             }
         };
+        check_key_name(&mut c, n, &format!("{at}.attributeName"));
         definitions.push(KeyAttr {
             name: n.unwrap_or_default().to_owned(),
             ty,
         });
     }
+    c.check()?;
     let index_updates = match p.array("GlobalSecondaryIndexUpdates")? {
         None => None,
         Some(updates) if updates.is_empty() => {
