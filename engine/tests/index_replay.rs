@@ -96,7 +96,9 @@ proptest! {
                 Step::Tick => { t.tick_once(); }
                 Step::CreateIndex if !created => {
                     created = true;
+                    // A new index's keys are defined in the request, even when known.
                     run(t, "UpdateTable", json!({"TableName": "ixprop",
+                        "AttributeDefinitions": [{"AttributeName": "n", "AttributeType": "N"}],
                         "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "by_n",
                             "KeySchema": [{"AttributeName": "n", "KeyType": "HASH"}],
                             "Projection": {"ProjectionType": "ALL"}}}]})).unwrap();
