@@ -431,15 +431,19 @@ fn multi_attribute_key_errors() {
         "h1 = :a AND h2 = :n AND s2 = :b",
         json!({":a": {"S": "x"}, ":n": {"N": "1"}, ":b": {"B": "AA=="}}),
     );
+    // AWS's wording (paritysuite multiAttributeGsiKey.test.ts, verified on AWS).
     assert!(
-        e.contains("Query condition missed key schema element: s1"),
+        e.contains("RANGE key attributes s1 must have equality conditions specified in the query because a condition is present on key attribute s2"),
         "{e}"
     );
     let e = q(
         "h1 = :a AND h2 = :n AND s1 > :a AND s2 = :b",
         json!({":a": {"S": "x"}, ":n": {"N": "1"}, ":b": {"B": "AA=="}}),
     );
-    assert!(e.contains("Query key condition not supported"), "{e}");
+    assert!(
+        e.contains("RANGE key attributes s1 must have equality conditions"),
+        "{e}"
+    );
     let e = q("h1 = :a AND h2 = :a", json!({":a": {"S": "x"}}));
     assert!(
         e.contains("Condition parameter type does not match schema type"),
