@@ -130,3 +130,76 @@ proptest! {
         }
     }
 }
+
+/// One index is created or deleted at a time: another creation while one is being built
+/// (or two in one request) is AWS's LimitExceededException.
+#[test]
+fn one_online_index_change_at_a_time() {
+    let cfg = Config {
+        backfill_chunk: 2,
+        ..Config::default()
+    };
+    let mut host = Host::new(cfg, open, NOW);
+    let t = &mut host;
+    run(
+        t,
+        "CreateTable",
+        json!({
+            "TableName": "ixone", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        }),
+    )
+    .unwrap();
+    for i in 0..10 {
+        run(
+            t,
+            "PutItem",
+            json!({"TableName": "ixone",
+            "Item": {"pk": {"S": format!("k{i}")}, "a": {"S": "x"}, "b": {"S": "y"}}}),
+        )
+        .unwrap();
+    }
+    let create = |name: &str, attr: &str| {
+        json!({"Create": {"IndexName": name, "Projection": {"ProjectionType": "ALL"},
+            "KeySchema": [{"AttributeName": attr, "KeyType": "HASH"}]}})
+    };
+    let defs = json!([{"AttributeName": "a", "AttributeType": "S"},
+        {"AttributeName": "b", "AttributeType": "S"}]);
+    let limit = "Only 1 online index can be created or deleted simultaneously per table";
+    let both = run(
+        t,
+        "UpdateTable",
+        json!({"TableName": "ixone", "AttributeDefinitions": defs,
+        "GlobalSecondaryIndexUpdates": [create("by_a", "a"), create("by_b", "b")]}),
+    )
+    .unwrap_err();
+    assert!(
+        both.contains("LimitExceededException") && both.contains(limit),
+        "{both}"
+    );
+    run(
+        t,
+        "UpdateTable",
+        json!({"TableName": "ixone", "AttributeDefinitions": defs,
+        "GlobalSecondaryIndexUpdates": [create("by_a", "a")]}),
+    )
+    .unwrap();
+    // No background work has run: by_a is still being built.
+    let during = run(
+        t,
+        "UpdateTable",
+        json!({"TableName": "ixone", "AttributeDefinitions": defs,
+        "GlobalSecondaryIndexUpdates": [create("by_b", "b")]}),
+    )
+    .unwrap_err();
+    assert!(during.contains(limit), "{during}");
+    t.tick();
+    run(
+        t,
+        "UpdateTable",
+        json!({"TableName": "ixone", "AttributeDefinitions": defs,
+        "GlobalSecondaryIndexUpdates": [create("by_b", "b")]}),
+    )
+    .unwrap();
+}

@@ -201,6 +201,19 @@ pub(crate) fn update(cx: &Ctx, log: &mut Log, c: UpdateTable) -> Result<TableRep
     }
 
     if let Some(updates) = &c.index_updates {
+        // One index at a time is created or deleted online, as on AWS.
+        let online = updates
+            .iter()
+            .filter(|u| matches!(u, IndexUpdate::Create(_) | IndexUpdate::Delete { .. }))
+            .count();
+        let building = s.indexes.iter().any(|i| i.status == IndexStatus::Creating);
+        if online > 1 || (online == 1 && building) {
+            return Err(ApiError::new(
+                ErrorKind::LimitExceeded,
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
+            )
+            .into());
+        }
         let mut touched: Vec<String> = Vec::new();
         for u in updates {
             match u {
