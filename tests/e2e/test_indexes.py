@@ -436,3 +436,15 @@ def test_one_online_index_change_at_a_time(ddb, make_table):
     ddb.update_table(TableName=name, AttributeDefinitions=defs(b=S),
                      GlobalSecondaryIndexUpdates=[{"Create": gsi("by_b", "b")}])
     wait_index_active(ddb, name, "by_b")
+
+
+def test_update_of_an_unknown_index(ddb, make_table):
+    # aws-controllers-k8s/dynamodb-controller api-quirks (live AWS): "Requested resource not
+    # found: Index ghost for table <name>".
+    name = make_table(BillingMode="PROVISIONED",
+                      ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+    expect_error(lambda: ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[
+        {"Update": {"IndexName": "ghost", "ProvisionedThroughput": {
+            "ReadCapacityUnits": 2, "WriteCapacityUnits": 2}}}]),
+        "ResourceNotFoundException",
+        f"Requested resource not found: Index ghost for table {name}")

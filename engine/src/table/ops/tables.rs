@@ -289,10 +289,12 @@ pub(crate) fn update(cx: &Ctx, log: &mut Log, c: UpdateTable) -> Result<TableRep
                 }
                 IndexUpdate::Update { name, throughput } => {
                     let billing = s.billing_mode.clone();
+                    // AWS's wording for an Update of an unknown index (ACK's live probe).
+                    let table = s.name.clone();
                     let ix = s.index_mut(name).ok_or_else(|| {
                         ApiError::new(
                             ErrorKind::ResourceNotFound,
-                            format!("Requested resource not found: Index: {name} not found"),
+                            format!("Requested resource not found: Index {name} for table {table}"),
                         )
                     })?;
                     if ix.kind == IndexKind::Local {
