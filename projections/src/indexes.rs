@@ -162,7 +162,10 @@ pub(crate) fn change(
     old: Option<&Item>,
     new: Option<(&Item, &Encoded)>,
 ) -> Result<(), SqlError> {
-    let old_entry = old.and_then(|o| entry_key(ix, o));
+    // The old entry as any build may have stored it (an earlier backfill indexed values
+    // that are no longer indexed), so that it is removed all the same.
+    let old_entry =
+        old.and_then(|o| Some((encode_attrs(&ix.hash, o)?, encode_attrs(&ix.range, o)?)));
     let new_entry = new.and_then(|(n, _)| entry_key(ix, n));
     if let Some((ipk, isk)) = old_entry
         .as_ref()

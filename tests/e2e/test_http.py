@@ -134,7 +134,8 @@ def test_several_gzip_members_are_one_body(host, table_s):
     ("gzip", b""),
     ("deflate", b'{"TableName": "abc"}'),
     ("garbage", gzip.compress(b'{"TableName": "abc"}')),
-], ids=["not-gzip", "truncated", "empty", "not-deflate", "unknown-encoding"])
+    ("gzip, gzip", gzip.compress(gzip.compress(b'{"TableName": "abc"}'))),
+], ids=["not-gzip", "truncated", "empty", "not-deflate", "unknown-encoding", "layered"])
 def test_bodies_that_do_not_decompress(host, encoding, body):
     status, headers, out = post(host, "DescribeTable", body, {"Content-Encoding": encoding})
     # DynamoDB answers these with an InternalServerError (alternator's tests, run on AWS).

@@ -764,6 +764,9 @@ def test_update_with_no_actions_creates_the_key_only_item(ddb, table_s):
     ddb.update_item(TableName=table_s, Key={"pk": {"S": "bare"}})
     assert ddb.get_item(TableName=table_s, Key={"pk": {"S": "bare"}},
                         ConsistentRead=True)["Item"] == {"pk": {"S": "bare"}}
+    ddb.update_item(TableName=table_s, Key={"pk": {"S": "bare2"}}, AttributeUpdates={})
+    assert ddb.get_item(TableName=table_s, Key={"pk": {"S": "bare2"}},
+                        ConsistentRead=True)["Item"] == {"pk": {"S": "bare2"}}
 
 
 def test_remove_on_an_existing_item_keeps_the_item(ddb, table_s):

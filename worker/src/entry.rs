@@ -42,8 +42,8 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         .get("Content-Length")
         .ok()
         .flatten()
-        .and_then(|l| l.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > extenddo_engine::MAX_REQUEST_BYTES) {
+        .and_then(|l| l.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > extenddo_engine::MAX_REQUEST_BYTES as u64) {
         return respond(extenddo_engine::request_too_large(
             host::now_ms(),
             host::entropy(),

@@ -206,12 +206,14 @@ impl UpdateExpr {
     /// applied to a missing item such an update leaves nothing to create, and DynamoDB
     /// creates nothing.
     pub fn only_removes(&self) -> bool {
-        self.actions.iter().all(|a| {
-            matches!(
-                a,
-                Action::Remove | Action::Delete(_) | Action::LegacyDelete(_)
-            )
-        })
+        // No actions at all (`AttributeUpdates: {}`) still creates the key-only item.
+        !self.actions.is_empty()
+            && self.actions.iter().all(|a| {
+                matches!(
+                    a,
+                    Action::Remove | Action::Delete(_) | Action::LegacyDelete(_)
+                )
+            })
     }
 
     /// The updated document paths, in the order they appear in the expression.

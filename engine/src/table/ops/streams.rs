@@ -163,7 +163,14 @@ pub(crate) fn get_shard_iterator(
                 ))
             })?;
             let lsn = parse_sequence_number(seq)
-                .filter(|l| (sh.first_lsn..=at_most).contains(l))
+                .filter(|l| {
+                    let last = if kind == IteratorType::AtSequenceNumber {
+                        at_most
+                    } else {
+                        hi
+                    };
+                    (sh.first_lsn..=last).contains(l)
+                })
                 .ok_or_else(|| {
                     ApiError::validation(format!(
                         "Invalid SequenceNumber {seq}: it is not a sequence number of shard {shard_id}"
