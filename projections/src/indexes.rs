@@ -145,6 +145,12 @@ pub fn entry_key(ix: &IndexSchema, item: &Item) -> Option<(Vec<u8>, Vec<u8>)> {
     {
         return None;
     }
+    stored_entry_key(ix, item)
+}
+
+/// The index key an item's entry is stored under, if any build could have indexed it (an
+/// earlier backfill indexed values [`entry_key`] now leaves out).
+fn stored_entry_key(ix: &IndexSchema, item: &Item) -> Option<(Vec<u8>, Vec<u8>)> {
     Some((
         encode_attrs(&ix.hash, item)?,
         encode_attrs(&ix.range, item)?,
@@ -162,10 +168,8 @@ pub(crate) fn change(
     old: Option<&Item>,
     new: Option<(&Item, &Encoded)>,
 ) -> Result<(), SqlError> {
-    // The old entry as any build may have stored it (an earlier backfill indexed values
-    // that are no longer indexed), so that it is removed all the same.
-    let old_entry =
-        old.and_then(|o| Some((encode_attrs(&ix.hash, o)?, encode_attrs(&ix.range, o)?)));
+    // Removed wherever any build may have stored it.
+    let old_entry = old.and_then(|o| stored_entry_key(ix, o));
     let new_entry = new.and_then(|(n, _)| entry_key(ix, n));
     if let Some((ipk, isk)) = old_entry
         .as_ref()

@@ -35,8 +35,8 @@ fn front(env: &Env) -> std::rc::Rc<FrontEnd> {
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let front = front(&env);
-    // A body declared too long is refused before any of it is read; one sent chunked is
-    // measured once read.
+    // A body declared too long is refused before any of it is read; the engine refuses one
+    // that turns out too long once read (chunked).
     let declared = req
         .headers()
         .get("Content-Length")
@@ -50,12 +50,6 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         ));
     }
     let body = req.bytes().await.unwrap_or_default();
-    if body.len() > extenddo_engine::MAX_REQUEST_BYTES {
-        return respond(extenddo_engine::request_too_large(
-            host::now_ms(),
-            host::entropy(),
-        ));
-    }
     let method = req.method().to_string();
     let path = req.path();
     let header = |name: &str| req.headers().get(name).ok().flatten();

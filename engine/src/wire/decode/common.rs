@@ -49,19 +49,7 @@ pub fn check_table_name(c: &mut Constraints, name: Option<&str>, at: &str) {
 
 /// A `Limit` member: 1 to `max`.
 pub fn check_limit(c: &mut Constraints, limit: Option<i64>, max: i64) {
-    match limit {
-        Some(l) if l < 1 => c.fail(
-            Some(&l.to_string()),
-            "limit",
-            "Member must have value greater than or equal to 1",
-        ),
-        Some(l) if l > max => c.fail(
-            Some(&l.to_string()),
-            "limit",
-            &format!("Member must have value less than or equal to {max}"),
-        ),
-        _ => {}
-    }
+    check_bounds(c, limit, "limit", 1, Some(max));
 }
 
 /// AWS's front end checks required members before any constraint.
@@ -142,8 +130,44 @@ fn enum_check(check: FrontCheck) -> Option<(&'static str, &'static str, &'static
     })
 }
 
-/// Runs the front end's checks of an item operation, failing with every failure at once.
-pub fn front_checks(p: &Params, checks: &[FrontCheck]) -> Result<(), ApiError> {
+/// A whole-number member within `min ..= max` (`max`: `None` for no upper bound).
+fn check_bounds(c: &mut Constraints, v: Option<i64>, at: &str, min: i64, max: Option<i64>) {
+    match v {
+        Some(v) if v < min => c.fail(
+            Some(&v.to_string()),
+            at,
+            &format!("Member must have value greater than or equal to {min}"),
+        ),
+        Some(v) if max.is_some_and(|m| v > m) => c.fail(
+            Some(&v.to_string()),
+            at,
+            &format!(
+                "Member must have value less than or equal to {}",
+                max.unwrap_or_default()
+            ),
+        ),
+        _ => {}
+    }
+}
+
+/// An enum member's value outside its set, as AWS words it.
+fn invalid_enum(check: FrontCheck, value: &str) -> ApiError {
+    let mut c = Constraints::default();
+    if let Some((_, at, allowed)) = enum_check(check) {
+        c.fail(
+            Some(value),
+            at,
+            &format!("Member must satisfy enum value set: {allowed}"),
+        );
+    }
+    c.check()
+        .err()
+        .unwrap_or_else(|| ApiError::internal("not an enum member"))
+}
+
+/// Runs the front end's checks of an item operation, Query or Scan, failing with every
+/// failure at once; returns the TableName they validated.
+pub fn front_checks(p: &Params, checks: &[FrontCheck]) -> Result<String, ApiError> {
     let mut c = Constraints::default();
     for &check in checks {
         match check {
@@ -166,15 +190,7 @@ pub fn front_checks(p: &Params, checks: &[FrontCheck]) -> Result<(), ApiError> {
                     c.fail(None, at, "Member must not be null");
                 }
             }
-            FrontCheck::Limit => {
-                if let Some(l) = p.int("Limit")?.filter(|l| *l < 1) {
-                    c.fail(
-                        Some(&l.to_string()),
-                        "limit",
-                        "Member must have value greater than or equal to 1",
-                    );
-                }
-            }
+            FrontCheck::Limit => check_bounds(&mut c, p.int("Limit")?, "limit", 1, None),
             FrontCheck::AttributesToGet => {
                 if p.array("AttributesToGet")?.is_some_and(Vec::is_empty) {
                     c.fail(
@@ -185,25 +201,15 @@ pub fn front_checks(p: &Params, checks: &[FrontCheck]) -> Result<(), ApiError> {
                 }
             }
             FrontCheck::Segment => {
-                if let Some(s) = p.int("Segment")?.filter(|s| *s < 0 || *s > 999_999) {
-                    let constraint = if s < 0 {
-                        "Member must have value greater than or equal to 0"
-                    } else {
-                        "Member must have value less than or equal to 999999"
-                    };
-                    c.fail(Some(&s.to_string()), "segment", constraint);
-                }
+                check_bounds(&mut c, p.int("Segment")?, "segment", 0, Some(999_999))
             }
-            FrontCheck::TotalSegments => {
-                if let Some(t) = p.int("TotalSegments")?.filter(|t| *t < 1 || *t > 1_000_000) {
-                    let constraint = if t < 1 {
-                        "Member must have value greater than or equal to 1"
-                    } else {
-                        "Member must have value less than or equal to 1000000"
-                    };
-                    c.fail(Some(&t.to_string()), "totalSegments", constraint);
-                }
-            }
+            FrontCheck::TotalSegments => check_bounds(
+                &mut c,
+                p.int("TotalSegments")?,
+                "totalSegments",
+                1,
+                Some(1_000_000),
+            ),
             _ => {
                 let Some((member, at, allowed)) = enum_check(check) else {
                     continue;
@@ -224,7 +230,8 @@ pub fn front_checks(p: &Params, checks: &[FrontCheck]) -> Result<(), ApiError> {
             }
         }
     }
-    c.check()
+    c.check()?;
+    Ok(p.str("TableName")?.unwrap_or_default().to_owned())
 }
 
 /// An item-valued member that must be present (`Item`, `Key`).
@@ -377,16 +384,7 @@ pub fn return_values(p: &Params, allowed: &[&str], err: &str) -> Result<ReturnVa
         "UPDATED_OLD" => ReturnValues::UpdatedOld,
         "ALL_NEW" => ReturnValues::AllNew,
         "UPDATED_NEW" => ReturnValues::UpdatedNew,
-        _ => {
-            let mut c = Constraints::default();
-            c.fail(
-                Some(rv),
-                "returnValues",
-                "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
-            );
-            c.check()?;
-            ReturnValues::None
-        }
+        _ => return Err(invalid_enum(FrontCheck::ReturnValues, rv)),
     };
     if !allowed.contains(&rv) {
         return Err(ApiError::validation(err));
@@ -399,16 +397,7 @@ pub fn return_capacity(p: &Params) -> Result<ReturnCapacity, ApiError> {
         None | Some("NONE") => ReturnCapacity::None,
         Some("TOTAL") => ReturnCapacity::Total,
         Some("INDEXES") => ReturnCapacity::Indexes,
-        Some(other) => {
-            let mut c = Constraints::default();
-            c.fail(
-                Some(other),
-                "returnConsumedCapacity",
-                "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
-            );
-            c.check()?;
-            ReturnCapacity::None
-        }
+        Some(other) => return Err(invalid_enum(FrontCheck::ReturnConsumedCapacity, other)),
     })
 }
 
@@ -417,16 +406,7 @@ pub fn item_collection_metrics(p: &Params) -> Result<bool, ApiError> {
     match p.str("ReturnItemCollectionMetrics")? {
         None | Some("NONE") => Ok(false),
         Some("SIZE") => Ok(true),
-        Some(other) => {
-            let mut c = Constraints::default();
-            c.fail(
-                Some(other),
-                "returnItemCollectionMetrics",
-                "Member must satisfy enum value set: [SIZE, NONE]",
-            );
-            c.check()?;
-            Ok(false)
-        }
+        Some(other) => Err(invalid_enum(FrontCheck::ReturnItemCollectionMetrics, other)),
     }
 }
 
@@ -448,20 +428,14 @@ pub fn write_condition(
 }
 
 /// ReturnValuesOnConditionCheckFailure: whether ALL_OLD was asked for.
-fn return_old_on_failure(p: &Params) -> Result<bool, ApiError> {
+pub fn return_old_on_failure(p: &Params) -> Result<bool, ApiError> {
     match p.str("ReturnValuesOnConditionCheckFailure")? {
         None | Some("NONE") => Ok(false),
         Some("ALL_OLD") => Ok(true),
-        Some(other) => {
-            let mut c = Constraints::default();
-            c.fail(
-                Some(other),
-                "returnValuesOnConditionCheckFailure",
-                "Member must satisfy enum value set: [ALL_OLD, NONE]",
-            );
-            c.check()?;
-            Ok(false)
-        }
+        Some(other) => Err(invalid_enum(
+            FrontCheck::ReturnValuesOnConditionCheckFailure,
+            other,
+        )),
     }
 }
 

@@ -4,8 +4,8 @@ use crate::api::command::{DeleteItem, GetItem, PutItem, ReturnValues, UpdateItem
 use crate::error::ApiError;
 use crate::expr::UpdateExpr;
 use crate::wire::decode::common::{
-    front_checks, item_collection_metrics, read_projection, required_item, return_capacity,
-    return_values, table_name, write_options, ExprParams, FrontCheck,
+    front_checks, item_collection_metrics, read_projection, return_capacity, return_values,
+    write_options, ExprParams, FrontCheck,
 };
 use crate::wire::legacy;
 use crate::wire::params::Params;
@@ -16,11 +16,22 @@ fn simple_write(
     p: &Params,
     member: &'static str,
     at: &'static str,
-    front: &[FrontCheck],
 ) -> Result<(String, extenddo_log::Item, ReturnValues, WriteOptions), ApiError> {
-    front_checks(p, front)?;
-    let table = table_name(p)?;
-    let subject = required_item(p, member, at)?;
+    use FrontCheck::*;
+    // AWS's order for PutItem and DeleteItem (us-east-1, 2026-06 captures; dynalite
+    // test/putItem.js).
+    let table = front_checks(
+        p,
+        &[
+            ReturnValues,
+            ReturnConsumedCapacity,
+            ReturnItemCollectionMetrics,
+            ReturnValuesOnConditionCheckFailure,
+            TableName,
+            Required(member, at),
+        ],
+    )?;
+    let subject = p.item(member)?.unwrap_or_default();
     legacy::check_mixing(p, &[("Expected", "ConditionExpression")])?;
     let rv = return_values(
         p,
@@ -36,17 +47,7 @@ fn simple_write(
 }
 
 pub fn put(p: &Params) -> Result<(String, PutItem), ApiError> {
-    use FrontCheck::*;
-    // AWS's order for PutItem (us-east-1, 2026-06 captures; dynalite test/putItem.js).
-    let front = [
-        ReturnValues,
-        ReturnConsumedCapacity,
-        ReturnItemCollectionMetrics,
-        ReturnValuesOnConditionCheckFailure,
-        TableName,
-        Required("Item", "item"),
-    ];
-    let (table, item, return_values, options) = simple_write(p, "Item", "item", &front)?;
+    let (table, item, return_values, options) = simple_write(p, "Item", "item")?;
     Ok((
         table,
         PutItem {
@@ -58,16 +59,7 @@ pub fn put(p: &Params) -> Result<(String, PutItem), ApiError> {
 }
 
 pub fn delete(p: &Params) -> Result<(String, DeleteItem), ApiError> {
-    use FrontCheck::*;
-    let front = [
-        ReturnValues,
-        ReturnConsumedCapacity,
-        ReturnItemCollectionMetrics,
-        ReturnValuesOnConditionCheckFailure,
-        TableName,
-        Required("Key", "key"),
-    ];
-    let (table, key, return_values, options) = simple_write(p, "Key", "key", &front)?;
+    let (table, key, return_values, options) = simple_write(p, "Key", "key")?;
     Ok((
         table,
         DeleteItem {
@@ -80,7 +72,7 @@ pub fn delete(p: &Params) -> Result<(String, DeleteItem), ApiError> {
 
 pub fn update(p: &Params) -> Result<(String, UpdateItem), ApiError> {
     use FrontCheck::*;
-    front_checks(
+    let table = front_checks(
         p,
         &[
             ReturnConsumedCapacity,
@@ -91,8 +83,7 @@ pub fn update(p: &Params) -> Result<(String, UpdateItem), ApiError> {
             Required("Key", "key"),
         ],
     )?;
-    let table = table_name(p)?;
-    let key = required_item(p, "Key", "key")?;
+    let key = p.item("Key")?.unwrap_or_default();
     legacy::check_mixing(
         p,
         &[
@@ -141,12 +132,11 @@ pub fn update(p: &Params) -> Result<(String, UpdateItem), ApiError> {
 
 pub fn get(p: &Params) -> Result<(String, GetItem), ApiError> {
     use FrontCheck::*;
-    front_checks(
+    let table = front_checks(
         p,
         &[ReturnConsumedCapacity, TableName, Required("Key", "key")],
     )?;
-    let table = table_name(p)?;
-    let key = required_item(p, "Key", "key")?;
+    let key = p.item("Key")?.unwrap_or_default();
     legacy::check_mixing(p, &[("AttributesToGet", "ProjectionExpression")])?;
     let consistent = p.bool("ConsistentRead")?.unwrap_or(false);
     let capacity = return_capacity(p)?;

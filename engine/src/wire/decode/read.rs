@@ -4,24 +4,14 @@ use crate::api::command::{KeyConditionSpec, Query, Read, Scan, Segment, Select};
 use crate::error::ApiError;
 use crate::expr::{Condition, KeyConditionExpr, Placeholders};
 use crate::wire::decode::common::{
-    check_table_name, front_checks, read_projection, return_capacity, table_name, ExprParams,
-    FrontCheck,
+    front_checks, read_projection, return_capacity, ExprParams, FrontCheck,
 };
 use crate::wire::legacy;
-use crate::wire::params::{Constraints, Params};
+use crate::wire::params::Params;
 
+/// Limit, its bounds checked by the front checks.
 fn limit(p: &Params) -> Result<Option<usize>, ApiError> {
-    let l = p.int("Limit")?;
-    let mut c = Constraints::default();
-    if let Some(l) = l.filter(|l| *l < 1) {
-        c.fail(
-            Some(&l.to_string()),
-            "limit",
-            "Member must have value greater than or equal to 1",
-        );
-    }
-    c.check()?;
-    Ok(l.map(|l| l as usize))
+    Ok(p.int("Limit")?.map(|l| l as usize))
 }
 
 /// The projection member a request used, as AWS names it in Select errors.
@@ -56,15 +46,11 @@ fn read_options(
         Some("ALL_PROJECTED_ATTRIBUTES") => Some(Select::Projected),
         Some("SPECIFIC_ATTRIBUTES") => Some(Select::Specific),
         Some("COUNT") => Some(Select::Count),
+        // The front checks refused any other value.
         Some(other) => {
-            let mut c = Constraints::default();
-            c.fail(
-                Some(other),
-                "select",
-                "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
-            );
-            c.check()?;
-            None
+            return Err(ApiError::internal(format!(
+                "Select {other} passed the front checks"
+            )))
         }
     };
     let consistent = p.bool("ConsistentRead")?.unwrap_or(false);
@@ -129,39 +115,18 @@ fn read_options(
     })
 }
 
-/// IndexName's constraints and ExclusiveStartKey's shape: checked once every expression is.
+/// IndexName (its constraints checked by the front checks) and ExclusiveStartKey, read once
+/// every expression is.
 fn finish(p: &Params, read: &mut Read) -> Result<(), ApiError> {
-    if let Some(name) = p.str("IndexName")? {
-        let mut c = Constraints::default();
-        check_table_name(&mut c, Some(name), "indexName");
-        c.check()?;
-        read.index = Some(name.to_owned());
-    }
+    read.index = p.str("IndexName")?.map(str::to_owned);
     read.start_key = p.item("ExclusiveStartKey")?;
     Ok(())
 }
 
-/// Segment and TotalSegments of a parallel scan, checked as DynamoDB does.
+/// Segment and TotalSegments of a parallel scan (their bounds checked by the front checks):
+/// given together, Segment below TotalSegments.
 fn segments(p: &Params) -> Result<Option<Segment>, ApiError> {
     let (seg, total) = (p.int("Segment")?, p.int("TotalSegments")?);
-    let mut c = Constraints::default();
-    if let Some(s) = seg.filter(|s| *s < 0 || *s > 999_999) {
-        let constraint = if s < 0 {
-            "Member must have value greater than or equal to 0"
-        } else {
-            "Member must have value less than or equal to 999999"
-        };
-        c.fail(Some(&s.to_string()), "segment", constraint);
-    }
-    if let Some(t) = total.filter(|t| *t < 1 || *t > 1_000_000) {
-        let constraint = if t < 1 {
-            "Member must have value greater than or equal to 1"
-        } else {
-            "Member must have value less than or equal to 1000000"
-        };
-        c.fail(Some(&t.to_string()), "totalSegments", constraint);
-    }
-    c.check()?;
     match (seg, total) {
         (None, None) => Ok(None),
         (Some(_), None) => Err(ApiError::validation(
@@ -183,7 +148,7 @@ fn segments(p: &Params) -> Result<Option<Segment>, ApiError> {
 pub fn scan(p: &Params) -> Result<(String, Scan), ApiError> {
     use FrontCheck::*;
     // dynalite test/scan.js (recorded against AWS) lists them in this order.
-    front_checks(
+    let table = front_checks(
         p,
         &[
             Limit,
@@ -197,7 +162,6 @@ pub fn scan(p: &Params) -> Result<(String, Scan), ApiError> {
             ConditionalOperator,
         ],
     )?;
-    let table = table_name(p)?;
     let limit = limit(p)?;
     let segment = segments(p)?;
     let xp = ExprParams::from(p)?;
@@ -211,7 +175,7 @@ pub fn scan(p: &Params) -> Result<(String, Scan), ApiError> {
 pub fn query(p: &Params) -> Result<(String, Query), ApiError> {
     use FrontCheck::*;
     // dynalite test/query.js (recorded against AWS) lists them in this order.
-    front_checks(
+    let table = front_checks(
         p,
         &[
             Limit,
@@ -223,7 +187,6 @@ pub fn query(p: &Params) -> Result<(String, Query), ApiError> {
             ConditionalOperator,
         ],
     )?;
-    let table = table_name(p)?;
     let limit = limit(p)?;
     let forward = p.bool("ScanIndexForward")?.unwrap_or(true);
     let xp = ExprParams::from(p)?;

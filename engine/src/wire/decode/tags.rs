@@ -64,13 +64,17 @@ pub fn tag_resource(p: &Params) -> Result<(TagResource, TableCommand), ApiError>
         ));
     }
     let change = TagChange::Set(tag_list(list)?);
-    let stream = r.stream.clone();
+    Ok(tag_command(r, change))
+}
+
+/// TagResource and UntagResource: the change, for the resource the ARN names.
+fn tag_command(r: TagResource, change: TagChange) -> (TagResource, TableCommand) {
     let command = TableCommand::Tag {
         arn: r.arn.clone(),
-        stream,
+        stream: r.stream.clone(),
         change,
     };
-    Ok((r, command))
+    (r, command)
 }
 
 pub fn untag_resource(p: &Params) -> Result<(TagResource, TableCommand), ApiError> {
@@ -88,13 +92,7 @@ pub fn untag_resource(p: &Params) -> Result<(TagResource, TableCommand), ApiErro
         .collect::<Result<Vec<String>, ApiError>>()?;
     let change = TagChange::Remove(keys);
     tags::check_change(&change)?;
-    let stream = r.stream.clone();
-    let command = TableCommand::Tag {
-        arn: r.arn.clone(),
-        stream,
-        change,
-    };
-    Ok((r, command))
+    Ok(tag_command(r, change))
 }
 
 pub fn list_tags(p: &Params) -> Result<(TagResource, TableCommand), ApiError> {
@@ -102,10 +100,9 @@ pub fn list_tags(p: &Params) -> Result<(TagResource, TableCommand), ApiError> {
     // anyway is ignored, as DynamoDB ignores one it cannot read.
     let _ = p.str("NextToken")?;
     let r = resource(p, None)?;
-    let stream = r.stream.clone();
     let command = TableCommand::ListTags {
         arn: r.arn.clone(),
-        stream,
+        stream: r.stream.clone(),
     };
     Ok((r, command))
 }

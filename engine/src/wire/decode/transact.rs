@@ -11,8 +11,8 @@ use crate::api::command::{TxAction, TxGetItem, TxKind};
 use crate::error::ApiError;
 use crate::expr::{Condition, UpdateExpr};
 use crate::wire::decode::common::{
-    item_collection_metrics, read_projection, required, required_item, return_capacity, table_name,
-    write_condition, ExprParams,
+    item_collection_metrics, read_projection, required, required_item, return_capacity,
+    return_old_on_failure, table_name, write_condition, ExprParams,
 };
 use crate::wire::params::{Constraints, Params};
 
@@ -143,20 +143,7 @@ fn write_action(
         _ => None,
     };
     let condition: Option<Condition> = write_condition(&p, &mut ctx)?;
-    let old_on_failure = match p.str("ReturnValuesOnConditionCheckFailure")? {
-        None | Some("NONE") => false,
-        Some("ALL_OLD") => true,
-        Some(other) => {
-            let mut c = Constraints::default();
-            c.fail(
-                Some(other),
-                "returnValuesOnConditionCheckFailure",
-                "Member must satisfy enum value set: [ALL_OLD, NONE]",
-            );
-            c.check()?;
-            false
-        }
-    };
+    let old_on_failure = return_old_on_failure(&p)?;
     xp.check_used(&ctx, &p)?;
     let size = payload_size(&subject, &xp);
     let kind = match (kind, update) {
