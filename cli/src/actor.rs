@@ -33,6 +33,9 @@ use crate::host::Host;
 /// Upper bound on one group commit, so a flood cannot delay the first reply indefinitely.
 const MAX_BATCH: usize = 256;
 
+/// An actor with nothing to do for this long hands its allocator cache back (ms).
+const RELEASE_CACHE_AFTER_MS: i64 = 50;
+
 pub const STOPPED: &str = "object actor stopped";
 
 /// A command's answer, or the command handed back because the actor stopped first.
@@ -181,6 +184,7 @@ impl ObjectActor {
                             runtime,
                             closing,
                             outstanding: 0,
+                            cache: CacheState::Released,
                         };
                         // A panic is a bug; the actor still stops cleanly (queued commands
                         // answered, its entry removed) so that the next call opens the object
@@ -268,6 +272,18 @@ struct Run {
     closing: Option<Closing>,
     /// Effects sent out whose results have not come back: the object cannot close before.
     outstanding: usize,
+    cache: CacheState,
+}
+
+/// The actor thread's allocator cache.
+#[derive(Clone, Copy, PartialEq)]
+enum CacheState {
+    /// Handed back; nothing has run since.
+    Released,
+    /// Work ran since it was last handed back.
+    Busy,
+    /// Out of work since this time (ms), still holding it.
+    IdleSince(i64),
 }
 
 impl Run {
@@ -361,14 +377,31 @@ impl Run {
         loop {
             if !st.queue.is_empty() {
                 let n = st.queue.len().min(MAX_BATCH);
+                self.cache = CacheState::Busy;
                 return Next::Batch(st.queue.drain(..n).collect());
             }
             let now = now_ms();
+            match self.cache {
+                CacheState::Busy => self.cache = CacheState::IdleSince(now),
+                CacheState::IdleSince(t) if now - t >= RELEASE_CACHE_AFTER_MS => {
+                    self.cache = CacheState::Released;
+                    drop(st);
+                    crate::alloc::release_thread_cache();
+                    st = mailbox.lock();
+                    continue;
+                }
+                _ => {}
+            }
             let timeout = self.obj().poll_timeout();
             if timeout.is_some_and(|t| t <= now) {
+                self.cache = CacheState::Busy;
                 return Next::Timeout;
             }
             let mut wait = timeout.map(|t| t - now);
+            if let CacheState::IdleSince(t) = self.cache {
+                let left = (t + RELEASE_CACHE_AFTER_MS - now).max(1);
+                wait = Some(wait.map_or(left, |w| w.min(left)));
+            }
             if let Some(c) = self.closing {
                 if self.outstanding == 0 && self.obj().may_close() {
                     let idle_until = self.handle.last_used() + c.idle_ms;

@@ -98,11 +98,14 @@ pub struct Limits {
 
 impl Limits {
     /// A bound that fits the process's descriptor limit (raised to its hard limit first),
-    /// keeping 256 descriptors for connections and the pinned objects.
+    /// keeping 256 descriptors for connections and the pinned objects, and a quarter of the
+    /// rest for tables: three descriptors each, with room to spare, since an open table also
+    /// holds ~0.4 MB (its thread's stack and allocator cache, SQLite's connection): 192
+    /// tables under `ulimit -n 1024` keep a table per test within 128 MB.
     pub fn from_descriptor_limit() -> Limits {
         let soft = crate::rlimit::raise_open_files();
         Limits {
-            max_open_tables: (soft.saturating_sub(256) / 3).clamp(16, 1024) as usize,
+            max_open_tables: (soft.saturating_sub(256) / 4).clamp(16, 1024) as usize,
             closing: Closing {
                 idle_ms: 2_000,
                 horizon_ms: 30_000,

@@ -1,6 +1,7 @@
 //! `extenddo`: the native ExtendDO server and its log tools.
 
 mod actor;
+mod alloc;
 mod auth;
 mod clock;
 mod host;

@@ -41,11 +41,10 @@ async fn handle(State(host): State<Arc<Host>>, req: Request) -> HttpResponse {
                 .iter()
                 .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
                 .collect();
+            // A per-thread ChaCha stream seeded from the OS (a `getrandom` system call per
+            // request was 2 % of GetItem's server time).
             let mut random = [0u8; 32];
-            if getrandom::getrandom(&mut random).is_err() {
-                return (StatusCode::INTERNAL_SERVER_ERROR, "no secure random source")
-                    .into_response();
-            }
+            rand::Rng::fill_bytes(&mut rand::rng(), &mut random);
             host.handle(
                 HttpRequest {
                     method: parts.method.as_str(),

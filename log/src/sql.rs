@@ -41,6 +41,14 @@ pub trait Sql {
     /// Runs `body` in one transaction: committed when it returns `Ok`, rolled back otherwise.
     /// Transactions never nest.
     fn transaction(&self, body: &mut dyn FnMut() -> Result<(), SqlError>) -> Result<(), SqlError>;
+    /// [`Sql::transaction`] for a body expected only to read: a backend may start it without
+    /// taking the write lock (it still may write, at the cost of taking the lock then).
+    fn read_transaction(
+        &self,
+        body: &mut dyn FnMut() -> Result<(), SqlError>,
+    ) -> Result<(), SqlError> {
+        self.transaction(body)
+    }
     /// Whether a transaction is open (writers assert it before they append to the log).
     fn in_transaction(&self) -> bool;
 }
@@ -50,9 +58,25 @@ pub fn in_transaction<T, E: From<SqlError>>(
     sql: &dyn Sql,
     f: impl FnOnce() -> Result<T, E>,
 ) -> Result<T, E> {
+    run_in(sql, false, f)
+}
+
+/// [`in_transaction`] for a body that only reads ([`Sql::read_transaction`]).
+pub fn in_read_transaction<T, E: From<SqlError>>(
+    sql: &dyn Sql,
+    f: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    run_in(sql, true, f)
+}
+
+fn run_in<T, E: From<SqlError>>(
+    sql: &dyn Sql,
+    read_only: bool,
+    f: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
     let mut f = Some(f);
     let mut out: Option<Result<T, E>> = None;
-    let outcome = sql.transaction(&mut || {
+    let mut body = || {
         let f = f.take().ok_or(SqlError::Aborted)?;
         let r = f();
         let failed = r.is_err();
@@ -62,7 +86,12 @@ pub fn in_transaction<T, E: From<SqlError>>(
         } else {
             Ok(())
         }
-    });
+    };
+    let outcome = if read_only {
+        sql.read_transaction(&mut body)
+    } else {
+        sql.transaction(&mut body)
+    };
     match (outcome, out) {
         (Ok(()), Some(r @ Ok(_))) => r,
         (_, Some(Err(e))) => Err(e),

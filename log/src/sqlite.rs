@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+mod pcache;
+
 use crate::sql::{Row, Sql, SqlError, SqlValue};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
@@ -47,6 +49,7 @@ impl ToSql for Param<'_> {
 
 impl Sqlite {
     pub fn open(path: &Path, durability: Durability) -> Result<Sqlite, SqlError> {
+        pcache::install();
         let conn = Connection::open(path).map_err(backend)?;
         let sync = match durability {
             Durability::Full => "FULL",
@@ -61,6 +64,7 @@ impl Sqlite {
     }
 
     pub fn open_read_only(path: &Path) -> Result<Sqlite, SqlError> {
+        pcache::install();
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(backend)?;
         conn.execute_batch("PRAGMA busy_timeout=5000;")
@@ -69,6 +73,7 @@ impl Sqlite {
     }
 
     pub fn in_memory() -> Result<Sqlite, SqlError> {
+        pcache::install();
         Ok(Sqlite {
             conn: Connection::open_in_memory().map_err(backend)?,
         })
@@ -111,21 +116,48 @@ impl Sql for Sqlite {
     }
 
     fn transaction(&self, body: &mut dyn FnMut() -> Result<(), SqlError>) -> Result<(), SqlError> {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(backend)?;
+        self.run_transaction("BEGIN IMMEDIATE", body)
+    }
+
+    fn read_transaction(
+        &self,
+        body: &mut dyn FnMut() -> Result<(), SqlError>,
+    ) -> Result<(), SqlError> {
+        // Deferred: no WAL write lock to take and release, and no write-transaction end
+        // (the page-cache truncation) unless the body does write after all.
+        self.run_transaction("BEGIN DEFERRED", body)
+    }
+}
+
+impl Sqlite {
+    fn run_transaction(
+        &self,
+        begin: &str,
+        body: &mut dyn FnMut() -> Result<(), SqlError>,
+    ) -> Result<(), SqlError> {
+        self.step(begin)?;
         match body() {
-            Ok(()) => match self.conn.execute_batch("COMMIT") {
+            Ok(()) => match self.step("COMMIT") {
                 Ok(()) => Ok(()),
                 Err(e) => {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                    Err(backend(e))
+                    let _ = self.step("ROLLBACK");
+                    Err(e)
                 }
             },
             Err(e) => {
-                self.conn.execute_batch("ROLLBACK").map_err(backend)?;
+                self.step("ROLLBACK")?;
                 Err(e)
             }
         }
+    }
+
+    /// One statement without parameters, from the statement cache (BEGIN and COMMIT run
+    /// for every batch; preparing them each time was parse work per request).
+    fn step(&self, statement: &str) -> Result<(), SqlError> {
+        self.conn
+            .prepare_cached(statement)
+            .and_then(|mut s| s.execute([]))
+            .map(|_| ())
+            .map_err(backend)
     }
 }

@@ -165,7 +165,8 @@ pub fn run_batch(
     mut run: impl FnMut(Command) -> Outcome,
 ) -> Result<Vec<Outcome>, Error> {
     let mut results: Vec<Outcome> = Vec::with_capacity(commands.len());
-    extenddo_log::sql::in_transaction(sql, || -> Result<(), Error> {
+    let read_only = commands.iter().all(|c| !c.is_write());
+    let body = || -> Result<(), Error> {
         for cmd in commands {
             let r = run(cmd);
             if let Err(e) = &r {
@@ -176,7 +177,12 @@ pub fn run_batch(
             results.push(r);
         }
         Ok(())
-    })?;
+    };
+    if read_only {
+        extenddo_log::sql::in_read_transaction(sql, body)?;
+    } else {
+        extenddo_log::sql::in_transaction(sql, body)?;
+    }
     Ok(results)
 }
 
