@@ -17,6 +17,7 @@
 //! (`Err(command)`), who opens the object again once the file is closed.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread;
@@ -24,9 +25,10 @@ use std::time::Duration;
 
 use extenddo_engine::{Address, Command, Config, Effect, EffectId, Error, Object, Outcome};
 use extenddo_log::sql::Sql;
-use extenddo_log::sqlite::Sqlite;
+use extenddo_log::sqlite::{Durability, Sqlite};
 use tokio::sync::{oneshot, watch, OwnedSemaphorePermit};
 
+use crate::checkpoint::{Checkpointer, Wal};
 use crate::clock::now_ms;
 use crate::host::Host;
 
@@ -127,6 +129,8 @@ pub struct Spawn {
     /// The host's slot for an open table, released when the actor has closed its file.
     pub permit: Option<OwnedSemaphorePermit>,
     pub transient: bool,
+    /// Checkpoints of the object's file taken off its commits (a file-backed object).
+    pub checkpoints: Option<(Arc<Checkpointer>, PathBuf, Durability)>,
 }
 
 impl ObjectActor {
@@ -156,11 +160,13 @@ impl ObjectActor {
                     runtime,
                     closing,
                     permit,
+                    checkpoints,
                     ..
                 } = s;
-                let opened = open().and_then(|sql| {
+                let opened = open().and_then(|mut sql| {
+                    let wal = checkpoints.map(|(c, path, d)| c.attach(&mut sql, path, d));
                     let obj = extenddo_engine::open_object(&address, &sql, cfg)?;
-                    Ok((sql, obj))
+                    Ok((sql, obj, wal))
                 });
                 let fail = |e: Error| {
                     let mut st = mailbox.lock();
@@ -173,12 +179,13 @@ impl ObjectActor {
                     Ended::Failed
                 };
                 let ended = match opened {
-                    Ok((sql, obj)) => {
+                    Ok((sql, obj, wal)) => {
                         tracing::debug!("{}: opened", address.object_name());
                         let mut run = Run {
                             address: address.clone(),
                             sql: Some(sql),
                             obj: Some(obj),
+                            wal,
                             handle,
                             host: host.clone(),
                             runtime,
@@ -266,6 +273,7 @@ struct Run {
     address: Address,
     sql: Option<Sqlite>,
     obj: Option<Box<dyn Object>>,
+    wal: Option<Wal>,
     handle: ObjectActor,
     host: Weak<Host>,
     runtime: tokio::runtime::Handle,
@@ -309,6 +317,7 @@ impl Run {
                     if self.effects(Vec::new()) {
                         return self.retired(Vec::new());
                     }
+                    self.after_commit();
                     continue;
                 }
                 Next::Close => return self.close(),
@@ -367,6 +376,14 @@ impl Run {
             if stop {
                 return self.retired(unrun);
             }
+            self.after_commit();
+        }
+    }
+
+    /// Between batches: the WAL's copy into the database, as [`Wal::after_commit`] decides.
+    fn after_commit(&self) {
+        if let (Some(wal), Some(sql)) = (&self.wal, &self.sql) {
+            wal.after_commit(sql);
         }
     }
 
@@ -433,6 +450,9 @@ impl Run {
 
     /// Closes an idle object: its WAL folded into the database file, then the file closed.
     fn close(&mut self) -> Ended {
+        if let Some(wal) = self.wal.take() {
+            wal.close();
+        }
         let (sql, obj) = self.parts();
         let next = obj.poll_timeout();
         if let Err(e) = sql.query("PRAGMA wal_checkpoint(TRUNCATE)", &[]) {
@@ -462,6 +482,9 @@ impl Run {
                 let _ = r.send(Err(c));
             }
         }
+        if let Some(wal) = self.wal.take() {
+            wal.close();
+        }
         self.obj = None;
         self.sql = None;
         Ended::Retired
@@ -480,6 +503,9 @@ impl Run {
                     // No command may enter from here on; those queued go back when the
                     // actor stops, and their callers find the table gone.
                     self.handle.mailbox.lock().closed = true;
+                    if let Some(wal) = self.wal.take() {
+                        wal.close();
+                    }
                     if let Some(host) = self.host.upgrade() {
                         host.delete_storage(&self.address);
                     }

@@ -18,6 +18,8 @@ use extenddo_engine::{
 };
 use extenddo_log::sqlite::{Durability, Sqlite};
 
+use crate::checkpoint::Checkpointer;
+
 use extenddo_engine::flow::failpoint::Failpoint;
 
 use crate::actor::{Closing, Ended, ObjectActor, Spawn};
@@ -131,6 +133,8 @@ pub struct Host {
     runtime: tokio::runtime::Handle,
     me: Weak<Host>,
     entropy: AtomicU64,
+    /// Copies every file's WAL into it, off the actors' commits.
+    checkpointer: Arc<Checkpointer>,
 }
 
 impl Host {
@@ -168,6 +172,7 @@ impl Host {
             Storage::Dir { root, .. } => crate::store::ObjectStore::under(root),
             Storage::Memory => crate::store::ObjectStore::Memory(Default::default()),
         });
+        let checkpointer = Checkpointer::start().map_err(Error::host)?;
         let host = Arc::new_cyclic(|me| Host {
             front: FrontEnd::new(cfg),
             storage,
@@ -180,6 +185,7 @@ impl Host {
             runtime: tokio::runtime::Handle::current(),
             me: me.clone(),
             entropy: AtomicU64::new(seed),
+            checkpointer,
         });
         host.actor(&Address::Catalog, false).await?;
         let list = host
@@ -372,11 +378,14 @@ impl Host {
                 // Someone else opened (or is closing) it meanwhile.
                 continue;
             }
-            let open: Box<dyn FnOnce() -> Result<Sqlite, Error> + Send> =
-                match self.storage.path(address) {
-                    Some((path, d)) => Box::new(move || Ok(Sqlite::open(&path, d)?)),
-                    None => Box::new(|| Ok(Sqlite::in_memory()?)),
-                };
+            let file = self.storage.path(address);
+            let checkpoints = file
+                .clone()
+                .map(|(path, d)| (self.checkpointer.clone(), path, d));
+            let open: Box<dyn FnOnce() -> Result<Sqlite, Error> + Send> = match file {
+                Some((path, d)) => Box::new(move || Ok(Sqlite::open(&path, d)?)),
+                None => Box::new(|| Ok(Sqlite::in_memory()?)),
+            };
             let actor = ObjectActor::spawn(Spawn {
                 address: address.clone(),
                 generation: self.generation.fetch_add(1, Ordering::Relaxed),
@@ -387,6 +396,7 @@ impl Host {
                 closing: permit.is_some().then_some(self.limits.closing),
                 permit,
                 transient,
+                checkpoints,
             })?;
             actors.insert(address.clone(), actor.clone());
             return Ok(actor);

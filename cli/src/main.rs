@@ -3,6 +3,7 @@
 mod actor;
 mod alloc;
 mod auth;
+mod checkpoint;
 mod clock;
 mod host;
 mod logreplay;
