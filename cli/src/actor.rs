@@ -380,6 +380,13 @@ impl Run {
         }
     }
 
+    /// The file is about to close or go: the checkpointer lets go of it first.
+    fn release_wal(&mut self) {
+        if let Some(wal) = self.wal.take() {
+            wal.close();
+        }
+    }
+
     /// Between batches: the WAL's copy into the database, as [`Wal::after_commit`] decides.
     fn after_commit(&self) {
         if let (Some(wal), Some(sql)) = (&self.wal, &self.sql) {
@@ -450,9 +457,7 @@ impl Run {
 
     /// Closes an idle object: its WAL folded into the database file, then the file closed.
     fn close(&mut self) -> Ended {
-        if let Some(wal) = self.wal.take() {
-            wal.close();
-        }
+        self.release_wal();
         let (sql, obj) = self.parts();
         let next = obj.poll_timeout();
         if let Err(e) = sql.query("PRAGMA wal_checkpoint(TRUNCATE)", &[]) {
@@ -482,9 +487,7 @@ impl Run {
                 let _ = r.send(Err(c));
             }
         }
-        if let Some(wal) = self.wal.take() {
-            wal.close();
-        }
+        self.release_wal();
         self.obj = None;
         self.sql = None;
         Ended::Retired
@@ -503,9 +506,7 @@ impl Run {
                     // No command may enter from here on; those queued go back when the
                     // actor stops, and their callers find the table gone.
                     self.handle.mailbox.lock().closed = true;
-                    if let Some(wal) = self.wal.take() {
-                        wal.close();
-                    }
+                    self.release_wal();
                     if let Some(host) = self.host.upgrade() {
                         host.delete_storage(&self.address);
                     }

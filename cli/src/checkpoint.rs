@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use extenddo_log::sqlite::{Durability, Sqlite};
 
 /// When copies start and when the actor steps in (WAL frames, one page each).
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct Policy {
     /// The checkpointer is asked to copy whenever this many frames wait (a new table's
     /// creation and first items are about 20: copied once, when it closes).
@@ -104,7 +104,6 @@ impl Checkpointer {
                 closed: AtomicBool::new(false),
             }),
             checkpointer: self.clone(),
-            policy: POLICY,
         }
     }
 
@@ -123,7 +122,6 @@ pub struct Wal {
     frames: Arc<AtomicU32>,
     shared: Arc<Shared>,
     checkpointer: Arc<Checkpointer>,
-    policy: Policy,
 }
 
 impl Wal {
@@ -131,7 +129,7 @@ impl Wal {
     /// finish the copy itself (on `sql`, its own connection).
     pub fn after_commit(&self, sql: &Sqlite) {
         let frames = self.frames.load(Ordering::Relaxed);
-        let p = self.policy;
+        let p = POLICY;
         if frames < p.chunk {
             return;
         }

@@ -37,8 +37,6 @@ pub struct Sqlite {
 /// What `PRAGMA wal_checkpoint` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checkpointed {
-    /// Another connection held a lock the checkpoint needed.
-    pub busy: bool,
     /// Frames in the WAL.
     pub frames: u32,
     /// Of those, copied into the database file.
@@ -137,8 +135,8 @@ impl Sqlite {
             .first()
             .ok_or_else(|| SqlError::Backend("wal_checkpoint returned nothing".into()))?;
         let n = |i: usize| row.int(i).map(|v| v.max(0) as u32);
+        // Columns: busy (another connection held a lock it needed), frames, copied.
         Ok(Checkpointed {
-            busy: n(0)? != 0,
             frames: n(1)?,
             copied: n(2)?,
         })
