@@ -1,5 +1,6 @@
 //! The `Sql` port over rusqlite (feature `rusqlite`), for the native host and for tests.
 
+use std::cell::Cell;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -32,6 +33,25 @@ pub struct Sqlite {
     // Declared first so that it closes (and stops calling the WAL hook) before `wal` goes.
     conn: Connection,
     wal: Option<Arc<AtomicU32>>,
+    reads: HeldReads,
+}
+
+/// A read transaction kept open between read-only batches.
+///
+/// Starting and ending a read transaction takes and drops a lock in the WAL index (two
+/// `fcntl` calls) and runs `BEGIN` and `COMMIT`: for a GetItem answered alone, a good part of
+/// what the read itself costs. A connection that is the only writer of its file (what every
+/// read-write connection here is: one per object; the checkpointer's connections only copy)
+/// can keep the read transaction of a read-only batch open for the next one: nothing can
+/// commit between them except this connection, and it ends the held transaction before
+/// anything else runs on it — a write transaction, a statement outside a read batch, a
+/// checkpoint. So a held snapshot is always the latest state.
+#[derive(Default)]
+struct HeldReads {
+    /// A read transaction is open between batches.
+    held: Cell<bool>,
+    /// A read-only batch is running (inside the held transaction).
+    in_batch: Cell<bool>,
 }
 
 /// What `PRAGMA wal_checkpoint` reports.
@@ -104,7 +124,11 @@ impl Sqlite {
         ))
         .map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Sqlite { conn, wal: None })
+        Ok(Sqlite {
+            conn,
+            wal: None,
+            reads: HeldReads::default(),
+        })
     }
 
     /// Stops checkpointing at commit: from now on the owner checkpoints (see
@@ -148,7 +172,11 @@ impl Sqlite {
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(backend)?;
         conn.execute_batch("PRAGMA busy_timeout=5000;")
             .map_err(backend)?;
-        Ok(Sqlite { conn, wal: None })
+        Ok(Sqlite {
+            conn,
+            wal: None,
+            reads: HeldReads::default(),
+        })
     }
 
     pub fn in_memory() -> Result<Sqlite, SqlError> {
@@ -156,12 +184,14 @@ impl Sqlite {
         Ok(Sqlite {
             conn: Connection::open_in_memory().map_err(backend)?,
             wal: None,
+            reads: HeldReads::default(),
         })
     }
 }
 
 impl Sql for Sqlite {
     fn exec(&self, sql: &str, params: &[SqlValue]) -> Result<(), SqlError> {
+        self.release_reads()?;
         let mut stmt = self.conn.prepare_cached(sql).map_err(backend)?;
         stmt.execute(rusqlite::params_from_iter(params.iter().map(Param)))
             .map_err(backend)?;
@@ -169,6 +199,7 @@ impl Sql for Sqlite {
     }
 
     fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, SqlError> {
+        self.release_reads()?;
         let mut stmt = self.conn.prepare_cached(sql).map_err(backend)?;
         let n = stmt.column_count();
         let mut rows = stmt
@@ -192,10 +223,12 @@ impl Sql for Sqlite {
     }
 
     fn in_transaction(&self) -> bool {
-        !self.conn.is_autocommit()
+        let held_between_batches = self.reads.held.get() && !self.reads.in_batch.get();
+        !self.conn.is_autocommit() && !held_between_batches
     }
 
     fn transaction(&self, body: &mut dyn FnMut() -> Result<(), SqlError>) -> Result<(), SqlError> {
+        self.release_reads()?;
         self.run_transaction("BEGIN IMMEDIATE", body)
     }
 
@@ -203,13 +236,53 @@ impl Sql for Sqlite {
         &self,
         body: &mut dyn FnMut() -> Result<(), SqlError>,
     ) -> Result<(), SqlError> {
-        // Deferred: no WAL write lock to take and release, and no write-transaction end
-        // (the page-cache truncation) unless the body does write after all.
-        self.run_transaction("BEGIN DEFERRED", body)
+        if self.reads.in_batch.get() {
+            return body();
+        }
+        if !self.reads.held.get() {
+            // Deferred: no WAL write lock to take and release, and no write-transaction end
+            // (the page-cache truncation) unless the body does write after all.
+            self.step("BEGIN DEFERRED")?;
+            self.reads.held.set(true);
+        }
+        self.reads.in_batch.set(true);
+        let r = body();
+        self.reads.in_batch.set(false);
+        let end = match &r {
+            Err(_) => Some("ROLLBACK"),
+            // The body wrote after all: that is committed now, like any write.
+            Ok(()) if self.writing() => Some("COMMIT"),
+            Ok(()) => None,
+        };
+        if let Some(end) = end {
+            self.reads.held.set(false);
+            if let Err(e) = self.step(end) {
+                let _ = self.step("ROLLBACK");
+                return r.and(Err(e));
+            }
+        }
+        r
     }
 }
 
 impl Sqlite {
+    /// Ends the read transaction held between read-only batches, if any (see [`HeldReads`]).
+    pub fn release_reads(&self) -> Result<(), SqlError> {
+        if self.reads.held.get() && !self.reads.in_batch.get() {
+            self.reads.held.set(false);
+            self.step("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    /// Whether the open transaction has written.
+    fn writing(&self) -> bool {
+        // SAFETY: a valid connection handle; a null schema asks about every database.
+        let state =
+            unsafe { rusqlite::ffi::sqlite3_txn_state(self.conn.handle(), std::ptr::null()) };
+        state == rusqlite::ffi::SQLITE_TXN_WRITE
+    }
+
     fn run_transaction(
         &self,
         begin: &str,
@@ -239,5 +312,92 @@ impl Sqlite {
             .and_then(|mut s| s.execute([]))
             .map(|_| ())
             .map_err(backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(sql: &Sqlite) -> i64 {
+        let mut n = 0;
+        crate::sql::in_read_transaction(sql, || -> Result<(), SqlError> {
+            n = sql.query("SELECT count(*) FROM t", &[])?[0].int(0)?;
+            Ok(())
+        })
+        .unwrap();
+        n
+    }
+
+    /// A read transaction held between read-only batches never hides a commit, never keeps a
+    /// write uncommitted, and never stands in the way of a checkpoint.
+    #[test]
+    fn held_reads_see_every_commit_and_let_checkpoints_finish() {
+        let dir = std::env::temp_dir().join(format!("extenddo-reads-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.sqlite");
+        let sql = Sqlite::open(&path, Durability::Normal).unwrap();
+        sql.exec("CREATE TABLE t (k INTEGER PRIMARY KEY)", &[])
+            .unwrap();
+        assert_eq!(count(&sql), 0);
+        // Held between batches, and not reported as a transaction there.
+        assert!(!sql.conn.is_autocommit());
+        assert!(!sql.in_transaction());
+
+        let insert = |k: i64| {
+            sql.transaction(&mut || sql.exec("INSERT INTO t VALUES (?1)", &[SqlValue::Integer(k)]))
+        };
+        for k in 0..10 {
+            insert(k).unwrap();
+            assert_eq!(count(&sql), k + 1, "a read after a commit sees it");
+        }
+
+        // A statement outside any batch ends the held transaction first, so its write
+        // commits on its own.
+        sql.exec("INSERT INTO t VALUES (100)", &[]).unwrap();
+        assert!(sql.conn.is_autocommit());
+        let other = Sqlite::open(&path, Durability::Normal).unwrap();
+        assert_eq!(
+            other.query("SELECT count(*) FROM t", &[]).unwrap()[0]
+                .int(0)
+                .unwrap(),
+            11
+        );
+
+        // A read batch that writes after all is committed when it ends.
+        count(&sql);
+        crate::sql::in_read_transaction(&sql, || sql.exec("INSERT INTO t VALUES (101)", &[]))
+            .unwrap();
+        assert!(sql.conn.is_autocommit());
+        assert_eq!(
+            other.query("SELECT count(*) FROM t", &[]).unwrap()[0]
+                .int(0)
+                .unwrap(),
+            12
+        );
+
+        // A failed read batch is rolled back, not held.
+        count(&sql);
+        let failed = crate::sql::in_read_transaction(&sql, || {
+            sql.query("SELECT nothing FROM nowhere", &[]).map(|_| ())
+        });
+        assert!(failed.is_err());
+        assert!(sql.conn.is_autocommit());
+
+        // Another connection copies the whole WAL while this one holds a read…
+        count(&sql);
+        assert!(!sql.conn.is_autocommit());
+        let c = other.checkpoint().unwrap();
+        assert_eq!(c.copied, c.frames);
+        // …and this connection's own checkpoint ends the held read, so the WAL can start over.
+        let rows = sql.query("PRAGMA wal_checkpoint(TRUNCATE)", &[]).unwrap();
+        assert_eq!(rows[0].int(0).unwrap(), 0, "the checkpoint was not blocked");
+        assert_eq!(
+            std::fs::metadata(dir.join("t.sqlite-wal")).unwrap().len(),
+            0
+        );
+        assert_eq!(count(&sql), 12);
+        drop((sql, other));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
