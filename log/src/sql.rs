@@ -42,7 +42,8 @@ pub trait Sql {
     /// Transactions never nest.
     fn transaction(&self, body: &mut dyn FnMut() -> Result<(), SqlError>) -> Result<(), SqlError>;
     /// [`Sql::transaction`] for a body expected only to read: a backend may start it without
-    /// taking the write lock (it still may write, at the cost of taking the lock then).
+    /// taking the write lock (it still may write, at the cost of taking the lock then), and
+    /// may keep it open for the next one as long as nothing else can have committed.
     fn read_transaction(
         &self,
         body: &mut dyn FnMut() -> Result<(), SqlError>,
