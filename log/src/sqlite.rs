@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 mod pcache;
+mod walbuf;
 
 use crate::sql::{Row, RowExt, Sql, SqlError, SqlValue};
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -114,7 +115,13 @@ impl Sqlite {
         flags: OpenFlags,
     ) -> Result<Sqlite, SqlError> {
         pcache::install();
-        let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
+        // Only a connection that syncs every commit may buffer its WAL writes (walbuf.rs).
+        let conn = if durability == Durability::Full && walbuf::register() {
+            Connection::open_with_flags_and_vfs(path, flags, walbuf::NAME)
+        } else {
+            Connection::open_with_flags(path, flags)
+        }
+        .map_err(backend)?;
         let sync = match durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
