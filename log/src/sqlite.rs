@@ -322,6 +322,14 @@ impl Sqlite {
     }
 }
 
+/// A directory of its own for one test's database files (the test removes it).
+#[cfg(test)]
+fn test_dir(label: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("extenddo-{label}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,8 +348,7 @@ mod tests {
     /// write uncommitted, and never stands in the way of a checkpoint.
     #[test]
     fn held_reads_see_every_commit_and_let_checkpoints_finish() {
-        let dir = std::env::temp_dir().join(format!("extenddo-reads-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::sqlite::test_dir("reads");
         let path = dir.join("t.sqlite");
         let sql = Sqlite::open(&path, Durability::Normal).unwrap();
         sql.exec("CREATE TABLE t (k INTEGER PRIMARY KEY)", &[])

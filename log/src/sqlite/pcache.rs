@@ -244,8 +244,7 @@ mod tests {
     /// database stays intact and holds exactly the committed rows.
     #[test]
     fn random_inserts_and_rollbacks_keep_the_database_intact() {
-        let dir = std::env::temp_dir().join(format!("extenddo-pcache-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::sqlite::test_dir("pcache");
         let path = dir.join("t.sqlite");
         let db = Sqlite::open(&path, Durability::Normal).unwrap();
         assert!(super::INNER.get().is_some(), "the wrapper is installed");

@@ -141,6 +141,14 @@ unsafe fn flush(f: *mut ffi::sqlite3_file) -> c_int {
     rc
 }
 
+/// Runs `call` on the file once the buffered run is in it (or returns the flush's error).
+unsafe fn flushed(f: *mut ffi::sqlite3_file, call: impl FnOnce() -> c_int) -> c_int {
+    match unsafe { flush(f) } {
+        ffi::SQLITE_OK => call(),
+        rc => rc,
+    }
+}
+
 unsafe extern "C" fn x_open(
     _vfs: *mut ffi::sqlite3_vfs,
     name: *const c_char,
@@ -241,41 +249,33 @@ unsafe extern "C" fn x_read(
     offset: i64,
 ) -> c_int {
     unsafe {
-        let rc = flush(f);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        methods(f).xRead.expect("every VFS reads")(inner(f), data, amount, offset)
+        flushed(f, || {
+            methods(f).xRead.expect("every VFS reads")(inner(f), data, amount, offset)
+        })
     }
 }
 
 unsafe extern "C" fn x_truncate(f: *mut ffi::sqlite3_file, size: i64) -> c_int {
     unsafe {
-        let rc = flush(f);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        methods(f).xTruncate.expect("every VFS truncates")(inner(f), size)
+        flushed(f, || {
+            methods(f).xTruncate.expect("every VFS truncates")(inner(f), size)
+        })
     }
 }
 
 unsafe extern "C" fn x_sync(f: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
     unsafe {
-        let rc = flush(f);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        methods(f).xSync.expect("every VFS syncs")(inner(f), flags)
+        flushed(f, || {
+            methods(f).xSync.expect("every VFS syncs")(inner(f), flags)
+        })
     }
 }
 
 unsafe extern "C" fn x_file_size(f: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
     unsafe {
-        let rc = flush(f);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        methods(f).xFileSize.expect("every VFS sizes files")(inner(f), size)
+        flushed(f, || {
+            methods(f).xFileSize.expect("every VFS sizes files")(inner(f), size)
+        })
     }
 }
 
@@ -311,13 +311,11 @@ unsafe extern "C" fn x_file_control(
     unsafe {
         // Some file controls act on the file's contents (size hints, persisting the WAL);
         // none is frequent enough for the flush to matter.
-        let rc = flush(f);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        methods(f)
-            .xFileControl
-            .map_or(ffi::SQLITE_NOTFOUND, |m| m(inner(f), op, arg))
+        flushed(f, || {
+            methods(f)
+                .xFileControl
+                .map_or(ffi::SQLITE_NOTFOUND, |m| m(inner(f), op, arg))
+        })
     }
 }
 
@@ -397,18 +395,16 @@ unsafe extern "C" fn x_fetch(
     out: *mut *mut c_void,
 ) -> c_int {
     unsafe {
-        let rc = flush(f);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        let m = methods(f);
-        match m.xFetch.filter(|_| has_v3(m)) {
-            Some(fetch) => fetch(inner(f), offset, amount, out),
-            None => {
-                *out = std::ptr::null_mut();
-                ffi::SQLITE_OK
+        flushed(f, || {
+            let m = methods(f);
+            match m.xFetch.filter(|_| has_v3(m)) {
+                Some(fetch) => fetch(inner(f), offset, amount, out),
+                None => {
+                    *out = std::ptr::null_mut();
+                    ffi::SQLITE_OK
+                }
             }
-        }
+        })
     }
 }
 
@@ -466,8 +462,7 @@ mod tests {
     /// the commit), rollbacks, and a restart.
     #[test]
     fn every_commit_is_in_the_file_when_it_returns() {
-        let dir = std::env::temp_dir().join(format!("extenddo-walbuf-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::sqlite::test_dir("walbuf");
         let path = dir.join("t.sqlite");
         let db = Sqlite::open(&path, Durability::Full).unwrap();
         assert!(super::register(), "the VFS is registered");
