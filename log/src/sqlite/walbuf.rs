@@ -20,6 +20,7 @@
 //! Files other than WALs pass straight through to the default VFS.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use rusqlite::ffi;
@@ -33,13 +34,58 @@ pub(crate) const NAME: &CStr = c"extenddo-walbuf";
 /// `0x1ffff`), and a longer write fails as SQLITE_FULL after writing part of it.
 const MAX_RUN: usize = 124 << 10;
 
-/// The bytes written since the last flush: one contiguous run of the file. Its buffer keeps
-/// the capacity of the largest run so far (at most [`MAX_RUN`]) for as long as the file is
-/// open.
+/// How many bytes of buffer all open files together keep between their writes. A table's
+/// file stays open while the table is idle, and with a few hundred tables open (a test
+/// suite's table per test) buffers of up to [`MAX_RUN`] each kept for good were 30 MB
+/// (docs/benchmarks.md, "Many tables"); letting every buffer go after each write instead
+/// cost `put` 2–7 % (a fresh allocation, and its page faults, per commit). Within this
+/// budget the busiest files keep theirs.
+const KEPT_BUDGET: usize = 2 << 20;
+
+/// The buffer bytes kept, over all files.
+static KEPT: AtomicUsize = AtomicUsize::new(0);
+
+/// The bytes written since the last flush: one contiguous run of the file.
 #[derive(Default)]
 struct Run {
     start: i64,
     bytes: Vec<u8>,
+    /// The buffer capacity this file has counted in [`KEPT`].
+    kept: usize,
+    /// The length of the last run written: what the next one reserves once the buffer
+    /// has been let go.
+    last: usize,
+}
+
+impl Run {
+    /// After a write: the buffer is emptied, and kept if the budget allows.
+    fn written(&mut self) {
+        self.last = self.bytes.len();
+        self.bytes.clear();
+        let capacity = self.bytes.capacity();
+        if capacity == self.kept {
+            return;
+        }
+        let extra = capacity - self.kept;
+        let fits = KEPT
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |k| {
+                (k + extra <= KEPT_BUDGET).then_some(k + extra)
+            })
+            .is_ok();
+        if fits {
+            self.kept = capacity;
+        } else {
+            KEPT.fetch_sub(self.kept, Ordering::Relaxed);
+            self.kept = 0;
+            self.bytes = Vec::new();
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        KEPT.fetch_sub(self.kept, Ordering::Relaxed);
+    }
 }
 
 /// Our file: SQLite's file header (pointing at our methods), the run of a buffered WAL (null
@@ -137,7 +183,7 @@ unsafe fn flush(f: *mut ffi::sqlite3_file) -> c_int {
     };
     // Written or failed, the bytes are the file's now: a failed write fails the commit that
     // needed it, and SQLite rewrites whatever it still wants.
-    run.bytes.clear();
+    run.written();
     rc
 }
 
@@ -233,6 +279,9 @@ unsafe extern "C" fn x_write(
                 return write(inner(f), data, amount, offset);
             }
             run.start = offset;
+            if run.bytes.capacity() == 0 {
+                run.bytes.reserve(n.max(run.last));
+            }
         }
         run.bytes
             .extend_from_slice(std::slice::from_raw_parts(data as *const u8, n));
@@ -565,5 +614,31 @@ mod tests {
         assert_eq!(one(&reopened, "SELECT count(*) FROM t"), rows);
         drop(reopened);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Buffers are kept between writes only within the budget: with more files than it
+    /// holds, the first ones keep theirs and the rest let theirs go.
+    #[test]
+    fn kept_buffers_stay_within_the_budget() {
+        use super::{Run, KEPT, KEPT_BUDGET, MAX_RUN};
+        let files = KEPT_BUDGET / MAX_RUN + 8;
+        let mut runs: Vec<Run> = (0..files).map(|_| Run::default()).collect();
+        for run in &mut runs {
+            run.bytes.extend(std::iter::repeat_n(7u8, MAX_RUN));
+            run.written();
+            assert!(run.bytes.is_empty());
+            assert_eq!(run.last, MAX_RUN);
+            assert!(KEPT.load(Ordering::Relaxed) <= KEPT_BUDGET);
+        }
+        let kept: Vec<usize> = runs.iter().map(|r| r.bytes.capacity()).collect();
+        assert!(kept[0] >= MAX_RUN, "the first file keeps its buffer");
+        assert!(
+            kept.iter().filter(|&&c| c == 0).count() >= 8,
+            "files past the budget let theirs go: {kept:?}"
+        );
+        for (run, &capacity) in runs.iter().zip(&kept) {
+            assert_eq!(run.kept, capacity, "what a file counts is what it holds");
+        }
+        assert!(kept.iter().sum::<usize>() <= KEPT_BUDGET);
     }
 }
