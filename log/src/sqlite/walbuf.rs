@@ -38,8 +38,9 @@ const MAX_RUN: usize = 124 << 10;
 /// file stays open while the table is idle, and with a few hundred tables open (a test
 /// suite's table per test) buffers of up to [`MAX_RUN`] each kept for good were 30 MB
 /// (docs/benchmarks.md, "Many tables"); letting every buffer go after each write instead
-/// cost `put` 2–7 % (a fresh allocation, and its page faults, per commit). Within this
-/// budget the busiest files keep theirs.
+/// cost `put` 2–7 % (a fresh allocation, and its page faults, per commit). A file keeps its
+/// buffer if the budget has room when it writes, until it closes (an idle table's file
+/// closes after `--idle-close-ms`); the others let theirs go after each write.
 const KEPT_BUDGET: usize = 2 << 20;
 
 /// The buffer bytes kept, over all files.
