@@ -10,11 +10,19 @@ over the same key space; VmRSS / VmHWM of the server after each workload. After 
 size the server is stopped (SIGTERM) and started again on its data dir: the time until it
 answers ListTables and until a GetItem of the big table answers.
 
+Before each workload the share of the data dir held in the OS page cache is read (`mincore`)
+and reported as `cached`: a GetItem of a 10M-item table costs a page-cache read per lookup
+when the file is cached and a disk read when it is not, and this machine's page cache was
+seen dropped between a preload and the runs. `--warm` reads the data dir once after the
+preload (as a table in use would be), so that every size is measured with its file cached,
+as the 10k-item table always is.
+
     cargo build --release -p extenddo-cli -p extenddo-bench
     .venv/bin/python bench/table_size.py --sizes 10000 1000000 10000000
 """
 
 import argparse
+import ctypes
 import json
 import os
 import shutil
@@ -45,6 +53,46 @@ def status(pid):
         k, _, v = line.partition(":")
         f[k] = v.split()[0] if v.split() else ""
     return {"rss_mb": round(int(f["VmRSS"]) / 1024, 1), "hwm_mb": round(int(f["VmHWM"]) / 1024, 1)}
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mmap.restype = ctypes.c_void_p
+_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                       ctypes.c_int, ctypes.c_long]
+_libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+_libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+
+
+def cached_share(data):
+    """The share of the files under `data` that is in the OS page cache (mincore)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = resident = 0
+    for f in data.rglob("*"):
+        size = f.stat().st_size if f.is_file() else 0
+        if size == 0:
+            continue
+        pages = (size + page - 1) // page
+        fd = os.open(f, os.O_RDONLY)
+        try:
+            addr = _libc.mmap(None, size, 1, 1, fd, 0)  # PROT_READ, MAP_SHARED
+            if addr in (None, ctypes.c_void_p(-1).value):
+                continue
+            vec = ctypes.create_string_buffer(pages)
+            if _libc.mincore(addr, size, vec) == 0:
+                resident += sum(b & 1 for b in vec.raw)
+                total += pages
+            _libc.munmap(addr, size)
+        finally:
+            os.close(fd)
+    return round(100 * resident / total, 1) if total else 100.0
+
+
+def warm(data):
+    for f in data.rglob("*"):
+        if f.is_file():
+            with open(f, "rb") as fh:
+                while fh.read(1 << 20):
+                    pass
 
 
 class Server:
@@ -95,6 +143,8 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--extenddo", default=str(REPO / "target" / "release" / "extenddo"))
     ap.add_argument("--bench", default=str(REPO / "target" / "release" / "extenddo-bench"))
+    ap.add_argument("--warm", action="store_true",
+                    help="read the data dir once after the preload (see the module doc)")
     a = ap.parse_args()
     rows = []
     for n in a.sizes:
@@ -105,7 +155,11 @@ def main():
             t = time.monotonic()
             bench(a.bench, server.endpoint, "get", n, 1, ["--setup", "--setup-only"])
             row = {"items": n, "preload_s": round(time.monotonic() - t, 1)}
+            row["cached_after_preload_pct"] = cached_share(work / "data")
+            if a.warm:
+                warm(work / "data")
             for w in ("get", "put", "put-new"):
+                row[f"{w}_cached_pct"] = cached_share(work / "data")
                 r = bench(a.bench, server.endpoint, w, n, a.duration)
                 if r.get("errors"):
                     raise SystemExit(f"{w} at {n} items: errors {r.get('error_kinds')}")
@@ -131,13 +185,13 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     print()
     print("| items | preload | GetItem ops/s (p99 ms) | PutItem overwrite ops/s (p99) | "
-          "PutItem new ops/s (p99) | RSS after (MB) | disk |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+          "PutItem new ops/s (p99) | RSS after (MB) | disk | cached before get |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         cell = lambda w: f"{r[w]['ops_per_sec']:,} ({r[w]['p99_ms']})"
         print(f"| {r['items']:,} | {r['preload_s']} s | {cell('get')} | {cell('put')} | "
               f"{cell('put-new')} | {r['put-new_mem']['rss_mb']} (peak {r['put-new_mem']['hwm_mb']}) "
-              f"| {r['disk_mb']:,} MB |")
+              f"| {r['disk_mb']:,} MB | {r['get_cached_pct']} % |")
     big = rows[-1]
     if "restart_listtables_s" in big:
         print(f"\nRestart with {big['items']:,} items: ListTables after "
