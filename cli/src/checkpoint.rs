@@ -17,9 +17,9 @@
 //! The checkpointer copies seldom and in large passes: a page written many times while the
 //! WAL grew is copied once (under `put-new`, 1.35 page copies per insert instead of 2.25).
 //! SQLite syncs the database file only after a pass that reaches the WAL's end as it stands
-//! when the pass ends, which a pass beside a busy writer never does; so once a thousand
-//! copied frames or more are unsynced, the checkpointer writes them back and syncs them
-//! itself, a step at a time, and the actor's finishing copy has little left to sync. The checkpointer runs at
+//! when the pass ends, which a pass beside a busy writer never does; so the checkpointer
+//! syncs what it copied itself (a large amount a step at a time), and the actor's
+//! finishing copy has little left to sync. The checkpointer runs at
 //! a lower priority ([`NICE`]): its passes are long bursts of CPU that otherwise took the
 //! core from the table's thread and the HTTP threads (docs/benchmarks.md has the numbers).
 
@@ -82,11 +82,16 @@ const NICE: i32 = 10;
 const WRITE_BACK_STEP: u64 = 256 << 10;
 const WRITE_BACK_STEPS: u64 = 1024;
 
-/// A pass writes back and syncs what it copied once this many frames are copied and not yet
-/// synced; the actor's finishing copy syncs the rest (the short passes near the end of a
-/// cycle, each a write-back of its own, took so long that the actor rarely found little
-/// left to copy).
-const WRITE_BACK_AT: u32 = 1024;
+/// A pass syncs what it copied once this many frames are copied and not yet synced; the
+/// actor's finishing copy syncs the rest. Near the end of a cycle the passes are short, and
+/// what is left unsynced is what the actor's sync writes back while the table waits.
+const WRITE_BACK_AT: u32 = 128;
+
+/// With this many frames or more unsynced, the sync goes a step at a time
+/// ([`write_back`]); with fewer, one `fdatasync` (stepping through the whole file for a few
+/// pages made the short passes near the end of a cycle so slow that the actor seldom found
+/// little left to copy).
+const STEPPED_AT: u32 = 1024;
 
 /// What an actor and the checkpointer share about one file.
 struct Shared {
@@ -332,9 +337,16 @@ fn pass(shared: &Shared, open: &mut VecDeque<Open>) {
     match file.sql.checkpoint() {
         Ok(c) => {
             shared.copied.store(c.copied, Ordering::Relaxed);
-            let synced = shared.synced.load(Ordering::Relaxed);
-            if c.copied.saturating_sub(synced) >= WRITE_BACK_AT {
-                match write_back(&file.db) {
+            let unsynced = c
+                .copied
+                .saturating_sub(shared.synced.load(Ordering::Relaxed));
+            if unsynced >= WRITE_BACK_AT {
+                let synced = if unsynced >= STEPPED_AT {
+                    write_back(&file.db)
+                } else {
+                    file.db.sync_data()
+                };
+                match synced {
                     Ok(()) => shared.synced.store(c.copied, Ordering::Relaxed),
                     Err(e) => {
                         tracing::warn!("checkpointer: sync {}: {e}", shared.path.display())
@@ -473,8 +485,9 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// A pass that leaves `WRITE_BACK_AT` frames or more unsynced syncs them, which is what
-    /// lets the actor finish with a short copy and a short sync, and a shorter one does not;
+    /// A pass that leaves `WRITE_BACK_AT` frames or more unsynced syncs them (a step at a time
+    /// from `STEPPED_AT` on), which is what lets the actor finish with a short copy and a
+    /// short sync, and a shorter one does not;
     /// and a pass between the actor's whole copy and its next commit (which starts the
     /// WAL over) does nothing, since it would report on the WAL that is ending: with that
     /// report the actor once took a fresh WAL for copied and copied all of it itself.
@@ -488,25 +501,29 @@ mod tests {
         sql.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)", &[])
             .unwrap();
         let mut batch = 0;
-        while wal.frames.load(Ordering::Relaxed) < SMALL.chunk {
-            commit(&sql, batch, 8);
-            batch += 1;
-        }
+        commit(&sql, batch, 8);
+        batch += 1;
         checkpointer.request(&wal.shared);
         wait_idle(&wal.shared);
         let copied = wal.shared.copied.load(Ordering::Relaxed);
-        assert!(copied >= SMALL.chunk, "the pass copied {copied} frames");
-        assert!(copied < WRITE_BACK_AT);
+        assert!(
+            copied > 0 && copied < WRITE_BACK_AT,
+            "the pass copied {copied} frames"
+        );
         assert_eq!(wal.shared.synced.load(Ordering::Relaxed), 0);
-        while wal.frames.load(Ordering::Relaxed) < WRITE_BACK_AT + 8 {
-            commit(&sql, batch, 8);
-            batch += 1;
+        // Enough for a sync, then (on top of that) enough for a stepped one.
+        for more in [WRITE_BACK_AT, STEPPED_AT] {
+            let from = wal.shared.copied.load(Ordering::Relaxed);
+            while wal.frames.load(Ordering::Relaxed) < from + more + 8 {
+                commit(&sql, batch, 8);
+                batch += 1;
+            }
+            checkpointer.request(&wal.shared);
+            wait_idle(&wal.shared);
+            let copied = wal.shared.copied.load(Ordering::Relaxed);
+            assert!(copied >= from + more, "the pass copied {copied} frames");
+            assert_eq!(wal.shared.synced.load(Ordering::Relaxed), copied);
         }
-        checkpointer.request(&wal.shared);
-        wait_idle(&wal.shared);
-        let copied = wal.shared.copied.load(Ordering::Relaxed);
-        assert!(copied >= WRITE_BACK_AT, "the pass copied {copied} frames");
-        assert_eq!(wal.shared.synced.load(Ordering::Relaxed), copied);
 
         // The actor copies the rest itself (the WAL is not long yet, so by hand here).
         let c = sql.checkpoint().unwrap();
