@@ -15,13 +15,13 @@
 //! [`Policy::must_copy`], which bounds the WAL whatever happens.
 //!
 //! The checkpointer copies seldom and in large passes: a page written many times while the
-//! WAL grew is copied once (under `put-new`, 1.35 page copies per insert instead of 2.25).
+//! WAL grew is copied once (under `put-new`, 1.6 page reads per insert instead of 2.3).
 //! SQLite syncs the database file only after a pass that reaches the WAL's end as it stands
 //! when the pass ends, which a pass beside a busy writer never does; so the checkpointer
-//! syncs what it copied itself (a large amount a step at a time), and the actor's
-//! finishing copy has little left to sync. The checkpointer runs at
-//! a lower priority ([`NICE`]): its passes are long bursts of CPU that otherwise took the
-//! core from the table's thread and the HTTP threads (docs/benchmarks.md has the numbers).
+//! syncs what it copied itself (a large amount a step at a time), and the actor's finishing
+//! copy has little left to sync. The checkpointer runs at a lower priority ([`NICE`]): its
+//! passes are long bursts of CPU that otherwise took the core from the table's thread and
+//! the HTTP threads (docs/benchmarks.md has the numbers).
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -282,6 +282,17 @@ struct Open {
     db: File,
 }
 
+impl Open {
+    fn new(shared: &Shared) -> Result<Open, String> {
+        Ok(Open {
+            path: shared.path.clone(),
+            sql: Sqlite::open_existing(&shared.path, shared.durability)
+                .map_err(|e| e.to_string())?,
+            db: File::open(&shared.path).map_err(|e| e.to_string())?,
+        })
+    }
+}
+
 fn run(rx: Receiver<Job>) {
     // Open files, most recently used last.
     let mut open: VecDeque<Open> = VecDeque::new();
@@ -307,32 +318,19 @@ fn pass(shared: &Shared, open: &mut VecDeque<Open>) {
             open.push_back(entry);
             open.back().expect("just pushed")
         }
-        None => {
-            let opened = Sqlite::open_existing(&shared.path, shared.durability)
-                .map_err(|e| e.to_string())
-                .and_then(|sql| {
-                    File::open(&shared.path)
-                        .map(|db| (sql, db))
-                        .map_err(|e| e.to_string())
-                });
-            match opened {
-                Ok((sql, db)) => {
-                    if open.len() >= OPEN_CONNECTIONS {
-                        open.pop_front();
-                    }
-                    open.push_back(Open {
-                        path: shared.path.clone(),
-                        sql,
-                        db,
-                    });
-                    open.back().expect("just pushed")
+        None => match Open::new(shared) {
+            Ok(file) => {
+                if open.len() >= OPEN_CONNECTIONS {
+                    open.pop_front();
                 }
-                Err(e) => {
-                    tracing::warn!("checkpointer: open {}: {e}", shared.path.display());
-                    return;
-                }
+                open.push_back(file);
+                open.back().expect("just pushed")
             }
-        }
+            Err(e) => {
+                tracing::warn!("checkpointer: open {}: {e}", shared.path.display());
+                return;
+            }
+        },
     };
     match file.sql.checkpoint() {
         Ok(c) => {
@@ -404,10 +402,18 @@ mod tests {
         must_copy: 16_384,
     };
 
-    fn temp_dir(name: &str) -> PathBuf {
+    /// A fresh file `t.sqlite` in its own directory, with a table `t`, whose checkpoints a
+    /// new checkpointer has taken over under [`SMALL`].
+    fn attached(name: &str, durability: Durability) -> (PathBuf, Arc<Checkpointer>, Sqlite, Wal) {
         let dir = std::env::temp_dir().join(format!("extenddo-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        dir
+        let path = dir.join("t.sqlite");
+        let checkpointer = Checkpointer::start().unwrap();
+        let mut sql = Sqlite::open(&path, durability).unwrap();
+        let wal = checkpointer.attach_with(&mut sql, path, durability, &SMALL);
+        sql.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)", &[])
+            .unwrap();
+        (dir, checkpointer, sql, wal)
     }
 
     /// Commits a batch of `n` rows spread over the table (so each commit writes several
@@ -444,14 +450,9 @@ mod tests {
     /// then is `must_copy`, which is asserted here too.
     #[test]
     fn a_busy_writer_keeps_its_wal_short_and_its_rows() {
-        let dir = temp_dir("ckpt");
+        let (dir, _checkpointer, sql, wal) = attached("ckpt", Durability::Normal);
         let path = dir.join("t.sqlite");
         let wal_path = dir.join("t.sqlite-wal");
-        let checkpointer = Checkpointer::start().unwrap();
-        let mut sql = Sqlite::open(&path, Durability::Normal).unwrap();
-        let wal = checkpointer.attach_with(&mut sql, path.clone(), Durability::Normal, &SMALL);
-        sql.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)", &[])
-            .unwrap();
         let mut restarts = 0;
         let mut last = 0;
         for batch in 0..3_000i64 {
@@ -493,13 +494,7 @@ mod tests {
     /// report the actor once took a fresh WAL for copied and copied all of it itself.
     #[test]
     fn passes_sync_what_they_copy_and_skip_a_wal_that_is_ending() {
-        let dir = temp_dir("ckpt-sync");
-        let path = dir.join("t.sqlite");
-        let checkpointer = Checkpointer::start().unwrap();
-        let mut sql = Sqlite::open(&path, Durability::Full).unwrap();
-        let wal = checkpointer.attach_with(&mut sql, path.clone(), Durability::Full, &SMALL);
-        sql.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)", &[])
-            .unwrap();
+        let (dir, checkpointer, sql, wal) = attached("ckpt-sync", Durability::Full);
         let mut batch = 0;
         commit(&sql, batch, 8);
         batch += 1;
