@@ -114,6 +114,11 @@ async fn bench(args: Args) -> Result<(), String> {
         items: args.items,
         sort_keys: args.sort_keys,
         limit: args.limit,
+        // Differs from run to run (nanoseconds since the epoch, spread over the key space).
+        new_key_salt: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15),
     };
     let conns = |n: usize| -> Vec<Conn> {
         (0..n)

@@ -226,6 +226,7 @@ pub async fn bench(
         items,
         sort_keys: 1,
         limit: 1,
+        new_key_salt: 0,
     };
     let t0 = Instant::now();
     let (measure_start, end) = (t0 + warmup, t0 + warmup + duration);
